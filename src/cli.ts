@@ -1,0 +1,98 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_MAX_BODY_BYTES } from './core/capture-server.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS } from './core/forwarder.js';
+import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
+import { parseBind, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
+
+/** Every flag's environment twin: MFTG_HOOKS_<FLAG_IN_UPPER_SNAKE> (flag > env > default). */
+export function envName(flag: string): string {
+  return 'MFTG_HOOKS_' + flag.replace(/^--(no-)?/, '').replace(/-/g, '_').toUpperCase();
+}
+
+function option(flags: string, description: string): Option {
+  const long = flags.split(/[ ,]+/).find((part) => part.startsWith('--'))!;
+  return new Option(flags, description).env(envName(long));
+}
+
+const storeOption = (): Option => option('--store <dir>', 'where events are kept (also MFTG_HOOKS_HOME)');
+
+export type CommandResult = number;
+export type Action = (options: Record<string, unknown>, args: string[]) => Promise<CommandResult>;
+
+/** What each command does, injected so the program stays a pure description of the flags. */
+export interface Actions {
+  listen: Action;
+  eventsList: Action;
+  eventsShow: Action;
+  eventsClear: Action;
+}
+
+/**
+ * The commander program: flags, help and validation only. Actions receive plain option objects and
+ * set `result.exitCode`.
+ */
+export function buildProgram(actions: Actions, result: { exitCode: number }): Command {
+  const program = new Command('mftg-hooks')
+    .description('Capture, inspect, forward and replay MFT Gateway (MFTG) webhooks on your machine.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const run =
+    (action: Action) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+      result.exitCode = await action(command.opts(), positional);
+    };
+
+  program
+    .command('listen', { isDefault: true })
+    .description('capture deliveries, open a public tunnel, forward to your handler, show them live')
+    .addOption(option('-p, --port <n>', 'local capture port; 0 picks a free one').argParser(parsePort).default(0))
+    .addOption(option('--bind <addr>', 'address the capture server binds').argParser(parseBind).default('127.0.0.1'))
+    .addOption(option('-f, --forward-to <url>', 'your handler (http or https)').argParser(parseHttpUrl))
+    .addOption(new Option('--route <TYPE=url>', 'repeatable: events whose eventType is TYPE go to url instead (env MFTG_HOOKS_ROUTE: comma-separated)').argParser(parseRoute))
+    .addOption(option('--timeout <ms>', 'forward timeout; 0 waits forever (breakpoint debugging)').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(option('--retry <n>', 'automatic retries of a failed forward, with backoff').argParser(parseNonNegativeInt).default(DEFAULT_RETRIES))
+    .addOption(option('--retry-backoff <ms>', 'first retry delay, doubled for each further retry').argParser(parsePositiveInt).default(DEFAULT_RETRY_BACKOFF_MS))
+    .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
+    .addOption(option('--no-tunnel', 'capture on localhost only'))
+    .addOption(option('--tunnel-host <url>', 'localtunnel server (self-hosted or public)').argParser(parseHttpUrl).default('https://localtunnel.me'))
+    .addOption(option('--subdomain <name>', 'ask the tunnel server for this name (default: the one remembered from the last run)'))
+    .addOption(option('--token <t>', 'the secret path segment of the capture URL (default: generated once, remembered)').argParser(parseToken))
+    .addOption(new Option('--no-token', 'accept deliveries on every path (no secret path segment)'))
+    .addOption(option('--max-body <bytes>', 'largest accepted request body').argParser(parsePositiveInt).default(DEFAULT_MAX_BODY_BYTES))
+    .addOption(option('--keep <n>', 'newest events kept in the store').argParser(parsePositiveInt).default(DEFAULT_KEEP_EVENTS))
+    .addOption(storeOption())
+    .addOption(option('--json', 'newline-delimited JSON records on stdout, no UI'))
+    .addOption(option('--no-ui', 'plain log lines instead of the live UI'))
+    .action(run(actions.listen));
+
+  const events = program.command('events').description('inspect and manage captured events');
+  events
+    .command('list')
+    .description('the newest events, oldest of them first')
+    .addOption(option('--limit <n>', 'how many events').argParser(parsePositiveInt).default(50))
+    .addOption(option('--type <eventType>', 'only this eventType'))
+    .addOption(option('--failed', 'only events whose last forward failed'))
+    .addOption(option('--json', 'one event record per line'))
+    .addOption(storeOption())
+    .action(run(actions.eventsList));
+  events
+    .command('show')
+    .description('one event in full: headers, body, every attempt')
+    .argument('<id>', 'event id or unique prefix')
+    .addOption(option('--json', 'the event record with headers and attempts').conflicts('body'))
+    .addOption(option('--body', 'the raw captured body bytes to stdout'))
+    .addOption(storeOption())
+    .action(run(actions.eventsShow));
+  events
+    .command('clear')
+    .description('delete every stored event')
+    .addOption(option('--yes', 'do not ask for confirmation'))
+    .addOption(storeOption())
+    .action(run(actions.eventsClear));
+
+  return program;
+}

@@ -1,0 +1,139 @@
+import { usageError } from '../core/errors.js';
+import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
+import { newToken, readSettings, updateSettings } from '../core/store/state-files.js';
+import { TunnelSupervisor, validateSubdomain } from '../core/tunnel.js';
+import { attachJsonPrinter } from '../output/json-printer.js';
+import { colorsFor } from '../output/format.js';
+import { attachPlainPrinter } from '../output/plain-printer.js';
+import { parseRoutesFromEnv } from '../parse.js';
+import { storeDirFrom } from './common.js';
+
+/** The options `listen` works with, after flags, environment and remembered settings are merged. */
+export interface ListenOptions {
+  storeDir: string;
+  port: number;
+  bind: string;
+  forwardTo: string | null;
+  routes: Record<string, string>;
+  timeoutMs: number;
+  retries: number;
+  retryBackoffMs: number;
+  insecure: boolean;
+  tunnel: { host: string; subdomain: string | null } | null;
+  token: string | null;
+  maxBodyBytes: number;
+  keep: number;
+  output: 'json' | 'plain' | 'ui';
+}
+
+function routesFrom(options: Record<string, unknown>): Record<string, string> {
+  if (options.route && typeof options.route === 'object') return options.route as Record<string, string>;
+  const env = process.env.MFTG_HOOKS_ROUTE;
+  if (!env) return {};
+  try {
+    return parseRoutesFromEnv(env);
+  } catch (error) {
+    throw usageError(`MFTG_HOOKS_ROUTE: ${(error as Error).message}`);
+  }
+}
+
+/** Flags → ListenOptions: the remembered token and subdomain are read (and a new token saved) here. */
+export async function resolveListenOptions(options: Record<string, unknown>): Promise<ListenOptions> {
+  const storeDir = storeDirFrom(options);
+  const settings = await readSettings(storeDir).catch(() => ({}) as Awaited<ReturnType<typeof readSettings>>);
+  let token: string | null;
+  if (options.token === false) token = null;
+  else if (typeof options.token === 'string') token = options.token;
+  else token = settings.token ?? newToken();
+  const tunnelHost = String(options.tunnelHost);
+  let subdomain: string | null = null;
+  if (typeof options.subdomain === 'string') {
+    const problem = validateSubdomain(options.subdomain);
+    if (problem) throw usageError(`--subdomain ${options.subdomain}: ${problem}`);
+    subdomain = options.subdomain;
+  } else if (settings.subdomain && settings.tunnelHost === tunnelHost) {
+    subdomain = settings.subdomain;
+  }
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const output = options.json ? 'json' : options.ui !== false && interactive ? 'ui' : 'plain';
+  const resolved: ListenOptions = {
+    storeDir,
+    port: options.port as number,
+    bind: options.bind as string,
+    forwardTo: (options.forwardTo as string | undefined) ?? null,
+    routes: routesFrom(options),
+    timeoutMs: options.timeout as number,
+    retries: options.retry as number,
+    retryBackoffMs: options.retryBackoff as number,
+    insecure: options.insecure === true,
+    tunnel: options.tunnel === false ? null : { host: tunnelHost, subdomain },
+    token,
+    maxBodyBytes: options.maxBody as number,
+    keep: options.keep as number,
+    output,
+  };
+  if (token !== null && token !== settings.token) await updateSettings(storeDir, { token });
+  return resolved;
+}
+
+/** Resolves on the first SIGINT/SIGTERM (or `stop()` from the UI); a second Ctrl+C exits at once. */
+function untilStopped(): { stopped: Promise<void>; stop: () => void } {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.once('SIGINT', () => process.exit(130));
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { stopped, stop };
+}
+
+export async function listen(rawOptions: Record<string, unknown>): Promise<number> {
+  const options = await resolveListenOptions(rawOptions);
+  const tunnel = options.tunnel;
+  const session = new ListenSession({
+    storeDir: options.storeDir,
+    keep: options.keep,
+    port: options.port,
+    bind: options.bind,
+    token: options.token,
+    maxBodyBytes: options.maxBodyBytes,
+    targets: { forwardTo: options.forwardTo, routes: options.routes },
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    retryBackoffMs: options.retryBackoffMs,
+    insecure: options.insecure,
+    ...(tunnel
+      ? {
+          createTunnel: (localPort: number): TunnelLike =>
+            new TunnelSupervisor({ host: tunnel.host, localPort, subdomain: tunnel.subdomain, token: options.token }),
+        }
+      : {}),
+  });
+  const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
+  const { stopped, stop } = untilStopped();
+  let detach: () => void;
+  let waitForUi: Promise<void> | null = null;
+  if (options.output === 'json') {
+    detach = attachJsonPrinter(subscribe);
+  } else if (options.output === 'ui') {
+    const ui = await import('../ui/start.js');
+    const handle = ui.startLiveUi(session, { onQuit: stop });
+    detach = handle.unmount;
+    waitForUi = handle.exited;
+  } else {
+    detach = attachPlainPrinter(subscribe, colorsFor(process.stdout));
+  }
+  try {
+    await session.start();
+    await stopped;
+  } finally {
+    await session.close();
+    detach();
+    if (waitForUi) await waitForUi;
+  }
+  return 0;
+}

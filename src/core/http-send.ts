@@ -1,0 +1,149 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { newId } from './ids.js';
+import { RESPONSE_PREVIEW_BYTES } from './store/store.js';
+import type { AttemptKind, ForwardAttempt, HeaderPairs } from './types.js';
+
+/**
+ * Headers that describe one hop, not the message: never forwarded. undici also refuses
+ * `transfer-encoding`, `keep-alive`, `upgrade` and `expect`, and sets `host` from the target.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host']);
+
+/** Errors that mean "nothing is listening there": the event waits until the handler is back. */
+const UNREACHABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'EPIPE']);
+
+export function isUnreachable(error: string | null): boolean {
+  return error !== null && UNREACHABLE_ERRORS.has(error);
+}
+
+/** The headers the handler receives: the captured ones minus hop-by-hop ones, in order and case. */
+export function forwardableHeaders(headers: HeaderPairs, bodyLength: number): string[] {
+  const named = new Set<string>();
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === 'connection') for (const token of value.split(',')) named.add(token.trim().toLowerCase());
+  }
+  const flat: string[] = [];
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
+    // undici throws on a content-length that does not match the body; a chunked request has none.
+    if (lower === 'content-length' && Number(value) !== bodyLength) continue;
+    flat.push(name, value);
+  }
+  return flat;
+}
+
+/** `base` (the handler URL) plus the captured sub-path and query. */
+export function joinTarget(base: string, capturedPath: string): string {
+  const url = new URL(base);
+  const queryAt = capturedPath.indexOf('?');
+  const subPath = queryAt < 0 ? capturedPath : capturedPath.slice(0, queryAt);
+  const query = queryAt < 0 ? '' : capturedPath.slice(queryAt + 1);
+  if (subPath !== '/' && subPath !== '') url.pathname = url.pathname.replace(/\/$/, '') + subPath;
+  if (query) url.search = url.search ? `${url.search}&${query}` : `?${query}`;
+  return url.toString();
+}
+
+function errorCode(error: unknown, timedOut: boolean): string {
+  if (timedOut) return 'TIMEOUT';
+  const err = error as { code?: string; cause?: { code?: string }; name?: string };
+  const code = err.cause?.code ?? err.code;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'CONNECT_TIMEOUT';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'TIMEOUT';
+    case 'UND_ERR_SOCKET':
+      return 'ECONNRESET';
+    case undefined:
+      return err.name === 'AbortError' ? 'ABORTED' : 'ERROR';
+    default:
+      return code.startsWith('UND_ERR_') ? code.slice('UND_ERR_'.length) : code;
+  }
+}
+
+/** One HTTP client for every forward and replay; closed on shutdown so the process can exit. */
+export function createDispatcher(options: { insecure: boolean }): Agent {
+  return new Agent({
+    // The overall --timeout is enforced with an abort signal; undici's own limits stay off so
+    // `--timeout 0` can wait at a breakpoint forever.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: { rejectUnauthorized: !options.insecure, timeout: 10_000 },
+  });
+}
+
+export interface SendRequest {
+  eventId: string;
+  kind: AttemptKind;
+  target: string;
+  method: string;
+  headers: HeaderPairs;
+  body: Buffer;
+  /** 0 waits forever. */
+  timeoutMs: number;
+  modified?: boolean;
+  dispatcher: Dispatcher;
+  signal?: AbortSignal;
+}
+
+export interface SendResult {
+  attempt: ForwardAttempt;
+  /** At most RESPONSE_PREVIEW_BYTES of the response body. */
+  responseBody: Buffer;
+}
+
+/**
+ * Sends one request and describes what happened. Never throws: a failure is an attempt with an
+ * `error` code. Redirects are recorded, not followed.
+ */
+export async function send(req: SendRequest): Promise<SendResult> {
+  const started = Date.now();
+  const startedNs = process.hrtime.bigint();
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs) : null;
+  const onOuterAbort = (): void => controller.abort();
+  req.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const base = { id: newId(), eventId: req.eventId, kind: req.kind, target: req.target, startedAt: new Date(started).toISOString(), modified: req.modified ?? false };
+  const elapsed = (): number => Number((process.hrtime.bigint() - startedNs) / 1000n) / 1000;
+  try {
+    const response = await request(req.target, {
+      method: req.method as Dispatcher.HttpMethod,
+      headers: forwardableHeaders(req.headers, req.body.length),
+      body: req.body.length > 0 ? req.body : null,
+      dispatcher: req.dispatcher,
+      signal: controller.signal,
+    });
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let responseSize = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      responseSize += chunk.length;
+      if (keptBytes < RESPONSE_PREVIEW_BYTES) {
+        const part = chunk.subarray(0, RESPONSE_PREVIEW_BYTES - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+    }
+    const responseHeaders: HeaderPairs = [];
+    const raw = response.headers;
+    for (const [name, value] of Object.entries(raw)) {
+      if (Array.isArray(value)) for (const v of value) responseHeaders.push([name, v]);
+      else if (value !== undefined) responseHeaders.push([name, value]);
+    }
+    return {
+      attempt: { ...base, status: response.statusCode, error: null, durationMs: elapsed(), responseHeaders, responseSize },
+      responseBody: Buffer.concat(kept, keptBytes),
+    };
+  } catch (error) {
+    return {
+      attempt: { ...base, status: null, error: errorCode(error, timedOut), durationMs: elapsed(), responseHeaders: [], responseSize: 0 },
+      responseBody: Buffer.alloc(0),
+    };
+  } finally {
+    if (timer) clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}

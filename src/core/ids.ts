@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+
+// Crockford base32, lowercase: ids sort as strings in arrival order.
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+const TIME_CHARS = 10;
+const SEQUENCE_CHARS = 4;
+
+let lastMs = 0;
+let sequence = 0;
+
+function encode(value: number, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET[value % 32] + out;
+    value = Math.floor(value / 32);
+  }
+  return out;
+}
+
+/**
+ * A new id: 10 characters of millisecond time, then a 4-character sequence that starts at a random
+ * value each millisecond and counts up within it, so ids made by one process are strictly increasing
+ * and two processes are very unlikely to collide.
+ */
+export function newId(now: number = Date.now()): string {
+  if (now <= lastMs) {
+    now = lastMs;
+    sequence++;
+  } else {
+    lastMs = now;
+    sequence = randomBytes(2).readUInt16BE(0) & 0x7fff;
+  }
+  return encode(now, TIME_CHARS) + encode(sequence, SEQUENCE_CHARS);
+}
+
+export function isIdPrefix(text: string): boolean {
+  return /^[0-9a-hjkmnp-tv-z]+$/.test(text);
+}

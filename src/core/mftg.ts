@@ -1,0 +1,64 @@
+import type { MftgSummary } from './types.js';
+
+/** The event types MFTG sends (field `eventType`). */
+export const MFTG_EVENT_TYPES = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.SEND.FAILED'] as const;
+export type MftgEventType = (typeof MFTG_EVENT_TYPES)[number];
+
+/**
+ * Field names renamed in MFTG 3.1.1: MFTG sends both during the deprecation period, then only the
+ * new one. Readers take the new name first and fall back to the legacy one.
+ */
+export const RENAMED_FIELDS = {
+  messageIdentifier: 'messageAS2ID',
+  partnerIdentifier: 'partnerAS2ID',
+  stationIdentifier: 'stationAS2ID',
+} as const;
+
+/** Bodies larger than this are not parsed for a summary (they are still stored and forwarded). */
+export const SUMMARY_PARSE_LIMIT_BYTES = 2 * 1024 * 1024;
+
+function text(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+function pick(doc: Record<string, unknown>, modern: keyof typeof RENAMED_FIELDS): string | null {
+  return text(doc[modern]) ?? text(doc[RENAMED_FIELDS[modern]]);
+}
+
+/** Parses a body as JSON when it looks like an object; null for anything else. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> | null {
+  if (body.length === 0 || body.length > SUMMARY_PARSE_LIMIT_BYTES) return null;
+  let start = 0;
+  while (start < body.length && (body[start] === 0x20 || body[start] === 0x0a || body[start] === 0x0d || body[start] === 0x09 || body[start] === 0xef || body[start] === 0xbb || body[start] === 0xbf)) start++;
+  if (body[start] !== 0x7b /* { */) return null;
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What the UI and `events list` show of an MFTG delivery. Returns null when the body is not a JSON
+ * object with at least an `eventType` or a message id: such requests are shown by method and path.
+ */
+export function summarize(body: Buffer): MftgSummary | null {
+  const doc = parseJsonObject(body);
+  if (!doc) return null;
+  const summary: MftgSummary = {
+    eventType: text(doc.eventType),
+    messageId: pick(doc, 'messageIdentifier'),
+    partner: pick(doc, 'partnerIdentifier'),
+    partnerName: text(doc.partnerName),
+    station: pick(doc, 'stationIdentifier'),
+    stationName: text(doc.stationName),
+    subject: text(doc.messageSubject) ?? text(doc.subject),
+    attachments: Array.isArray(doc.attachments) ? doc.attachments.filter((a): a is string => typeof a === 'string') : [],
+    failureReason: text(doc.failureReason),
+    failures: typeof doc.failures === 'number' ? doc.failures : null,
+  };
+  return summary.eventType === null && summary.messageId === null ? null : summary;
+}

@@ -1,0 +1,90 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * The on-disk record. One frame is written with a single append, so frames from several processes
+ * never interleave. The trailer repeats the frame length so a reader can tell a complete frame from a
+ * torn one (a crash mid-write) and resynchronise on the next magic.
+ *
+ *   header  24 bytes: magic "MFH1" | kind u8 | 3 reserved | writer u32 | metaLen u32 | bodyLen u32 | crc32(meta+body) u32
+ *   meta    metaLen bytes of UTF-8 JSON
+ *   body    bodyLen raw bytes (request body for events, response preview for attempts)
+ *   trailer 8 bytes: frameLen u32 | magic "MFT1"
+ */
+export const HEADER_SIZE = 24;
+export const TRAILER_SIZE = 8;
+export const FRAME_OVERHEAD = HEADER_SIZE + TRAILER_SIZE;
+const HEADER_MAGIC = Buffer.from('MFH1', 'latin1');
+const TRAILER_MAGIC = Buffer.from('MFT1', 'latin1');
+
+export enum FrameKind {
+  Event = 1,
+  Attempt = 2,
+  Clear = 3,
+}
+
+export interface FrameHeader {
+  kind: FrameKind;
+  writer: number;
+  metaLength: number;
+  bodyLength: number;
+  crc: number;
+  frameLength: number;
+}
+
+export function encodeFrame(kind: FrameKind, writer: number, meta: unknown, body: Buffer): Buffer {
+  const metaBytes = Buffer.from(JSON.stringify(meta), 'utf8');
+  const frameLength = FRAME_OVERHEAD + metaBytes.length + body.length;
+  const frame = Buffer.allocUnsafe(frameLength);
+  HEADER_MAGIC.copy(frame, 0);
+  frame.writeUInt8(kind, 4);
+  frame.fill(0, 5, 8);
+  frame.writeUInt32BE(writer >>> 0, 8);
+  frame.writeUInt32BE(metaBytes.length, 12);
+  frame.writeUInt32BE(body.length, 16);
+  frame.writeUInt32BE(checksum(metaBytes, body), 20);
+  metaBytes.copy(frame, HEADER_SIZE);
+  body.copy(frame, HEADER_SIZE + metaBytes.length);
+  frame.writeUInt32BE(frameLength, frameLength - TRAILER_SIZE);
+  TRAILER_MAGIC.copy(frame, frameLength - 4);
+  return frame;
+}
+
+/** Reads a header at `offset` of `buf`; null when it is not a plausible frame start. */
+export function decodeHeader(buf: Buffer, offset = 0): FrameHeader | null {
+  if (buf.length - offset < HEADER_SIZE) return null;
+  if (buf.compare(HEADER_MAGIC, 0, 4, offset, offset + 4) !== 0) return null;
+  const kind = buf.readUInt8(offset + 4);
+  if (kind !== FrameKind.Event && kind !== FrameKind.Attempt && kind !== FrameKind.Clear) return null;
+  const metaLength = buf.readUInt32BE(offset + 12);
+  const bodyLength = buf.readUInt32BE(offset + 16);
+  return {
+    kind,
+    writer: buf.readUInt32BE(offset + 8),
+    metaLength,
+    bodyLength,
+    crc: buf.readUInt32BE(offset + 20),
+    frameLength: FRAME_OVERHEAD + metaLength + bodyLength,
+  };
+}
+
+/** True when `buf` (at `offset`) ends with a trailer naming `frameLength`. */
+export function trailerMatches(buf: Buffer, offset: number, frameLength: number): boolean {
+  return buf.length - offset >= TRAILER_SIZE && buf.readUInt32BE(offset) === frameLength && buf.compare(TRAILER_MAGIC, 0, 4, offset + 4, offset + 8) === 0;
+}
+
+/** CRC-32 of meta then body. (Node's crc32 of an empty buffer ignores the running value: skip it.) */
+function checksum(meta: Buffer, body: Buffer): number {
+  const metaCrc = crc32(meta);
+  return (body.length === 0 ? metaCrc : crc32(body, metaCrc)) >>> 0;
+}
+
+export function frameChecksum(frame: Buffer, header: FrameHeader, start = 0): number {
+  const payloadStart = start + HEADER_SIZE;
+  const metaEnd = payloadStart + header.metaLength;
+  return checksum(frame.subarray(payloadStart, metaEnd), frame.subarray(metaEnd, metaEnd + header.bodyLength));
+}
+
+/** Where the next frame magic starts at or after `from`, or -1. */
+export function findNextMagic(buf: Buffer, from: number): number {
+  return buf.indexOf(HEADER_MAGIC, from);
+}

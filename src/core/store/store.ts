@@ -1,0 +1,494 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MftgHooksError, isErrnoException } from '../errors.js';
+import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
+import { decodeHeader, encodeFrame, FrameKind, HEADER_SIZE } from './frame.js';
+import { readRange, scanSegment, type FrameEntry } from './segment-reader.js';
+
+/** Default number of newest events kept; older segments are deleted. */
+export const DEFAULT_KEEP_EVENTS = 10_000;
+/** A segment is sealed after this many events… */
+export const SEGMENT_MAX_EVENTS = 1_000;
+/** …or this many bytes, whichever comes first. */
+export const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
+/** The attempt frame keeps at most this much of a handler's response body. */
+export const RESPONSE_PREVIEW_BYTES = 64 * 1024;
+/** How often a listener looks for frames written by other processes (replays, clears). */
+export const FOLLOW_INTERVAL_MS = 200;
+
+const SEGMENTS_DIR = 'events';
+const SEGMENT_SUFFIX = '.seg';
+const SEAL_SUFFIX = '.sealed.json';
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+export interface StoreOptions {
+  /** Newest events to keep (default DEFAULT_KEEP_EVENTS). */
+  keep?: number;
+}
+
+export interface ListFilter {
+  limit: number;
+  eventType?: string;
+  /** Only events whose last attempt failed. */
+  failed?: boolean;
+}
+
+/** Something another process wrote, seen by a following listener. */
+export type ForeignRecord = { kind: 'event'; event: CapturedEvent } | { kind: 'attempt'; attempt: ForwardAttempt } | { kind: 'clear' };
+
+interface SealInfo {
+  events: number;
+  firstId: string | null;
+  lastId: string | null;
+}
+
+interface WriteRequest {
+  frame: Buffer;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** The segment this process appends events to (only the listener owns one). */
+interface OwnedSegment {
+  seq: number;
+  handle: FileHandle;
+  events: number;
+  bytes: number;
+  firstId: string | null;
+  lastId: string | null;
+}
+
+const segmentName = (seq: number): string => String(seq).padStart(8, '0') + SEGMENT_SUFFIX;
+const sealName = (seq: number): string => String(seq).padStart(8, '0') + SEAL_SUFFIX;
+
+function storeError(code: 'E_STORE_UNWRITABLE' | 'E_STORE_UNREADABLE', dir: string, error: unknown): MftgHooksError {
+  const reason = isErrnoException(error) ? error.code : String(error);
+  return new MftgHooksError(
+    code,
+    `cannot ${code === 'E_STORE_UNWRITABLE' ? 'write' : 'read'} the event store at ${dir} (${reason})`,
+    'pass --store <dir> (or set MFTG_HOOKS_HOME) to a directory you own',
+    { cause: error },
+  );
+}
+
+/**
+ * The single source of truth: captured events, their attempts and `clear` markers in append-only
+ * segment files, shared safely by several processes. Exactly one process (the listener) appends
+ * events and rolls segments; any process appends attempts to the newest segment. Readers never scan
+ * more than they need: the newest events are at the end of the newest segments.
+ */
+export class EventStore {
+  readonly dir: string;
+  readonly segmentsDir: string;
+  readonly keep: number;
+  /** Written into every frame so a follower can skip what this process wrote itself. */
+  readonly writerId: number = randomBytes(4).readUInt32BE(0);
+  /** Problems found while reading (torn records…): never fatal, shown as warnings. */
+  readonly warnings: string[] = [];
+
+  private owned: OwnedSegment | null = null;
+  private queue: WriteRequest[] = [];
+  private writing = false;
+  private closed = false;
+
+  private constructor(dir: string, options: StoreOptions) {
+    this.dir = dir;
+    this.segmentsDir = join(dir, SEGMENTS_DIR);
+    this.keep = Math.max(1, options.keep ?? DEFAULT_KEEP_EVENTS);
+  }
+
+  /** Opens (creating it, private to the user) the store in `dir`. */
+  static async open(dir: string, options: StoreOptions = {}): Promise<EventStore> {
+    const store = new EventStore(dir, options);
+    try {
+      await mkdir(store.segmentsDir, { recursive: true, mode: DIR_MODE });
+    } catch (error) {
+      throw storeError('E_STORE_UNWRITABLE', dir, error);
+    }
+    return store;
+  }
+
+  // ---- segments -------------------------------------------------------------------------------
+
+  private async segmentSeqs(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.segmentsDir);
+    } catch (error) {
+      if (isErrnoException(error) && error.code === 'ENOENT') return [];
+      throw storeError('E_STORE_UNREADABLE', this.dir, error);
+    }
+    return names
+      .filter((name) => name.endsWith(SEGMENT_SUFFIX))
+      .map((name) => Number.parseInt(name, 10))
+      .filter((seq) => Number.isSafeInteger(seq))
+      .sort((a, b) => a - b);
+  }
+
+  private segmentPath(seq: number): string {
+    return join(this.segmentsDir, segmentName(seq));
+  }
+
+  private async readSeal(seq: number): Promise<SealInfo | null> {
+    try {
+      return JSON.parse(await readFile(join(this.segmentsDir, sealName(seq)), 'utf8')) as SealInfo;
+    } catch {
+      return null;
+    }
+  }
+
+  private noteSkipped(seq: number, skipped: Array<{ offset: number; length: number }>): void {
+    for (const gap of skipped) {
+      this.warnings.push(`skipped ${gap.length} unreadable bytes at offset ${gap.offset} of segment ${segmentName(seq)} (a torn or corrupt record)`);
+    }
+  }
+
+  /**
+   * Makes this process the event writer: continues the newest segment, or starts a new one when it
+   * is sealed, too full, or ends in a torn record (so torn bytes are never followed by new frames).
+   */
+  async openForWriting(): Promise<void> {
+    if (this.owned) return;
+    const seqs = await this.segmentSeqs();
+    const newest = seqs[seqs.length - 1];
+    let seq = newest ?? 1;
+    let events = 0;
+    let firstId: string | null = null;
+    let lastId: string | null = null;
+    if (newest !== undefined) {
+      const sealed = await this.readSeal(newest);
+      const scan = await scanSegment(this.segmentPath(newest));
+      this.noteSkipped(newest, scan.skipped);
+      for (const frame of scan.frames) {
+        if (frame.kind !== FrameKind.Event) continue;
+        events++;
+        firstId ??= String(frame.meta.id);
+        lastId = String(frame.meta.id);
+      }
+      const torn = scan.validEnd < scan.size;
+      if (sealed || torn || events >= SEGMENT_MAX_EVENTS || scan.size >= SEGMENT_MAX_BYTES) {
+        if (!sealed) await this.writeSeal(newest, { events, firstId, lastId });
+        seq = newest + 1;
+        events = 0;
+        firstId = lastId = null;
+      }
+    }
+    try {
+      const handle = await open(this.segmentPath(seq), 'a', FILE_MODE);
+      const { size } = await handle.stat();
+      this.owned = { seq, handle, events, bytes: size, firstId, lastId };
+    } catch (error) {
+      throw storeError('E_STORE_UNWRITABLE', this.dir, error);
+    }
+  }
+
+  private async writeSeal(seq: number, info: SealInfo): Promise<void> {
+    const path = join(this.segmentsDir, sealName(seq));
+    const temp = `${path}.${this.writerId}.tmp`;
+    await writeFile(temp, JSON.stringify(info), { mode: FILE_MODE });
+    await rename(temp, path);
+  }
+
+  private async roll(): Promise<void> {
+    const owned = this.owned;
+    if (!owned) return;
+    await owned.handle.close();
+    await this.writeSeal(owned.seq, { events: owned.events, firstId: owned.firstId, lastId: owned.lastId });
+    const seq = owned.seq + 1;
+    const handle = await open(this.segmentPath(seq), 'a', FILE_MODE);
+    this.owned = { seq, handle, events: 0, bytes: 0, firstId: null, lastId: null };
+    await this.enforceRetention();
+  }
+
+  /** Deletes whole sealed segments once the newer ones hold at least `keep` events. */
+  private async enforceRetention(): Promise<void> {
+    const seqs = await this.segmentSeqs();
+    let kept = this.owned?.events ?? 0;
+    for (let i = seqs.length - 1; i >= 0; i--) {
+      const seq = seqs[i]!;
+      if (seq === this.owned?.seq) continue;
+      if (kept >= this.keep) {
+        await this.deleteSegment(seq);
+        continue;
+      }
+      const seal = await this.readSeal(seq);
+      kept += seal?.events ?? SEGMENT_MAX_EVENTS;
+    }
+  }
+
+  private async deleteSegment(seq: number): Promise<void> {
+    await rm(this.segmentPath(seq), { force: true });
+    await rm(join(this.segmentsDir, sealName(seq)), { force: true });
+  }
+
+  // ---- writing --------------------------------------------------------------------------------
+
+  /** Appends a frame; resolves once the bytes are in the file (they survive the process being killed). */
+  private append(frame: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new MftgHooksError('E_STORE_UNWRITABLE', 'the event store is closed'));
+    if (!this.owned) return this.appendToNewest(frame);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ frame, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  /**
+   * Group commit: whatever queued while the previous write ran goes out in one writev, so a burst of
+   * captures costs a handful of system calls, not one per event.
+   */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const owned = this.owned!;
+        await owned.handle.writev(batch.map((request) => request.frame));
+        for (const request of batch) owned.bytes += request.frame.length;
+        for (const request of batch) request.resolve();
+        if (owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES) await this.roll();
+      } catch (error) {
+        const failure = storeError('E_STORE_UNWRITABLE', this.dir, error);
+        for (const request of batch) request.reject(failure);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** Non-owners (replay, clear) append to the newest segment with one write. */
+  private async appendToNewest(frame: Buffer): Promise<void> {
+    const seqs = await this.segmentSeqs();
+    const seq = seqs[seqs.length - 1] ?? 1;
+    try {
+      const handle = await open(this.segmentPath(seq), 'a', FILE_MODE);
+      try {
+        await handle.write(frame);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw storeError('E_STORE_UNWRITABLE', this.dir, error);
+    }
+  }
+
+  /** Stores a captured event and its exact body bytes. Only the listener (after openForWriting) calls this. */
+  async appendEvent(event: CapturedEvent, body: Buffer): Promise<void> {
+    const owned = this.owned;
+    if (owned) {
+      owned.events++;
+      owned.firstId ??= event.id;
+      owned.lastId = event.id;
+    }
+    await this.append(encodeFrame(FrameKind.Event, this.writerId, event, body));
+  }
+
+  /** Stores an attempt with (at most RESPONSE_PREVIEW_BYTES of) the handler's response body. */
+  async appendAttempt(attempt: ForwardAttempt, responseBody: Buffer): Promise<void> {
+    await this.append(encodeFrame(FrameKind.Attempt, this.writerId, attempt, responseBody.subarray(0, RESPONSE_PREVIEW_BYTES)));
+  }
+
+  /**
+   * Forgets every event: a `clear` marker hides everything before it from readers at once (even in
+   * the segment a running listener writes to), then the older segments are deleted.
+   */
+  async clear(): Promise<void> {
+    await this.append(encodeFrame(FrameKind.Clear, this.writerId, { clearedAt: new Date().toISOString() }, Buffer.alloc(0)));
+    const seqs = await this.segmentSeqs();
+    const newest = seqs[seqs.length - 1];
+    for (const seq of seqs) if (seq !== newest && seq !== this.owned?.seq) await this.deleteSegment(seq);
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  /**
+   * Visits frames from newest to oldest, segment by segment, until `visit` returns false or a
+   * `clear` marker is reached.
+   */
+  private async walkBackward(visit: (frame: FrameEntry, seq: number) => boolean, firstSeq = 0): Promise<void> {
+    const seqs = await this.segmentSeqs();
+    for (let i = seqs.length - 1; i >= 0; i--) {
+      const seq = seqs[i]!;
+      if (seq < firstSeq) break;
+      const scan = await scanSegment(this.segmentPath(seq));
+      this.noteSkipped(seq, scan.skipped);
+      for (let j = scan.frames.length - 1; j >= 0; j--) {
+        const frame = scan.frames[j]!;
+        if (frame.kind === FrameKind.Clear) return;
+        if (!visit(frame, seq)) return;
+      }
+    }
+  }
+
+  /** The newest `limit` events matching the filter, oldest first, each with all its attempts. */
+  async list(filter: ListFilter): Promise<EventRecord[]> {
+    const attemptsByEvent = new Map<string, ForwardAttempt[]>();
+    const found: EventRecord[] = [];
+    if (filter.limit <= 0) return found;
+    await this.walkBackward((frame) => {
+      if (frame.kind === FrameKind.Attempt) {
+        const attempt = frame.meta as unknown as ForwardAttempt;
+        const list = attemptsByEvent.get(attempt.eventId);
+        if (list) list.unshift(attempt);
+        else attemptsByEvent.set(attempt.eventId, [attempt]);
+        return true;
+      }
+      const event = frame.meta as unknown as CapturedEvent;
+      const attempts = attemptsByEvent.get(event.id) ?? [];
+      attemptsByEvent.delete(event.id);
+      if (filter.eventType !== undefined && event.mftg?.eventType !== filter.eventType) return true;
+      if (filter.failed) {
+        const last = attempts[attempts.length - 1];
+        if (!last || isSuccess(last)) return true;
+      }
+      found.push({ ...event, attempts });
+      return found.length < filter.limit;
+    });
+    return found.reverse();
+  }
+
+  /** Finds one event by id or unique prefix, with its attempts and where its body lies. */
+  private async locate(idOrPrefix: string): Promise<{ event: EventRecord; seq: number; bodyOffset: number; bodyLength: number }> {
+    const prefix = idOrPrefix.toLowerCase();
+    const attemptsByEvent = new Map<string, ForwardAttempt[]>();
+    const matches: Array<{ event: EventRecord; seq: number; bodyOffset: number; bodyLength: number }> = [];
+    await this.walkBackward((frame, seq) => {
+      if (frame.kind === FrameKind.Attempt) {
+        const attempt = frame.meta as unknown as ForwardAttempt;
+        if (attempt.eventId.startsWith(prefix)) {
+          const list = attemptsByEvent.get(attempt.eventId) ?? [];
+          list.unshift(attempt);
+          attemptsByEvent.set(attempt.eventId, list);
+        }
+        return true;
+      }
+      const event = frame.meta as unknown as CapturedEvent;
+      if (!event.id.startsWith(prefix)) return true;
+      matches.push({ event: { ...event, attempts: attemptsByEvent.get(event.id) ?? [] }, seq, bodyOffset: frame.bodyOffset, bodyLength: frame.bodyLength });
+      // A whole id cannot match twice; a prefix must be proven unique by scanning on.
+      return event.id !== prefix && matches.length < 2;
+    });
+    if (matches.length === 0) {
+      throw new MftgHooksError('E_EVENT_NOT_FOUND', `no event with id ${idOrPrefix}`, 'run `mftg-hooks events list` to see the stored ids');
+    }
+    if (matches.length > 1) {
+      throw new MftgHooksError('E_AMBIGUOUS_ID', `the id prefix ${idOrPrefix} matches several events`, 'type more characters of the id');
+    }
+    return matches[0]!;
+  }
+
+  /** One event by id or unique prefix, with all its attempts. */
+  async get(idOrPrefix: string): Promise<EventRecord> {
+    return (await this.locate(idOrPrefix)).event;
+  }
+
+  /** One event and its exact body bytes. */
+  async getWithBody(idOrPrefix: string): Promise<{ event: EventRecord; body: Buffer }> {
+    const found = await this.locate(idOrPrefix);
+    const body = found.bodyLength === 0 ? Buffer.alloc(0) : await readRange(this.segmentPath(found.seq), found.bodyOffset, found.bodyLength);
+    if (body.length !== found.bodyLength) {
+      throw new MftgHooksError('E_STORE_UNREADABLE', `the body of event ${found.event.id} is no longer in the store`, 'it was removed by retention or `events clear` meanwhile');
+    }
+    return { event: found.event, body };
+  }
+
+  /** The stored preview of an attempt's response body. */
+  async attemptBody(eventIdOrPrefix: string, attemptId: string): Promise<Buffer> {
+    const { event } = await this.locate(eventIdOrPrefix);
+    let result: Buffer | null = null;
+    let location: { seq: number; offset: number; length: number } | null = null;
+    await this.walkBackward((frame, seq) => {
+      if (frame.kind === FrameKind.Attempt && frame.meta.id === attemptId && frame.meta.eventId === event.id) {
+        location = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
+        return false;
+      }
+      return !(frame.kind === FrameKind.Event && frame.meta.id === event.id);
+    });
+    const found = location as { seq: number; offset: number; length: number } | null;
+    if (found) result = found.length === 0 ? Buffer.alloc(0) : await readRange(this.segmentPath(found.seq), found.offset, found.length);
+    return result ?? Buffer.alloc(0);
+  }
+
+  // ---- following other processes ----------------------------------------------------------------
+
+  /**
+   * Calls `onRecord` for every frame another process appends from now on (replays and clears from a
+   * second terminal). Polls with a stat, reads only frame headers of what this process wrote itself.
+   */
+  follow(onRecord: (record: ForeignRecord) => void, intervalMs = FOLLOW_INTERVAL_MS): () => void {
+    let position: { seq: number; offset: number } | null = null;
+    let busy = false;
+    const head = Buffer.alloc(HEADER_SIZE);
+
+    const poll = async (): Promise<void> => {
+      const seqs = await this.segmentSeqs();
+      const newest = seqs[seqs.length - 1];
+      if (newest === undefined) return;
+      if (!position) {
+        position = { seq: newest, offset: (await stat(this.segmentPath(newest))).size };
+        return;
+      }
+      while (position) {
+        const path = this.segmentPath(position.seq);
+        let handle: FileHandle;
+        try {
+          handle = await open(path, 'r');
+        } catch {
+          handle = null as unknown as FileHandle;
+        }
+        if (handle) {
+          try {
+            const { size } = await handle.stat();
+            while (position.offset + HEADER_SIZE <= size) {
+              await handle.read(head, 0, HEADER_SIZE, position.offset);
+              const header = decodeHeader(head);
+              if (!header) {
+                // Torn bytes: move to the next segment's start rather than guessing.
+                position.offset = size;
+                break;
+              }
+              if (position.offset + header.frameLength > size) break; // still being written
+              if (header.writer !== this.writerId) {
+                const frame = Buffer.alloc(header.frameLength);
+                await handle.read(frame, 0, frame.length, position.offset);
+                const meta = JSON.parse(frame.toString('utf8', HEADER_SIZE, HEADER_SIZE + header.metaLength)) as unknown;
+                if (header.kind === FrameKind.Event) onRecord({ kind: 'event', event: meta as CapturedEvent });
+                else if (header.kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: meta as ForwardAttempt });
+                else onRecord({ kind: 'clear' });
+              }
+              position.offset += header.frameLength;
+            }
+          } finally {
+            await handle.close();
+          }
+        }
+        const next = seqs.find((seq) => seq > position!.seq);
+        if (next === undefined) break;
+        position = { seq: next, offset: 0 };
+      }
+    };
+
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      poll()
+        .catch((error: unknown) => this.warnings.push(`following the store failed: ${String(error)}`))
+        .finally(() => (busy = false));
+    }, intervalMs);
+    timer.unref();
+    void poll().catch(() => undefined);
+    return () => clearInterval(timer);
+  }
+
+  /** Waits for queued writes, then releases the segment. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.writing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.closed = true;
+    const owned = this.owned;
+    this.owned = null;
+    if (owned) await owned.handle.close();
+  }
+}

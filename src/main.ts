@@ -1,0 +1,40 @@
+import { CommanderError } from 'commander';
+import { buildProgram, type Actions } from './cli.js';
+import { MftgHooksError } from './core/errors.js';
+
+/** Loaded on demand so `--help` never pays for the listener, the store or Ink. */
+const actions: Actions = {
+  listen: async (options) => (await import('./commands/listen.js')).listen(options),
+  eventsList: async (options) => (await import('./commands/events.js')).eventsList(options),
+  eventsShow: async (options, args) => (await import('./commands/events.js')).eventsShow(options, args),
+  eventsClear: async (options) => (await import('./commands/events.js')).eventsClear(options),
+};
+
+/**
+ * argv → exit code. The only place that decides it: 0 ok, 1 failure, 2 usage. Everything below
+ * throws typed errors and never calls process.exit.
+ */
+export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const result = { exitCode: 0 };
+  const program = buildProgram(actions, result);
+  program.exitOverride();
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (error instanceof MftgHooksError) {
+      stderr.write(`mftg-hooks: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      return error.exitCode;
+    }
+    stderr.write(`mftg-hooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,79 @@
+import type { SessionElement } from '../core/session.js';
+import type { CapturedEvent, EventRecord, ForwardAttempt } from '../core/types.js';
+
+/** The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). */
+export function eventRecord(event: CapturedEvent): Record<string, unknown> {
+  const m = event.mftg;
+  return {
+    type: 'event',
+    id: event.id,
+    receivedAt: event.receivedAt,
+    method: event.method,
+    path: event.path,
+    size: event.size,
+    eventType: m?.eventType ?? null,
+    messageId: m?.messageId ?? null,
+    partner: m?.partner ?? null,
+    station: m?.station ?? null,
+    subject: m?.subject ?? null,
+  };
+}
+
+/** The `attempt` record. */
+export function attemptRecord(attempt: ForwardAttempt): Record<string, unknown> {
+  return {
+    type: 'attempt',
+    eventId: attempt.eventId,
+    id: attempt.id,
+    kind: attempt.kind,
+    target: attempt.target,
+    status: attempt.status,
+    error: attempt.error,
+    durationMs: attempt.durationMs,
+    startedAt: attempt.startedAt,
+    modified: attempt.modified,
+  };
+}
+
+/** `events show --json`: the event record plus headers, MFTG summary and every attempt in full. */
+export function eventDetailRecord(event: EventRecord): Record<string, unknown> {
+  return {
+    ...eventRecord(event),
+    remoteAddress: event.remoteAddress,
+    headers: event.headers,
+    mftg: event.mftg,
+    attempts: event.attempts.map((attempt) => ({ ...attemptRecord(attempt), responseHeaders: attempt.responseHeaders, responseSize: attempt.responseSize })),
+  };
+}
+
+/** The `--json` record for a session element, or null for elements that have none. */
+export function sessionRecord(element: SessionElement): Record<string, unknown> | null {
+  switch (element.type) {
+    case 'ready':
+      return { type: 'ready', localUrl: element.localUrl, store: element.store, forwardTo: element.forwardTo, routes: element.routes };
+    case 'tunnel': {
+      const t = element.tunnel;
+      return {
+        type: 'tunnel',
+        state: t.state,
+        publicUrl: element.publicCaptureUrl,
+        reason: t.reason,
+        attempt: t.attempt,
+        nextRetryAt: t.nextRetryAt === null ? null : new Date(t.nextRetryAt).toISOString(),
+        urlChanged: t.urlChanged,
+      };
+    }
+    case 'event':
+      return { ...eventRecord(element.event), foreign: element.foreign };
+    case 'attempt':
+      return attemptRecord(element.attempt);
+    case 'rejected':
+      return { type: 'rejected', reason: element.reason, path: element.path, detail: element.detail };
+    case 'warning':
+      return { type: 'warning', message: element.message };
+    case 'cleared':
+      return { type: 'cleared' };
+    case 'pending':
+      return null;
+  }
+}

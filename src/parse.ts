@@ -1,0 +1,59 @@
+import { InvalidArgumentError } from 'commander';
+
+/** Flag value parsers: each rejects a bad value at parse time with one clear sentence (exit 2). */
+
+export function parseNonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number ≥ 0.');
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('number too large.');
+  return n;
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = parseNonNegativeInt(value);
+  if (n === 0) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
+export function parsePort(value: string): number {
+  const n = parseNonNegativeInt(value);
+  if (n > 65535) throw new InvalidArgumentError('expected a port between 0 and 65535.');
+  return n;
+}
+
+export function parseHttpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`"${value}" is not a URL (expected e.g. http://localhost:3000/webhooks/mftg).`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`"${value}" must start with http:// or https://.`);
+  return url.toString();
+}
+
+export function parseRoute(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`"${value}" is not TYPE=url (e.g. MESSAGE.SEND.FAILED=http://localhost:3000/failed).`);
+  return { ...previous, [value.slice(0, at).trim()]: parseHttpUrl(value.slice(at + 1).trim()) };
+}
+
+/** The environment twin carries several routes separated by commas or whitespace. */
+export function parseRoutesFromEnv(value: string): Record<string, string> {
+  return value.split(/[\s,]+/).filter(Boolean).reduce<Record<string, string>>((routes, entry) => parseRoute(entry, routes), {});
+}
+
+export function parseToken(value: string): string {
+  if (!/^[A-Za-z0-9._~-]{8,128}$/.test(value)) throw new InvalidArgumentError('expected 8–128 URL-safe characters (letters, digits, . _ ~ -).');
+  return value;
+}
+
+export function parseBind(value: string): string {
+  const v = value.trim();
+  if (!/^[0-9a-fA-F:.]+$/.test(v) && v !== 'localhost') throw new InvalidArgumentError('expected an IP address such as 127.0.0.1 or 0.0.0.0.');
+  return v;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
