@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Agent } from 'undici';
 import { CaptureServer, type RejectReason } from './capture-server.js';
 import { MftgHooksError } from './errors.js';
-import { Forwarder, type PendingDelivery, type Targets } from './forwarder.js';
-import { createDispatcher, type SendResult } from './http-send.js';
+import { Forwarder, targetFor, type PendingDelivery, type Targets } from './forwarder.js';
+import { createDispatcher, joinTarget, send, type SendResult } from './http-send.js';
 import { EventStore } from './store/store.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt } from './types.js';
@@ -222,6 +222,22 @@ export class ListenSession {
       this.emit({ type: 'warning', message: `could not store an attempt of event ${attempt.eventId}: ${(error as Error).message}` });
     }
     this.emit({ type: 'attempt', attempt, foreign: false });
+  }
+
+  /**
+   * Sends a stored event again, unchanged, to the target its eventType routes to, and records the
+   * attempt (kind `replay`). Used by the live UI's replay key.
+   */
+  async replay(eventIdOrPrefix: string): Promise<ForwardAttempt> {
+    const store = this.eventStore;
+    const { event, body } = await store.getWithBody(eventIdOrPrefix);
+    const base = targetFor(this.options.targets, event.mftg?.eventType);
+    if (!base || !this.dispatcher) {
+      throw new MftgHooksError('E_NO_TARGET', 'there is no forward target to replay to', 'start the listener with --forward-to <url>');
+    }
+    const result = await send({ eventId: event.id, kind: 'replay', target: joinTarget(base, event.path), method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, dispatcher: this.dispatcher });
+    await this.recordAttempt(result);
+    return result.attempt;
   }
 
   /** Stops accepting, finishes in-flight writes and attempts, closes the tunnel. Idempotent. */

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Runs every compiled test file with node's test runner. Node 20 does not expand globs itself, and a
+// run that executes no test must fail rather than pass.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('../dist/test/', import.meta.url).pathname;
+const only = process.argv.slice(2);
+
+function findTests(dir) {
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      if (name !== 'bench' && name !== 'helpers') found.push(...findTests(path));
+    } else if (name.endsWith('.test.js')) {
+      found.push(path);
+    }
+  }
+  return found.sort();
+}
+
+let files = findTests(root);
+if (only.length > 0) files = files.filter((file) => only.some((part) => relative(root, file).includes(part)));
+if (files.length === 0) {
+  console.error('test/run.mjs: no test files found under dist/test (did the build run?)');
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+let output = '';
+child.stdout.on('data', (chunk) => {
+  output += chunk;
+  if (output.length > 64 * 1024) output = output.slice(-16 * 1024);
+  process.stdout.write(chunk);
+});
+child.on('close', (code) => {
+  const tests = /ℹ tests (\d+)/.exec(output);
+  if (code === 0 && (!tests || Number(tests[1]) === 0)) {
+    console.error('test/run.mjs: the run executed no test');
+    process.exit(1);
+  }
+  process.exit(code ?? 1);
+});
