@@ -27,6 +27,9 @@ export interface CaptureServerOptions {
   persist: (event: CapturedEvent, body: Buffer) => Promise<void>;
   onCaptured: (event: CapturedEvent, body: Buffer) => void;
   onRejected: (reason: RejectReason, path: string, detail?: string) => void;
+  /** Overrides HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (tests use short ones). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 function headerPairs(raw: string[]): HeaderPairs {
@@ -64,7 +67,13 @@ export class CaptureServer {
   constructor(options: CaptureServerOptions) {
     this.options = options;
     this.server = createServer(
-      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+      {
+        headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+        requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        // Node checks the timeouts on this interval; keep it below the shortest one.
+        connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor((options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS) / 2))),
+      },
       (req, res) => this.handle(req, res),
     );
     this.server.on('connection', (socket) => {

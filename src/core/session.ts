@@ -172,14 +172,13 @@ export class ListenSession {
     this.localCaptureUrl = `http://${localHostFor(options.bind)}:${port}/${options.token ?? ''}`;
     await updateSettings(options.storeDir, { forwardTo: options.targets.forwardTo, routes: options.targets.routes });
     await writeListener(options.storeDir, this.listenerInfo());
-    for (const message of store.warnings.splice(0)) this.emit({ type: 'warning', message });
-    this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes });
-
-    this.stopFollowing = store.follow((record) => {
+    this.stopFollowing = await store.follow((record) => {
       if (record.kind === 'attempt') this.emit({ type: 'attempt', attempt: record.attempt, foreign: true });
       else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
       else this.emit({ type: 'cleared' });
     });
+    this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes });
+    for (const message of store.warnings.splice(0)) this.emit({ type: 'warning', message });
 
     if (options.createTunnel) {
       this.tunnel = options.createTunnel(port);

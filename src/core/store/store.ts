@@ -417,8 +417,12 @@ export class EventStore {
    * Calls `onRecord` for every frame another process appends from now on (replays and clears from a
    * second terminal). Polls with a stat, reads only frame headers of what this process wrote itself.
    */
-  follow(onRecord: (record: ForeignRecord) => void, intervalMs = FOLLOW_INTERVAL_MS): () => void {
-    let position: { seq: number; offset: number } | null = null;
+  async follow(onRecord: (record: ForeignRecord) => void, intervalMs = FOLLOW_INTERVAL_MS): Promise<() => void> {
+    // Start at the current end: what others write from now on is reported, nothing before.
+    const startSeqs = await this.segmentSeqs();
+    const startSeq = startSeqs[startSeqs.length - 1];
+    let position: { seq: number; offset: number } | null =
+      startSeq === undefined ? null : { seq: startSeq, offset: await stat(this.segmentPath(startSeq)).then((s) => s.size, () => 0) };
     let busy = false;
     const head = Buffer.alloc(HEADER_SIZE);
 
@@ -426,10 +430,7 @@ export class EventStore {
       const seqs = await this.segmentSeqs();
       const newest = seqs[seqs.length - 1];
       if (newest === undefined) return;
-      if (!position) {
-        position = { seq: newest, offset: (await stat(this.segmentPath(newest))).size };
-        return;
-      }
+      position ??= { seq: newest, offset: 0 };
       while (position) {
         const path = this.segmentPath(position.seq);
         let handle: FileHandle;
@@ -478,7 +479,6 @@ export class EventStore {
         .finally(() => (busy = false));
     }, intervalMs);
     timer.unref();
-    void poll().catch(() => undefined);
     return () => clearInterval(timer);
   }
 
