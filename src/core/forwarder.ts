@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { connect } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { isUnreachable, joinTarget, send, type SendResult } from './http-send.js';
@@ -75,6 +76,8 @@ export class Forwarder {
 
   constructor(options: ForwarderOptions) {
     this.options = options;
+    // One listener per request on the wire: many is normal, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   get targets(): Targets {
