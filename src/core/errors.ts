@@ -41,3 +41,14 @@ export function usageError(message: string, hint?: string): MftgHooksError {
 export function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
 }
+
+/** The store directory cannot be used; the hint says how to pick another. */
+export function storeError(code: 'E_STORE_UNWRITABLE' | 'E_STORE_UNREADABLE', dir: string, error: unknown): MftgHooksError {
+  const reason = isErrnoException(error) ? error.code : String(error);
+  return new MftgHooksError(
+    code,
+    `cannot ${code === 'E_STORE_UNWRITABLE' ? 'write' : 'read'} the event store at ${dir} (${reason})`,
+    'pass --store <dir> (or set MFTG_HOOKS_HOME) to a directory you own',
+    { cause: error },
+  );
+}

@@ -161,14 +161,8 @@ export class ListenSession {
         this.emit({ type: 'rejected', reason, path, detail: detail ?? null });
       },
     });
-    let port: number;
-    try {
-      port = await this.capture.listen();
-    } catch (error) {
-      await store.close();
-      await this.dispatcher.close();
-      throw error;
-    }
+    // On failure (port in use…) the caller's close() releases what was opened.
+    const port = await this.capture.listen();
     this.localCaptureUrl = `http://${localHostFor(options.bind)}:${port}/${options.token ?? ''}`;
     await updateSettings(options.storeDir, { forwardTo: options.targets.forwardTo, routes: options.targets.routes });
     await writeListener(options.storeDir, this.listenerInfo());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { storeError } from '../errors.js';
 
 /** What is remembered between runs, per store, so the URL pasted into MFTG stays valid. */
 export interface RememberedSettings {
@@ -50,9 +51,13 @@ export async function readSettings(storeDir: string): Promise<RememberedSettings
 }
 
 export async function updateSettings(storeDir: string, patch: Partial<RememberedSettings>): Promise<RememberedSettings> {
-  await mkdir(storeDir, { recursive: true, mode: 0o700 });
   const next = { ...(await readSettings(storeDir)), ...patch };
-  await writeJson(join(storeDir, SETTINGS_FILE), next);
+  try {
+    await mkdir(storeDir, { recursive: true, mode: 0o700 });
+    await writeJson(join(storeDir, SETTINGS_FILE), next);
+  } catch (error) {
+    throw storeError('E_STORE_UNWRITABLE', storeDir, error);
+  }
   return next;
 }
 

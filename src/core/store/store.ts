@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, writeFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MftgHooksError, isErrnoException } from '../errors.js';
+import { MftgHooksError, isErrnoException, storeError } from '../errors.js';
 import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
 import { decodeHeader, encodeFrame, FrameKind, HEADER_SIZE } from './frame.js';
 import { readRange, scanSegment, type FrameEntry } from './segment-reader.js';
@@ -63,15 +63,6 @@ interface OwnedSegment {
 const segmentName = (seq: number): string => String(seq).padStart(8, '0') + SEGMENT_SUFFIX;
 const sealName = (seq: number): string => String(seq).padStart(8, '0') + SEAL_SUFFIX;
 
-function storeError(code: 'E_STORE_UNWRITABLE' | 'E_STORE_UNREADABLE', dir: string, error: unknown): MftgHooksError {
-  const reason = isErrnoException(error) ? error.code : String(error);
-  return new MftgHooksError(
-    code,
-    `cannot ${code === 'E_STORE_UNWRITABLE' ? 'write' : 'read'} the event store at ${dir} (${reason})`,
-    'pass --store <dir> (or set MFTG_HOOKS_HOME) to a directory you own',
-    { cause: error },
-  );
-}
 
 /**
  * The single source of truth: captured events, their attempts and `clear` markers in append-only
