@@ -6,7 +6,23 @@ import { parseBind, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveI
 
 /** Every flag's environment twin: MFTG_HOOKS_<FLAG_IN_UPPER_SNAKE> (flag > env > default). */
 export function envName(flag: string): string {
-  return 'MFTG_HOOKS_' + flag.replace(/^--(no-)?/, '').replace(/-/g, '_').toUpperCase();
+  return 'MFTG_HOOKS_' + flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase();
+}
+
+const FALSE_WORDS = new Set(['', '0', 'false', 'no', 'off']);
+
+/**
+ * Commander turns a boolean flag on whenever its variable is set, even to `0`; users mean "off" by
+ * `MFTG_HOOKS_JSON=0`. Such variables are dropped before parsing.
+ */
+export function dropFalseBooleanEnv(program: Command, env: NodeJS.ProcessEnv = process.env): void {
+  const visit = (command: Command): void => {
+    for (const opt of command.options) {
+      if (opt.envVar && opt.isBoolean() && env[opt.envVar] !== undefined && FALSE_WORDS.has(env[opt.envVar]!.trim().toLowerCase())) delete env[opt.envVar];
+    }
+    command.commands.forEach(visit);
+  };
+  visit(program);
 }
 
 function option(flags: string, description: string): Option {
@@ -61,7 +77,7 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .addOption(option('--tunnel-host <url>', 'localtunnel server (self-hosted or public)').argParser(parseHttpUrl).default('https://localtunnel.me'))
     .addOption(option('--subdomain <name>', 'ask the tunnel server for this name (default: the one remembered from the last run)'))
     .addOption(option('--token <t>', 'the secret path segment of the capture URL (default: generated once, remembered)').argParser(parseToken))
-    .addOption(new Option('--no-token', 'accept deliveries on every path (no secret path segment)'))
+    .addOption(option('--no-token', 'accept deliveries on every path (no secret path segment)'))
     .addOption(option('--max-body <bytes>', 'largest accepted request body').argParser(parsePositiveInt).default(DEFAULT_MAX_BODY_BYTES))
     .addOption(option('--keep <n>', 'newest events kept in the store').argParser(parsePositiveInt).default(DEFAULT_KEEP_EVENTS))
     .addOption(storeOption())

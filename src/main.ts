@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { buildProgram, type Actions } from './cli.js';
+import { buildProgram, dropFalseBooleanEnv, type Actions } from './cli.js';
 import { MftgHooksError } from './core/errors.js';
 
 /** Loaded on demand so `--help` never pays for the listener, the store or Ink. */
@@ -10,6 +10,13 @@ const actions: Actions = {
   eventsClear: async (options) => (await import('./commands/events.js')).eventsClear(options),
 };
 
+let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);
+
+/** A long-running command (listen) stops gracefully instead when its stdout pipe closes. */
+export function setBrokenPipeHandler(handler: () => void): void {
+  onBrokenPipe = handler;
+}
+
 /**
  * argv → exit code. The only place that decides it: 0 ok, 1 failure, 2 usage. Everything below
  * throws typed errors and never calls process.exit.
@@ -17,11 +24,16 @@ const actions: Actions = {
 export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   const result = { exitCode: 0 };
   const program = buildProgram(actions, result);
-  program.exitOverride();
-  for (const command of program.commands) {
+  const overrideExit = (command: typeof program): void => {
     command.exitOverride();
-    for (const sub of command.commands) sub.exitOverride();
-  }
+    command.commands.forEach(overrideExit);
+  };
+  overrideExit(program);
+  dropFalseBooleanEnv(program);
+  // `mftg-hooks events list | head`: a closed pipe ends the command quietly, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') onBrokenPipe();
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.exitCode;

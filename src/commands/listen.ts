@@ -1,4 +1,5 @@
 import { usageError } from '../core/errors.js';
+import { setBrokenPipeHandler } from '../main.js';
 import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
 import { newToken, readSettings, updateSettings } from '../core/store/state-files.js';
 import { TunnelSupervisor, validateSubdomain } from '../core/tunnel.js';
@@ -88,6 +89,7 @@ function untilStopped(): { stopped: Promise<void>; stop: () => void } {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  setBrokenPipeHandler(stop);
   return { stopped, stop };
 }
 
