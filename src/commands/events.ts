@@ -2,7 +2,10 @@ import { createInterface } from 'node:readline/promises';
 import { usageError } from '../core/errors.js';
 import { EventStore } from '../core/store/store.js';
 import { lastAttempt, type EventRecord } from '../core/types.js';
-import { colorsFor, eventTitle, eventTypeTone, formatBytes, formatDuration, formatOutcome, paint, partiesOf, toneOf } from '../output/format.js';
+import { colorsFor, eventTitle, eventTypeTone, formatBytes, formatDuration, formatLocalDateTime, formatOutcome, paint, partiesOf, toneOf } from '../output/format.js';
+
+/** Long message ids and parties are cut to this width in the table (the full value is in `events show`). */
+const LIST_COLUMN_MAX = 48;
 import { renderEventDetail } from '../output/event-detail.js';
 import { eventDetailRecord, eventRecord } from '../output/records.js';
 import { storeDirFrom } from './common.js';
@@ -38,18 +41,21 @@ export async function eventsList(options: Record<string, unknown>): Promise<numb
     return 0;
   }
   const colors = colorsFor(process.stdout);
-  const lines = events.map((event) => {
-    const attempt = lastAttempt(event);
-    return [
-      event.id,
-      new Date(event.receivedAt).toLocaleString(),
-      paint(colors, eventTypeTone(event.mftg?.eventType), eventTitle(event)),
-      event.mftg?.messageId ?? '',
-      partiesOf(event),
-      formatBytes(event.size),
-      paint(colors, toneOf(attempt), lastColumn(event)),
-    ].join('  ');
-  });
+  const rows = events.map((event) => ({
+    cells: [event.id, formatLocalDateTime(event.receivedAt), eventTitle(event), event.mftg?.messageId ?? '', partiesOf(event), formatBytes(event.size), lastColumn(event)],
+    typeTone: eventTypeTone(event.mftg?.eventType),
+    outcomeTone: toneOf(lastAttempt(event)),
+  }));
+  const header = ['ID', 'RECEIVED', 'TYPE', 'MESSAGE ID', 'PARTNER → STATION', 'SIZE', 'LAST FORWARD'];
+  const widths = header.map((title, column) => Math.min(LIST_COLUMN_MAX, Math.max(title.length, ...rows.map((row) => row.cells[column]!.length))));
+  const fit = (text: string, column: number): string => (text.length > widths[column]! ? text.slice(0, widths[column]! - 1) + '…' : text.padEnd(widths[column]!));
+  const lines = [colors.bold(header.map(fit).join('  ').trimEnd())];
+  for (const row of rows) {
+    const cells = row.cells.map(fit);
+    cells[2] = paint(colors, row.typeTone, cells[2]!);
+    cells[6] = paint(colors, row.outcomeTone, cells[6]!);
+    lines.push(cells.join('  ').trimEnd());
+  }
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
@@ -66,7 +72,8 @@ export async function eventsShow(options: Record<string, unknown>, args: string[
     process.stdout.write(JSON.stringify(eventDetailRecord(event)) + '\n');
     return 0;
   }
-  process.stdout.write(renderEventDetail(event, body, colorsFor(process.stdout)) + '\n');
+  const responses = await store.responseBodies(event.id);
+  process.stdout.write(renderEventDetail(event, body, responses, colorsFor(process.stdout)) + '\n');
   return 0;
 }
 

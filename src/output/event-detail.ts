@@ -13,6 +13,9 @@ function isProbablyText(body: Buffer): boolean {
   return !text.includes('\uFFFD');
 }
 
+/** Lines of each response body shown by `events show`. */
+const RESPONSE_LINES = 12;
+
 /** Hex dump lines `00000000  7b 22 61 …  |{"a…|`. */
 export function hexPreview(body: Buffer, maxBytes = 256): string[] {
   const lines: string[] = [];
@@ -37,7 +40,7 @@ export function bodyPreviewLines(body: Buffer): string[] {
 }
 
 /** `events show` for humans: summary, headers, body, attempts. */
-export function renderEventDetail(event: EventRecord, body: Buffer, colors: ChalkInstance): string {
+export function renderEventDetail(event: EventRecord, body: Buffer, responses: Map<string, Buffer>, colors: ChalkInstance): string {
   const out: string[] = [];
   const m = event.mftg;
   out.push(colors.bold(`${eventTitle(event)}  ${event.id}`));
@@ -58,7 +61,15 @@ export function renderEventDetail(event: EventRecord, body: Buffer, colors: Chal
   if (event.attempts.length === 0) out.push('  none');
   for (const attempt of event.attempts) {
     out.push(`  ${attempt.startedAt}  ${attempt.kind}${attempt.modified ? ' (modified)' : ''}  ${paint(colors, toneOf(attempt), formatOutcome(attempt))}  ${formatDuration(attempt.durationMs)}  ${attempt.target}`);
-    if (attempt.responseSize > 0) out.push(colors.dim(`    response ${formatBytes(attempt.responseSize)}`));
+    if (attempt.error === null) {
+      for (const [name, value] of attempt.responseHeaders) out.push(colors.dim(`    ${name}: ${value}`));
+    }
+    const response = responses.get(attempt.id);
+    if (response && response.length > 0) {
+      const lines = bodyPreviewLines(response);
+      for (const line of lines.slice(0, RESPONSE_LINES)) out.push(`    ${line}`);
+      if (lines.length > RESPONSE_LINES) out.push(colors.dim(`    [… ${lines.length - RESPONSE_LINES} more lines; ${formatBytes(attempt.responseSize)} in all]`));
+    }
   }
   return out.join('\n');
 }

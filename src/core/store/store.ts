@@ -44,6 +44,18 @@ interface SealInfo {
   lastId: string | null;
 }
 
+interface BodyLocation {
+  seq: number;
+  offset: number;
+  length: number;
+}
+
+interface Located {
+  event: EventRecord;
+  body: BodyLocation;
+  responses: Map<string, BodyLocation>;
+}
+
 interface WriteRequest {
   frame: Buffer;
   resolve: () => void;
@@ -340,24 +352,26 @@ export class EventStore {
     return found.reverse();
   }
 
-  /** Finds one event by id or unique prefix, with its attempts and where its body lies. */
-  private async locate(idOrPrefix: string): Promise<{ event: EventRecord; seq: number; bodyOffset: number; bodyLength: number }> {
+  /** Finds one event by id or unique prefix, with its attempts and where its body and theirs lie. */
+  private async locate(idOrPrefix: string): Promise<Located> {
     const prefix = idOrPrefix.toLowerCase();
-    const attemptsByEvent = new Map<string, ForwardAttempt[]>();
-    const matches: Array<{ event: EventRecord; seq: number; bodyOffset: number; bodyLength: number }> = [];
+    const attemptsByEvent = new Map<string, Array<{ attempt: ForwardAttempt; at: BodyLocation }>>();
+    const matches: Located[] = [];
     await this.walkBackward((frame, seq) => {
+      const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
       if (frame.kind === FrameKind.Attempt) {
         const attempt = frame.meta as unknown as ForwardAttempt;
         if (attempt.eventId.startsWith(prefix)) {
           const list = attemptsByEvent.get(attempt.eventId) ?? [];
-          list.unshift(attempt);
+          list.unshift({ attempt, at });
           attemptsByEvent.set(attempt.eventId, list);
         }
         return true;
       }
       const event = frame.meta as unknown as CapturedEvent;
       if (!event.id.startsWith(prefix)) return true;
-      matches.push({ event: { ...event, attempts: attemptsByEvent.get(event.id) ?? [] }, seq, bodyOffset: frame.bodyOffset, bodyLength: frame.bodyLength });
+      const attempts = attemptsByEvent.get(event.id) ?? [];
+      matches.push({ event: { ...event, attempts: attempts.map((a) => a.attempt) }, body: at, responses: new Map(attempts.map((a) => [a.attempt.id, a.at])) });
       // A whole id cannot match twice; a prefix must be proven unique by scanning on.
       return event.id !== prefix && matches.length < 2;
     });
@@ -370,6 +384,10 @@ export class EventStore {
     return matches[0]!;
   }
 
+  private async readBody(at: BodyLocation): Promise<Buffer> {
+    return at.length === 0 ? Buffer.alloc(0) : readRange(this.segmentPath(at.seq), at.offset, at.length);
+  }
+
   /** One event by id or unique prefix, with all its attempts. */
   async get(idOrPrefix: string): Promise<EventRecord> {
     return (await this.locate(idOrPrefix)).event;
@@ -378,28 +396,24 @@ export class EventStore {
   /** One event and its exact body bytes. */
   async getWithBody(idOrPrefix: string): Promise<{ event: EventRecord; body: Buffer }> {
     const found = await this.locate(idOrPrefix);
-    const body = found.bodyLength === 0 ? Buffer.alloc(0) : await readRange(this.segmentPath(found.seq), found.bodyOffset, found.bodyLength);
-    if (body.length !== found.bodyLength) {
+    const body = await this.readBody(found.body);
+    if (body.length !== found.body.length) {
       throw new MftgHooksError('E_STORE_UNREADABLE', `the body of event ${found.event.id} is no longer in the store`, 'it was removed by retention or `events clear` meanwhile');
     }
     return { event: found.event, body };
   }
 
-  /** The stored preview of an attempt's response body. */
+  /** The stored response previews of every attempt of an event, by attempt id. */
+  async responseBodies(idOrPrefix: string): Promise<Map<string, Buffer>> {
+    const found = await this.locate(idOrPrefix);
+    const bodies = new Map<string, Buffer>();
+    for (const [attemptId, at] of found.responses) bodies.set(attemptId, await this.readBody(at));
+    return bodies;
+  }
+
+  /** The stored preview of one attempt's response body (empty when unknown). */
   async attemptBody(eventIdOrPrefix: string, attemptId: string): Promise<Buffer> {
-    const { event } = await this.locate(eventIdOrPrefix);
-    let result: Buffer | null = null;
-    let location: { seq: number; offset: number; length: number } | null = null;
-    await this.walkBackward((frame, seq) => {
-      if (frame.kind === FrameKind.Attempt && frame.meta.id === attemptId && frame.meta.eventId === event.id) {
-        location = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
-        return false;
-      }
-      return !(frame.kind === FrameKind.Event && frame.meta.id === event.id);
-    });
-    const found = location as { seq: number; offset: number; length: number } | null;
-    if (found) result = found.length === 0 ? Buffer.alloc(0) : await readRange(this.segmentPath(found.seq), found.offset, found.length);
-    return result ?? Buffer.alloc(0);
+    return (await this.responseBodies(eventIdOrPrefix)).get(attemptId) ?? Buffer.alloc(0);
   }
 
   // ---- following other processes ----------------------------------------------------------------
