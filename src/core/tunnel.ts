@@ -72,7 +72,10 @@ export interface TunnelOptions {
   selfCheckIntervalMs?: number;
   /** Bound on one self-check request. Default 10000. */
   selfCheckTimeoutMs?: number;
-  /** Delay before reconnect attempt n is `initialMs * 2^(n-1)`, ±25 % jitter, capped at `maxMs`. Default 1000 / 60000. */
+  /**
+   * Delay before reconnect attempt n: a random value between half and all of
+   * `min(maxMs, initialMs * 2^(n-1))`. Default 1000 / 60000.
+   */
   backoff?: { initialMs: number; maxMs: number };
   /** Aborting it closes the supervisor. */
   signal?: AbortSignal;
@@ -80,10 +83,20 @@ export interface TunnelOptions {
 
 /** Registration that gave another subdomain than asked is retried this many times before accepting it. */
 const SUBDOMAIN_RECLAIM_RETRIES = 3;
+/**
+ * Failures count up (and the backoff grows) until the tunnel has stayed online this long, so a tunnel
+ * that dies right after each self-check does not re-register every second with the public service.
+ */
+const STABLE_ONLINE_MS = 30_000;
 /** Upper bound on tunnel sockets, whatever the server allows. */
 const MAX_SOCKETS = 10;
-/** A socket that closes sooner than this without carrying data is replaced only after this delay. */
+/**
+ * A socket that closes sooner than this without carrying data is replaced at once the first time,
+ * then only after this delay (a server that accepts and closes must not see a connect loop).
+ */
 const QUICK_CLOSE_MS = 1000;
+/** How long a tunnel socket may stay half-closed after its capture connection ended. */
+const ENDING_LINGER_MS = 5000;
 /** Bytes of an unexpected answer kept for the reason text. */
 const REASON_SNIPPET_CHARS = 120;
 /** Bytes read from a self-check or registration answer. */
@@ -153,6 +166,9 @@ export class TunnelSupervisor {
   /** Public URL we expect the next registration to give (the last one we were online on). */
   #expectedUrl: string | null = null;
   #reclaimRetries = 0;
+  /** Consecutive failures, see STABLE_ONLINE_MS. */
+  #failures = 0;
+  #onlineSince = 0;
   /** Every attempt gets a new generation; callbacks of an older one are ignored. */
   #generation = 0;
   #connection: TunnelConnection | null = null;
@@ -283,6 +299,7 @@ export class TunnelSupervisor {
       this.#expectedUrl = registration.url;
       this.#wanted = registration.id;
       this.#reclaimRetries = 0;
+      this.#onlineSince = Date.now();
       this.#setState({
         state: 'online',
         publicUrl: registration.url,
@@ -311,7 +328,8 @@ export class TunnelSupervisor {
     this.#connection?.close();
     this.#connection = null;
 
-    const attempt = this.#state.attempt + 1;
+    if (this.#state.state === 'online' && Date.now() - this.#onlineSince >= STABLE_ONLINE_MS) this.#failures = 0;
+    const attempt = ++this.#failures;
     const delay = this.#backoffDelay(attempt);
     this.#setState({
       state: failure.refused ? 'offline' : 'reconnecting',
@@ -329,9 +347,9 @@ export class TunnelSupervisor {
 
   #backoffDelay(attempt: number): number {
     const { initialMs, maxMs } = this.#backoff;
-    const exponential = initialMs * 2 ** Math.min(attempt - 1, 30);
-    const jittered = exponential * (0.75 + Math.random() * 0.5);
-    return Math.round(Math.min(maxMs, jittered));
+    const capped = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
+    // "Equal jitter": clients that lost the public service together do not come back together.
+    return Math.round(capped * (0.5 + Math.random() * 0.5));
   }
 
   #scheduleSelfCheck(publicUrl: string, generation: number): void {
@@ -423,7 +441,8 @@ export class TunnelSupervisor {
     if (answer.status === 503) {
       throw new AttemptFailure('self-check failed: 503 no tunnel client connected');
     }
-    if (answer.status === 404 && answer.text.trim().length <= 4) {
+    // localtunnel servers answer a bare "404" for a host they have no tunnel for.
+    if (answer.status === 404 && answer.text.trim() === '404') {
       throw new AttemptFailure('self-check failed: 404 the tunnel server does not know this tunnel');
     }
     const message = snippet(answer.text);
@@ -582,7 +601,8 @@ class TunnelConnection {
     this.#timers.add(timer);
   }
 
-  #open(): void {
+  /** Opens one tunnel socket; `quickCloses` counts its predecessors in this slot that closed unused. */
+  #open(quickCloses = 0): void {
     if (this.#closed || this.#dead) return;
     const { remoteHost, remotePort, connectTimeoutMs } = this.#options;
     const remote = net.connect({ host: remoteHost, port: remotePort });
@@ -593,10 +613,9 @@ class TunnelConnection {
 
     remote.setTimeout(connectTimeoutMs);
     remote.on('timeout', () => {
-      if (connectedAt === 0) {
-        lastError = Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' });
-        remote.destroy();
-      }
+      // Armed while connecting, and while ending after the capture connection closed.
+      if (connectedAt === 0) lastError = Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' });
+      remote.destroy();
     });
     remote.on('error', (error: NodeJS.ErrnoException) => {
       lastError = error;
@@ -634,7 +653,9 @@ class TunnelConnection {
       if (connectedAt === 0) {
         const code = lastError?.code ?? 'closed';
         // ECONNREFUSED: the server no longer listens for this tunnel (restarted, forgot it).
-        if (code === 'ECONNREFUSED' || this.#connected === 0) {
+        if (code === 'ECONNREFUSED') {
+          this.#die(`tunnel server dropped the tunnel (ECONNREFUSED ${remoteHost}:${remotePort})`);
+        } else if (this.#connected === 0) {
           this.#die(`tunnel connection to ${remoteHost}:${remotePort} failed (${code})`);
         } else {
           this.#later(QUICK_CLOSE_MS, () => this.#open());
@@ -644,8 +665,9 @@ class TunnelConnection {
       this.#connected--;
       if (this.#connected === 0) this.#watchNoSocket();
       const quick = !carried && Date.now() - connectedAt < QUICK_CLOSE_MS;
-      if (quick) this.#later(QUICK_CLOSE_MS, () => this.#open());
-      else this.#open();
+      if (!quick) this.#open();
+      else if (quickCloses === 0) this.#open(1);
+      else this.#later(QUICK_CLOSE_MS, () => this.#open(quickCloses + 1));
     });
   }
 
@@ -665,11 +687,17 @@ class TunnelConnection {
       local.pipe(remote);
       remote.resume();
     });
-    local.once('close', () => {
+    local.once('close', (hadError) => {
       this.#locals.delete(local);
       // One capture connection per tunnel socket, as the localtunnel client does: when it ends,
-      // the tunnel socket ends too and is replaced.
-      remote.destroy();
+      // the tunnel socket ends too and is replaced. End it gracefully so a response still queued
+      // for the tunnel server is delivered; a server that never closes its side is cut after a while.
+      if (hadError) {
+        remote.destroy();
+        return;
+      }
+      remote.end();
+      remote.setTimeout(ENDING_LINGER_MS);
     });
     return local;
   }
