@@ -77,6 +77,11 @@ export async function resolveListenOptions(options: Record<string, unknown>): Pr
   return resolved;
 }
 
+/** Where the tunnel's sockets reach the capture server: the bound address unless it is a wildcard. */
+function tunnelLocalHost(bind: string): string {
+  return bind === '0.0.0.0' || bind === '::' || bind === '' ? '127.0.0.1' : bind;
+}
+
 /** Resolves on the first SIGINT/SIGTERM (or `stop()` from the UI); a second Ctrl+C exits at once. */
 function untilStopped(): { stopped: Promise<void>; stop: () => void } {
   let stop!: () => void;
@@ -108,10 +113,11 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     retries: options.retries,
     retryBackoffMs: options.retryBackoffMs,
     insecure: options.insecure,
+    tunnelHost: tunnel?.host ?? null,
     ...(tunnel
       ? {
           createTunnel: (localPort: number): TunnelLike =>
-            new TunnelSupervisor({ host: tunnel.host, localPort, subdomain: tunnel.subdomain, token: options.token }),
+            new TunnelSupervisor({ host: tunnel.host, localPort, localHost: tunnelLocalHost(options.bind), subdomain: tunnel.subdomain, token: options.token }),
         }
       : {}),
   });

@@ -12,8 +12,11 @@ export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const HEADERS_TIMEOUT_MS = 15_000;
 /** …and its whole request within this one (a 10 MiB body over a slow tunnel fits easily). */
 export const REQUEST_TIMEOUT_MS = 120_000;
-/** An idle keep-alive connection is closed after this. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * An idle keep-alive connection is closed after this. Long, because the tunnel keeps a pool of idle
+ * connections here: closing one just as the tunnel server writes a request onto it loses that request.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 600_000;
 
 export type RejectReason = 'not-found' | 'too-large' | 'store-failed' | 'aborted';
 

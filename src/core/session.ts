@@ -6,9 +6,10 @@ import { Forwarder, targetFor, type PendingDelivery, type Targets } from './forw
 import { createDispatcher, joinTarget, send, type SendResult } from './http-send.js';
 import { EventStore } from './store/store.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
+import type { TunnelState, TunnelStateName } from './tunnel.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt } from './types.js';
 
-/** The tunnel as the session sees it (implemented by TunnelSupervisor). */
+/** The tunnel as the session sees it (implemented by TunnelSupervisor; a stand-in in tests). */
 export interface TunnelLike {
   readonly state: TunnelState;
   onState(listener: (state: TunnelState) => void): () => void;
@@ -16,18 +17,7 @@ export interface TunnelLike {
   close(): Promise<void>;
 }
 
-export type TunnelStateName = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'disabled';
-
-export interface TunnelState {
-  state: TunnelStateName;
-  /** Public base URL without the token path. */
-  publicUrl: string | null;
-  reason: string | null;
-  attempt: number;
-  nextRetryAt: number | null;
-  subdomain: string | null;
-  urlChanged: { previous: string; current: string } | null;
-}
+export type { TunnelState, TunnelStateName };
 
 export const DISABLED_TUNNEL: TunnelState = { state: 'disabled', publicUrl: null, reason: null, attempt: 0, nextRetryAt: null, subdomain: null, urlChanged: null };
 
@@ -62,6 +52,8 @@ export interface SessionOptions {
   retries: number;
   retryBackoffMs: number;
   insecure: boolean;
+  /** The tunnel server, remembered with the subdomain it gave. */
+  tunnelHost?: string | null;
   /** Builds the tunnel once the capture port is known; absent = `--no-tunnel`. */
   createTunnel?: (localPort: number) => TunnelLike;
 }
@@ -177,7 +169,6 @@ export class ListenSession {
     if (options.createTunnel) {
       this.tunnel = options.createTunnel(port);
       this.tunnel.onState((state) => this.onTunnelState(state));
-      this.onTunnelState(this.tunnel.state);
       this.tunnel.start();
     } else {
       this.onTunnelState(DISABLED_TUNNEL);
@@ -201,7 +192,9 @@ export class ListenSession {
     this.emit({ type: 'tunnel', tunnel: state, publicCaptureUrl: this.publicCaptureUrl(state) });
     if (state.publicUrl !== previousUrl && !this.closing) {
       void writeListener(this.options.storeDir, this.listenerInfo()).catch(() => undefined);
-      if (state.subdomain) void updateSettings(this.options.storeDir, { subdomain: state.subdomain }).catch(() => undefined);
+      if (state.state === 'online' && state.subdomain) {
+        void updateSettings(this.options.storeDir, { subdomain: state.subdomain, tunnelHost: this.options.tunnelHost ?? undefined }).catch(() => undefined);
+      }
     }
   }
 
