@@ -2,6 +2,9 @@ import type { ChalkInstance } from 'chalk';
 import type { SessionElement, TunnelState } from '../core/session.js';
 import { eventTitle, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 
+/** Said once when the tunnel server cannot be reached at all. */
+export const UNREACHABLE_HINT = 'no route to the tunnel server (offline, or a firewall?): retrying with backoff; deliveries to the local URL are still captured. --no-tunnel stops trying; --tunnel-host points at a self-hosted server.';
+
 /** Where the public URL goes in the MFTG console. */
 export const MFTG_PASTE_HINT = 'paste it into MFTG: Integrations → Webhooks → your station → URL';
 
@@ -18,6 +21,7 @@ function tunnelLine(colors: ChalkInstance, tunnel: TunnelState, publicCaptureUrl
       return `tunnel   ${colors.yellow('reconnecting')} (attempt ${tunnel.attempt}${next}): ${tunnel.reason ?? 'unknown reason'} — local capture keeps working`;
     }
     case 'offline':
+      if (tunnel.reason === 'tunnel closed') return colors.dim('tunnel   closed');
       return `tunnel   ${colors.red('offline')}: ${tunnel.reason ?? 'unknown reason'} — local capture keeps working`;
   }
 }
@@ -32,6 +36,7 @@ export function attachPlainPrinter(
   out: NodeJS.WritableStream = process.stdout,
 ): () => void {
   const line = (text: string): void => void out.write(text + '\n');
+  let hintedUnreachable = false;
   return subscribe((element) => {
     switch (element.type) {
       case 'ready':
@@ -48,6 +53,10 @@ export function attachPlainPrinter(
         }
         const text = tunnelLine(colors, tunnel, element.publicCaptureUrl);
         if (text) line(text);
+        if (!hintedUnreachable && tunnel.state === 'reconnecting' && /unreachable/.test(tunnel.reason ?? '')) {
+          hintedUnreachable = true;
+          line(colors.dim(`         ${UNREACHABLE_HINT}`));
+        }
         break;
       }
       case 'event': {
