@@ -1,6 +1,10 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from './core/capture-server.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS } from './core/forwarder.js';
+import { MftgHooksError } from './core/errors.js';
+import { parseHeaderArgument, parseSetArgument, type SetInstruction } from './core/json-edit.js';
+import { MFTG_EVENT_TYPES } from './core/mftg.js';
+import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
 import { parseBind, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
 
@@ -41,7 +45,43 @@ export interface Actions {
   eventsList: Action;
   eventsShow: Action;
   eventsClear: Action;
+  eventsExport: Action;
+  replay: Action;
+  trigger: Action;
 }
+
+/** Turns a core validation error into commander's "invalid argument" (exit 2, one line). */
+function flagParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof MftgHooksError) throw new InvalidArgumentError(error.message.replace(/^--\S+ /, '') + (error.hint ? ` (${error.hint})` : ''));
+      throw error;
+    }
+  };
+}
+
+const repeatable =
+  <T>(parse: (value: string) => T) =>
+  (value: string, previous: T[] | undefined): T[] =>
+    [...(previous ?? []), flagParser(parse)(value)];
+
+function parseAttachmentCount(value: string): number {
+  const n = parseNonNegativeInt(value);
+  if (n > MAX_SAMPLE_ATTACHMENTS) throw new InvalidArgumentError(`at most ${MAX_SAMPLE_ATTACHMENTS}.`);
+  return n;
+}
+
+function parseExportFormat(value: string): 'json' | 'curl' | 'har' {
+  const v = value.trim().toLowerCase();
+  if (v !== 'json' && v !== 'curl' && v !== 'har') throw new InvalidArgumentError('expected json, curl or har.');
+  return v;
+}
+
+/** `--set`/`--header` options shared by replay and trigger. */
+const setOption = (): Option =>
+  option('--set <json.path=value>', 'repeatable: change a JSON field (value parsed as JSON when it parses, else text)').argParser(repeatable<SetInstruction>(parseSetArgument));
 
 /**
  * The commander program: flags, help and validation only. Actions receive plain option objects and
@@ -109,6 +149,49 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .addOption(option('--yes', 'do not ask for confirmation'))
     .addOption(storeOption())
     .action(run(actions.eventsClear));
+  events
+    .command('export')
+    .description('export events as JSON (archive), curl commands or HAR 1.2')
+    .argument('[ids...]', 'event ids or unique prefixes')
+    .addOption(option('--all', 'every stored event'))
+    .addOption(option('--format <format>', 'json, curl or har').argParser(parseExportFormat).makeOptionMandatory())
+    .addOption(option('--to <url>', 'show the requests as sent to this handler URL instead of the capture URL they came in on').argParser(parseHttpUrl))
+    .addOption(option('--mask-token', 'replace the secret capture token with MASKED-TOKEN'))
+    .addOption(storeOption())
+    .action(run(actions.eventsExport));
+
+  program
+    .command('replay')
+    .description('send stored events again, unchanged unless --set, --header or --edit say otherwise')
+    .argument('[ids...]', 'event ids or unique prefixes')
+    .addOption(option('--last [n]', 'the newest n events (default 1)').argParser(parsePositiveInt))
+    .addOption(option('--failed', 'events whose last forward failed (with --last n: the newest n of them)'))
+    .addOption(option('--to <url>', 'send here (default: the running listener\'s target, else the last run\'s --forward-to)').argParser(parseHttpUrl))
+    .addOption(setOption())
+    .addOption(option('--header <name:value>', 'repeatable: replace (or add) a header; an empty value removes it').argParser(repeatable(parseHeaderArgument)))
+    .addOption(option('--edit', 'edit each body in $VISUAL / $EDITOR before sending; an empty file aborts'))
+    .addOption(option('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
+    .addOption(option('--json', 'one attempt record per line'))
+    .addOption(storeOption())
+    .action(run(actions.replay));
+
+  program
+    .command('trigger')
+    .description('send a realistic MFTG sample event through the running listener (or --to a URL)')
+    .argument('[eventType]', `${MFTG_EVENT_TYPES.join(', ')} (or received, sent, failed)`)
+    .addOption(option('--list', 'describe the event types'))
+    .addOption(option('--to <url>', 'send straight to this URL instead of the listener\'s capture URL').argParser(parseHttpUrl))
+    .addOption(setOption())
+    .addOption(option('--legacy', 'only the pre-3.1.1 field names (messageAS2ID, partnerAS2ID, stationAS2ID)').conflicts('modern'))
+    .addOption(option('--modern', 'only the new field names (messageIdentifier, partnerIdentifier, stationIdentifier)'))
+    .addOption(option('--attachments <n>', `number of attachment keys (0–${MAX_SAMPLE_ATTACHMENTS})`).argParser(parseAttachmentCount).default(1))
+    .addOption(option('--print', 'print the payload instead of sending it'))
+    .addOption(option('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(option('--insecure', 'accept self-signed certificates from an https URL'))
+    .addOption(option('--json', 'one trigger record on stdout'))
+    .addOption(storeOption())
+    .action(run(actions.trigger));
 
   return program;
 }

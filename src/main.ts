@@ -8,6 +8,9 @@ const actions: Actions = {
   eventsList: async (options) => (await import('./commands/events.js')).eventsList(options),
   eventsShow: async (options, args) => (await import('./commands/events.js')).eventsShow(options, args),
   eventsClear: async (options) => (await import('./commands/events.js')).eventsClear(options),
+  eventsExport: async (options, args) => (await import('./commands/export.js')).eventsExport(options, args),
+  replay: async (options, args) => (await import('./commands/replay.js')).replayCommand(options, args),
+  trigger: async (options, args) => (await import('./commands/trigger.js')).triggerCommand(options, args),
 };
 
 let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);
