@@ -72,28 +72,32 @@ export function maskToken(text: string, token: string | null): string {
 
 // ---- curl ----------------------------------------------------------------------------------------
 
-/**
- * A POSIX shell word for `text`: bare when safe, else single-quoted. Characters outside printable
- * ASCII (header values are latin1 on the wire) come from `$(printf '\ooo')`, which every POSIX shell
- * understands, so each byte survives.
- */
+/** A POSIX shell word for `text` (written out as UTF-8): bare when safe, else single-quoted. */
 export function shellQuote(text: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
-  const single = (part: string): string => `'${part.replace(/'/g, `'\\''`)}'`;
-  if (/^[\x20-\x7e]*$/.test(text)) return single(text);
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A shell word for a header line. Header values are latin1 on the wire, so a character from U+0080
+ * to U+00FF must become one byte, not its UTF-8 form: such characters come from `$(printf '\ooo')`,
+ * which every POSIX shell understands.
+ */
+export function shellQuoteLatin1(text: string): string {
+  if (/^[\x00-\x7f]*$/.test(text)) return shellQuote(text);
   let out = '';
   let run = '';
   for (const char of text) {
     const code = char.charCodeAt(0);
-    if (code >= 0x20 && code < 0x7f) {
+    if (code < 0x80) {
       run += char;
       continue;
     }
-    if (run) out += single(run);
+    if (run) out += shellQuote(run);
     run = '';
     out += `"$(printf '\\${(code & 0xff).toString(8).padStart(3, '0')}')"`;
   }
-  return run ? out + single(run) : out;
+  return run ? out + shellQuote(run) : out;
 }
 
 /**
@@ -145,7 +149,7 @@ export function toCurl(event: CapturedEvent, body: Buffer, url: string): string 
   if (method === 'HEAD') options.push('--head');
   else if (!((method === 'GET' && body.length === 0) || (method === 'POST' && body.length > 0))) options.push(`--request ${shellQuote(method)}`);
   if (new URL(url).protocol === 'https:') options.push('--http1.1');
-  for (const [name, value] of headers) options.push(`--header ${shellQuote(value === '' ? `${name};` : `${name}: ${value}`)}`);
+  for (const [name, value] of headers) options.push(`--header ${shellQuoteLatin1(value === '' ? `${name};` : `${name}: ${value}`)}`);
   // An empty `Name:` tells curl not to send a header it would add by itself.
   for (const name of ['User-Agent', 'Accept']) if (!has(name.toLowerCase())) options.push(`--header ${shellQuote(`${name}:`)}`);
   if (body.length > 0) {
