@@ -1,8 +1,7 @@
 import { usageError } from '../core/errors.js';
-import { deliveredItem, harCreator, harEntry, jsonExportEvent, maskToken, originalItem, originalUrl, requestUrl, toCurl, type ExportItem } from '../core/export.js';
+import { deliveredItem, harCreator, harEntry, jsonExportEvent, maskToken, originalItem, originalUrl, readAllEvents, requestUrl, toCurl, type ExportItem, type StoredEvent } from '../core/export.js';
 import { readListener, readSettings } from '../core/store/state-files.js';
 import { EventStore } from '../core/store/store.js';
-import type { EventRecord } from '../core/types.js';
 import { storeDirFrom } from './common.js';
 
 export type ExportFormat = 'json' | 'curl' | 'har';
@@ -36,29 +35,38 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
   const to = typeof options.to === 'string' ? options.to : null;
   const store = await EventStore.open(storeDir);
   try {
-    const events: EventRecord[] = all ? await store.list({ limit: Number.MAX_SAFE_INTEGER }) : [];
-    if (!all) {
+    const stored: StoredEvent[] = [];
+    if (all) {
+      stored.push(...(await readAllEvents(store)));
+    } else {
       const seen = new Set<string>();
       for (const id of args) {
         const event = await store.get(id);
-        if (!seen.has(event.id)) events.push(event);
+        if (seen.has(event.id)) continue;
         seen.add(event.id);
+        const last = event.attempts[event.attempts.length - 1];
+        stored.push({
+          event,
+          body: async () => (await store.getWithBody(event.id)).body,
+          lastResponseBody: async () => (last && last.responseSize > 0 ? store.attemptBody(event.id, last.id) : Buffer.alloc(0)),
+        });
       }
     }
     const token = await captureToken(storeDir);
     const mask = options.maskToken === true ? (text: string): string => maskToken(text, token) : (text: string): string => text;
 
-    const itemFor = async (record: EventRecord): Promise<ExportItem> => {
-      const { event, body } = await store.getWithBody(record.id);
+    const itemFor = async (source: StoredEvent): Promise<ExportItem> => {
+      const { event } = source;
+      const body = await source.body();
       const base = to ? deliveredItem(event, body, requestUrl(event, to)) : originalItem(event, body, originalUrl(event, token));
-      const last = event.attempts[event.attempts.length - 1];
-      const lastResponseBody = format === 'har' && last && last.responseSize > 0 ? await store.attemptBody(event.id, last.id) : undefined;
-      return { ...base, url: mask(base.url), headers: base.headers.map(([name, value]) => [name, mask(value)]), ...(lastResponseBody ? { lastResponseBody } : {}) };
+      const lastResponseBody = format === 'har' ? await source.lastResponseBody() : undefined;
+      return { ...base, url: mask(base.url), headers: base.headers.map(([name, value]) => [name, mask(value)]), ...(lastResponseBody && lastResponseBody.length > 0 ? { lastResponseBody } : {}) };
     };
 
     if (format === 'curl') {
-      for (const record of events) {
-        const item = await itemFor(record);
+      for (const source of stored) {
+        const record = source.event;
+        const item = await itemFor(source);
         const title = (record.mftg?.eventType ?? `${record.method} ${record.path}`) + (record.mftg?.messageId ? ` ${record.mftg.messageId}` : '');
         const comment = `# ${record.id}  ${title}  captured ${record.receivedAt}`.replace(/[\r\n]/g, ' ');
         await write(`${comment}\n${toCurl({ ...item.event, headers: item.headers }, item.body, item.url)}\n\n`);
@@ -68,19 +76,19 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
     if (format === 'har') {
       const version = process.env.npm_package_version ?? '0.1.0';
       await write(`{\n  "log": {\n    "version": "1.2",\n    "creator": ${JSON.stringify(harCreator(version))},\n    "entries": [`);
-      for (let i = 0; i < events.length; i++) {
-        const entry = harEntry(await itemFor(events[i]!));
+      for (let i = 0; i < stored.length; i++) {
+        const entry = harEntry(await itemFor(stored[i]!));
         await write(`${i > 0 ? ',' : ''}\n      ${indent(JSON.stringify(entry, null, 2), '      ')}`);
       }
-      await write(`${events.length > 0 ? '\n    ' : ''}]\n  }\n}\n`);
+      await write(`${stored.length > 0 ? '\n    ' : ''}]\n  }\n}\n`);
       return 0;
     }
     await write(`{\n  "format": "mftg-hooks-export",\n  "version": 1,\n  "exportedAt": ${JSON.stringify(new Date().toISOString())},\n  "events": [`);
-    for (let i = 0; i < events.length; i++) {
-      const archived = jsonExportEvent(await itemFor(events[i]!));
+    for (let i = 0; i < stored.length; i++) {
+      const archived = jsonExportEvent(await itemFor(stored[i]!));
       await write(`${i > 0 ? ',' : ''}\n    ${indent(JSON.stringify(archived, null, 2), '    ')}`);
     }
-    await write(`${events.length > 0 ? '\n  ' : ''}]\n}\n`);
+    await write(`${stored.length > 0 ? '\n  ' : ''}]\n}\n`);
     return 0;
   } finally {
     await store.close();

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MftgHooksError } from './errors.js';
+import { readAllEvents } from './export.js';
 import { targetFor, type Targets } from './forwarder.js';
 import { createDispatcher, joinTarget, send } from './http-send.js';
 import { parseJsonObject } from './mftg.js';
@@ -10,6 +11,9 @@ import { readListener, readSettings } from './store/state-files.js';
 import { EventStore } from './store/store.js';
 import type { EventRecord, ForwardAttempt } from './types.js';
 import { applyHeaders, setJsonFields, type SetInstruction } from './json-edit.js';
+
+/** Above this many events, bodies are found in one pass over the store rather than one search each. */
+const BULK_READ_THRESHOLD = 20;
 
 /** Default replay timeout (`--timeout`); 0 waits forever. */
 export const DEFAULT_REPLAY_TIMEOUT_MS = 30_000;
@@ -150,14 +154,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
       return { event, target: joinTarget(base, event.path) };
     });
 
+    // Many events (--failed after a long outage): one pass over the store instead of a search each.
+    const bulk = plan.length > BULK_READ_THRESHOLD ? new Map((await readAllEvents(store)).map((stored) => [stored.event.id, stored.body])) : null;
+    const bodyOf = async (id: string): Promise<Buffer> => (await bulk?.get(id)?.()) ?? (await store.getWithBody(id)).body;
+
     // A body --set cannot change stops the run before anything is sent.
     if (options.sets.length > 0) {
-      for (const { event } of plan) setJsonFields((await store.getWithBody(event.id)).body, options.sets, `the body of event ${event.id}`);
+      for (const { event } of plan) setJsonFields(await bodyOf(event.id), options.sets, `the body of event ${event.id}`);
     }
 
     const results: ReplayResult[] = [];
     for (const { event, target } of plan) {
-      const { body: stored } = await store.getWithBody(event.id);
+      const stored = await bodyOf(event.id);
       let body = setJsonFields(stored, options.sets, `the body of event ${event.id}`);
       if (options.edit) body = await (options.editor ?? ((b, label) => editInEditor(b, label, options.env)))(body, `event-${event.id}`);
       const headers = options.headers.length > 0 ? applyHeaders(event.headers, options.headers) : event.headers;

@@ -10,6 +10,7 @@ import {
   originalItem,
   originalUrl,
   printfFormat,
+  readAllEvents,
   requestUrl,
   shellQuote,
   shellQuoteLatin1,
@@ -19,7 +20,10 @@ import {
 } from '../../src/core/export.js';
 import { createDispatcher, send } from '../../src/core/http-send.js';
 import type { EventRecord, ForwardAttempt, HeaderPairs } from '../../src/core/types.js';
+import { newId } from '../../src/core/ids.js';
+import { EventStore } from '../../src/core/store/store.js';
 import { harProblems, headerPairs, runShell } from '../helpers/deliveries.js';
+import { tempDir } from '../helpers/temp.js';
 import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
 
 const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -182,4 +186,34 @@ test('the JSON archive restores every body byte for byte', () => {
   });
   assert.equal(archive.events[0]!.body.encoding, 'utf8');
   assert.equal(archive.events[1]!.body.encoding, 'base64');
+});
+
+test('readAllEvents reads a store in one pass: after the last clear, oldest first, with attempts and bodies', async () => {
+  const dir = await tempDir();
+  try {
+    // Given events before and after a clear, with attempts written by another process
+    const store = await EventStore.open(dir.path);
+    await store.openForWriting();
+    const event = (n: number): EventRecord => ({ ...eventOf('POST', [], Buffer.from(`body ${n}`)), id: newId() });
+    const gone = event(0);
+    await store.appendEvent(gone, Buffer.from('body 0'));
+    await store.clear();
+    const kept = [event(1), event(2)];
+    for (const [i, e] of kept.entries()) await store.appendEvent(e, Buffer.from(`body ${i + 1}`));
+    await store.close();
+    const other = await EventStore.open(dir.path);
+    const attempt: ForwardAttempt = { id: newId(), eventId: kept[0]!.id, kind: 'replay', target: 'http://127.0.0.1:1/', startedAt: new Date().toISOString(), status: 201, error: null, durationMs: 1, responseHeaders: [], responseSize: 7, modified: false };
+    await other.appendAttempt(attempt, Buffer.from('created'));
+    // When the store is read whole
+    const all = await readAllEvents(other);
+    // Then only the kept events, with their attempts and exact bytes
+    assert.deepEqual(all.map((s) => s.event.id), kept.map((e) => e.id));
+    assert.deepEqual(all[0]!.event.attempts, [attempt]);
+    assert.equal((await all[0]!.body()).toString(), 'body 1');
+    assert.equal((await all[0]!.lastResponseBody()).toString(), 'created');
+    assert.equal((await all[1]!.lastResponseBody()).length, 0);
+    await other.close();
+  } finally {
+    await dir.cleanup();
+  }
 });

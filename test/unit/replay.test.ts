@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MftgHooksError } from '../../src/core/errors.js';
 import { applyHeaders, applySet, parseHeaderArgument, parseJsonPath, parseSetArgument, setJsonFields } from '../../src/core/json-edit.js';
-import { editInEditor, editorCommand, resolveReplayTargets } from '../../src/core/replay.js';
+import { newId } from '../../src/core/ids.js';
+import { editInEditor, editorCommand, replay, resolveReplayTargets } from '../../src/core/replay.js';
+import { EventStore } from '../../src/core/store/store.js';
+import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { updateSettings, writeListener } from '../../src/core/store/state-files.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -112,6 +116,51 @@ test('replay targets: --to, else the running listener (with routes), else the la
     // Then --to wins over everything
     assert.deepEqual(await resolveReplayTargets(dir.path, 'http://127.0.0.1:3/to'), { targets: { forwardTo: 'http://127.0.0.1:3/to', routes: {} }, source: 'to' });
   } finally {
+    await dir.cleanup();
+  }
+});
+
+test('the replay service sends many events in arrival order with exact bodies, and stores each attempt', async () => {
+  const dir = await tempDir();
+  const handler = await startRecordingHandler();
+  try {
+    // Given 30 stored events (enough for the one-pass body read), one of them cleared away
+    const store = await EventStore.open(dir.path);
+    await store.openForWriting();
+    const bodies: Buffer[] = [];
+    const ids: string[] = [];
+    const append = async (body: Buffer): Promise<string> => {
+      const id = newId();
+      await store.appendEvent({ id, receivedAt: new Date().toISOString(), method: 'POST', path: '/p?q=1', headers: [['x-n', String(bodies.length)]], remoteAddress: null, size: body.length, mftg: null }, body);
+      return id;
+    };
+    await append(Buffer.from('before the clear'));
+    await store.clear();
+    for (let n = 0; n < 30; n++) {
+      const body = n % 3 === 0 ? Buffer.alloc(0) : randomBytes(100 + n);
+      ids.push(await append(body));
+      bodies.push(body);
+    }
+    await store.close();
+    // When all of them are replayed
+    const seen: string[] = [];
+    const results = await replay({ storeDir: dir.path, selection: { last: 100 }, to: handler.url, sets: [], headers: [], edit: false, timeoutMs: 5000, insecure: false, onAttempt: (attempt) => seen.push(attempt.eventId) });
+    // Then every event went out once, in order, byte for byte, to the sub-path
+    assert.deepEqual(results.map((r) => r.event.id), ids);
+    assert.deepEqual(seen, ids);
+    const received = await handler.waitFor(30);
+    received.forEach((req, n) => {
+      assert.ok(req.body.equals(bodies[n]!), `body ${n}`);
+      assert.equal(req.url, '/hook/p?q=1');
+    });
+    // And each attempt is stored on its event as an unmodified replay
+    const reopened = await EventStore.open(dir.path);
+    const listed = await reopened.list({ limit: 100 });
+    assert.equal(listed.length, 30);
+    for (const event of listed) assert.deepEqual(event.attempts.map((a) => [a.kind, a.status, a.modified]), [['replay', 200, false]]);
+    await reopened.close();
+  } finally {
+    await handler.close();
     await dir.cleanup();
   }
 });
