@@ -1,0 +1,96 @@
+import type { Key } from 'ink';
+
+/** What the screen shows, and so which keys mean what. */
+export type Mode = 'list' | 'detail' | 'filter' | 'help' | 'text';
+
+export type Action =
+  | 'up'
+  | 'down'
+  | 'pageUp'
+  | 'pageDown'
+  | 'home'
+  | 'end'
+  | 'open'
+  | 'close'
+  | 'nextSection'
+  | 'replay'
+  | 'copy'
+  | 'filter'
+  | 'clearFilter'
+  | 'follow'
+  | 'help'
+  | 'quit'
+  | 'filterApply'
+  | 'filterCancel'
+  | 'filterType'
+  | 'filterErase';
+
+type KeyName = 'upArrow' | 'downArrow' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'return' | 'escape' | 'tab' | 'backspace' | 'delete';
+
+/** One key: a typed character (no Ctrl/Meta unless `ctrl`), or a named key. */
+export interface KeySpec {
+  input?: string;
+  key?: KeyName;
+  ctrl?: boolean;
+}
+
+/** A row of the key table: binds keys to an action and documents it (help bar and `?` screen). */
+export interface Binding {
+  action: Action;
+  keys: KeySpec[];
+  /** How the keys are written for humans. */
+  label: string;
+  description: string;
+  modes: readonly Mode[];
+  /** Shown in the help bar of these modes, as `label hint` (in table order). */
+  bar?: { hint: string; label?: string };
+}
+
+const BROWSE: readonly Mode[] = ['list', 'detail', 'help', 'text'];
+const EVENT: readonly Mode[] = ['list', 'detail'];
+
+/** THE key table: useInput dispatches with it, the help bar and the help screen render it. */
+export const KEY_TABLE: readonly Binding[] = [
+  { action: 'up', keys: [{ key: 'upArrow' }, { input: 'k' }], label: '↑ k', description: 'select the previous (older) event / scroll up', modes: BROWSE, bar: { label: '↑↓', hint: 'move' } },
+  { action: 'down', keys: [{ key: 'downArrow' }, { input: 'j' }], label: '↓ j', description: 'select the next (newer) event / scroll down', modes: BROWSE },
+  { action: 'pageUp', keys: [{ key: 'pageUp' }, { input: 'b', ctrl: true }, { input: 'u', ctrl: true }], label: 'PgUp', description: 'one page up', modes: BROWSE },
+  { action: 'pageDown', keys: [{ key: 'pageDown' }, { input: 'f', ctrl: true }, { input: 'd', ctrl: true }], label: 'PgDn', description: 'one page down', modes: BROWSE },
+  { action: 'home', keys: [{ key: 'home' }, { input: 'g' }], label: 'Home g', description: 'the oldest event / top', modes: BROWSE },
+  { action: 'end', keys: [{ key: 'end' }, { input: 'G' }], label: 'End G', description: 'the newest event (and follow) / bottom', modes: BROWSE },
+  { action: 'open', keys: [{ key: 'return' }], label: 'Enter', description: 'open the details of the selected event (Enter again closes them)', modes: ['list'], bar: { label: '⏎', hint: 'details' } },
+  { action: 'close', keys: [{ key: 'escape' }, { key: 'return' }], label: 'Esc', description: 'back to the list', modes: ['detail', 'help', 'text'], bar: { hint: 'back' } },
+  { action: 'nextSection', keys: [{ key: 'tab' }], label: 'Tab', description: 'jump to the next section (attempts, headers, body)', modes: ['detail'], bar: { hint: 'section' } },
+  { action: 'replay', keys: [{ input: 'r' }], label: 'r', description: 'replay the event to the forward target, unchanged; the result shows as a new attempt', modes: EVENT, bar: { hint: 'replay' } },
+  { action: 'copy', keys: [{ input: 'c' }], label: 'c', description: 'copy the event as a curl command (clipboard, else OSC 52, and shown)', modes: EVENT, bar: { hint: 'curl' } },
+  { action: 'filter', keys: [{ input: '/' }], label: '/', description: 'filter: words match any field; type:TEXT matches the eventType; Tab cycles event types', modes: ['list'], bar: { hint: 'filter' } },
+  { action: 'clearFilter', keys: [{ key: 'escape' }], label: 'Esc', description: 'clear the filter', modes: ['list'] },
+  { action: 'follow', keys: [{ input: 'f' }], label: 'f', description: 'follow the newest event on/off', modes: ['list'], bar: { hint: 'follow' } },
+  { action: 'filterApply', keys: [{ key: 'return' }], label: 'Enter', description: 'keep the filter and go back to the list', modes: ['filter'], bar: { label: '⏎', hint: 'done' } },
+  { action: 'filterCancel', keys: [{ key: 'escape' }], label: 'Esc', description: 'drop the filter', modes: ['filter'], bar: { hint: 'clear' } },
+  { action: 'filterType', keys: [{ key: 'tab' }], label: 'Tab', description: 'cycle through the event types seen (type:…)', modes: ['filter'], bar: { hint: 'event type' } },
+  { action: 'filterErase', keys: [{ key: 'backspace' }, { key: 'delete' }], label: '⌫', description: 'erase a character', modes: ['filter'] },
+  { action: 'help', keys: [{ input: '?' }], label: '?', description: 'this help', modes: ['list', 'detail', 'help', 'text'], bar: { hint: 'help' } },
+  { action: 'quit', keys: [{ input: 'q' }, { input: 'c', ctrl: true }], label: 'q Ctrl+C', description: 'quit (stops the listener, exit code 0)', modes: ['list', 'detail', 'help', 'text', 'filter'], bar: { label: 'q', hint: 'quit' } },
+];
+
+function matches(spec: KeySpec, input: string, key: Key): boolean {
+  if (spec.key) return key[spec.key] === true && (spec.ctrl === undefined || key.ctrl === spec.ctrl);
+  if (spec.input === undefined) return false;
+  if (spec.ctrl) return key.ctrl && input.toLowerCase() === spec.input;
+  return !key.ctrl && !key.meta && input === spec.input;
+}
+
+/** The action a key press means in `mode`, or null (in filter mode: null means "type it"). */
+export function actionFor(mode: Mode, input: string, key: Key, table: readonly Binding[] = KEY_TABLE): Action | null {
+  for (const binding of table) {
+    if (!binding.modes.includes(mode)) continue;
+    if (mode === 'filter' && binding.action === 'quit' && !key.ctrl) continue; // q is a letter there
+    if (binding.keys.some((spec) => matches(spec, input, key))) return binding.action;
+  }
+  return null;
+}
+
+/** The help bar items of a mode, in table order. */
+export function barItems(mode: Mode, table: readonly Binding[] = KEY_TABLE): Array<{ label: string; hint: string }> {
+  return table.filter((binding) => binding.bar && binding.modes.includes(mode)).map((binding) => ({ label: binding.bar!.label ?? binding.label, hint: binding.bar!.hint }));
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Key } from 'ink';
+import { helpDoc } from '../../src/ui/help.js';
+import { actionFor, barItems, KEY_TABLE, type Mode } from '../../src/ui/keys.js';
+import { lineText } from '../../src/ui/segments.js';
+
+const MODES: Mode[] = ['list', 'detail', 'filter', 'help', 'text'];
+
+const none: Key = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
+
+test('no key means two things in the same mode', () => {
+  for (const mode of MODES) {
+    const seen = new Map<string, string>();
+    for (const binding of KEY_TABLE.filter((b) => b.modes.includes(mode))) {
+      for (const spec of binding.keys) {
+        if (mode === 'filter' && binding.action === 'quit' && !spec.ctrl) continue; // typed there
+        const id = `${spec.ctrl ? 'ctrl+' : ''}${spec.key ?? spec.input}`;
+        assert.equal(seen.get(id), undefined, `${mode}: ${id} is bound to ${seen.get(id)} and ${binding.action}`);
+        seen.set(id, binding.action);
+      }
+    }
+  }
+});
+
+test('the table binds what the issue asks for', () => {
+  assert.equal(actionFor('list', '', { ...none, upArrow: true }), 'up');
+  assert.equal(actionFor('list', 'k', none), 'up');
+  assert.equal(actionFor('list', 'j', none), 'down');
+  assert.equal(actionFor('list', '', { ...none, pageDown: true }), 'pageDown');
+  assert.equal(actionFor('list', '', { ...none, home: true }), 'home');
+  assert.equal(actionFor('list', '', { ...none, end: true }), 'end');
+  assert.equal(actionFor('list', '', { ...none, return: true }), 'open');
+  assert.equal(actionFor('detail', '', { ...none, escape: true, meta: true }), 'close');
+  assert.equal(actionFor('list', 'r', none), 'replay');
+  assert.equal(actionFor('detail', 'c', none), 'copy');
+  assert.equal(actionFor('list', 'c', { ...none, ctrl: true }), 'quit');
+  assert.equal(actionFor('list', '/', none), 'filter');
+  assert.equal(actionFor('list', 'f', none), 'follow');
+  assert.equal(actionFor('list', 'f', { ...none, ctrl: true }), 'pageDown');
+  assert.equal(actionFor('list', '?', none), 'help');
+  assert.equal(actionFor('list', 'q', none), 'quit');
+  // In the filter, letters are text, Ctrl+C still quits.
+  assert.equal(actionFor('filter', 'q', none), null);
+  assert.equal(actionFor('filter', 'r', none), null);
+  assert.equal(actionFor('filter', 'c', { ...none, ctrl: true }), 'quit');
+});
+
+test('the help bar and the help screen are rendered from the same table', () => {
+  const bar = barItems('list');
+  assert.deepEqual(
+    bar.map((item) => item.hint),
+    ['move', 'details', 'replay', 'curl', 'filter', 'follow', 'help', 'quit'],
+  );
+  const help = helpDoc().lines.map(lineText).join('\n');
+  for (const binding of KEY_TABLE) assert.ok(help.includes(binding.description), binding.description);
+});

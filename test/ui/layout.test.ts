@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DISABLED_TUNNEL, type TunnelState } from '../../src/core/session.js';
+import type { ForwardAttempt, MftgSummary } from '../../src/core/types.js';
+import { columnsFor, columnTitles, headerLines, helpBarLine, resultOf, rowLine } from '../../src/ui/layout.js';
+import type { EventRow, LiveSnapshot } from '../../src/ui/model.js';
+import { rowOf } from '../../src/ui/model.js';
+import { lineText, lineWidth, truncateLine, wrapLine } from '../../src/ui/segments.js';
+
+const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
+
+function mftg(overrides: Partial<MftgSummary> = {}): MftgSummary {
+  return { eventType: 'MESSAGE.RECEIVED.SUCCESS', messageId: '<1609934788.3185.1616041941493@as2gateway.com>', partner: 'ZZGLOBEX', partnerName: null, station: 'ACME-AS2', stationName: null, subject: 'PO 1', attachments: [], failureReason: null, failures: null, ...overrides };
+}
+
+function row(overrides: Partial<EventRow> = {}, summary: MftgSummary | null = mftg()): EventRow {
+  const base = rowOf({ id: '01m8aaaaaa0000', receivedAt: '2026-11-28T10:11:12.000Z', method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: '127.0.0.1', size: 321, mftg: summary });
+  return { ...base, ...overrides };
+}
+
+function attempt(overrides: Partial<ForwardAttempt> = {}): ForwardAttempt {
+  return { id: 'a1', eventId: '01m8aaaaaa0000', kind: 'forward', target: targets.forwardTo, startedAt: '2026-11-28T10:11:12.100Z', status: 200, error: null, durationMs: 12.4, responseHeaders: [], responseSize: 2, modified: false, ...overrides };
+}
+
+function snapshot(overrides: Partial<LiveSnapshot> = {}): LiveSnapshot {
+  return {
+    version: 1,
+    rows: [],
+    loading: false,
+    ready: true,
+    localUrl: 'http://127.0.0.1:41234/tok-0123456789abcdef',
+    tunnel: DISABLED_TUNNEL,
+    publicCaptureUrl: null,
+    targets,
+    stats: { captured: 3, forwardedOk: 2, forwardFailed: 1, rejected: 0, rejectedByReason: {} },
+    notices: [],
+    clears: 0,
+    ...overrides,
+  };
+}
+
+test('a row shows time, eventType, message id, partner → station and the last result, in exactly the width', () => {
+  for (const width of [80, 100, 140]) {
+    const columns = columnsFor(width);
+    const line = rowLine(row({ attempts: 1, last: attempt() }), columns, targets, width, false);
+    const text = lineText(line);
+    assert.equal(lineWidth(line), width, `width ${width}`);
+    assert.match(text, /^\s+\d\d:\d\d:\d\d /);
+    assert.ok(text.includes(width < 100 ? 'RECEIVED.SUCCESS' : 'MESSAGE.RECEIVED.SUCCESS'), text);
+    assert.ok(text.includes('<1609934788'), text);
+    assert.ok(text.includes('ZZGLOBEX → ACME-AS2'), text);
+    assert.ok(text.includes('200 · 12 ms'), text);
+    assert.equal(lineWidth(columnTitles(columns, width)), width);
+  }
+});
+
+test('the eventType is coloured by kind; a selected row is inverse and marked', () => {
+  const columns = columnsFor(100);
+  const colourOf = (eventType: string): string | undefined => rowLine(row({}, mftg({ eventType })), columns, targets, 100, false).find((seg) => seg.text.includes(eventType))?.color;
+  assert.equal(colourOf('MESSAGE.RECEIVED.SUCCESS'), 'cyan');
+  assert.equal(colourOf('MESSAGE.SEND.SUCCESS'), 'green');
+  assert.equal(colourOf('MESSAGE.SEND.FAILED'), 'red');
+  const selected = rowLine(row(), columns, targets, 100, true);
+  assert.ok(lineText(selected).startsWith('› '));
+  assert.ok(selected.every((seg) => seg.inverse));
+});
+
+test('a request that is not an MFTG document shows its method, path, size and content type', () => {
+  const text = lineText(rowLine(row({ method: 'PUT', path: '/inbound?x=1', contentType: 'text/plain' }, null), columnsFor(80), targets, 80, false));
+  assert.ok(text.includes('PUT /inbound?x=1'), text);
+  assert.ok(text.includes('321 B, text/plain'), text);
+});
+
+test('the RESULT cell: last attempt, replay mark, retrying n/N, waiting for handler, no target', () => {
+  assert.equal(resultOf(row({ attempts: 1, last: attempt({ status: 502, durationMs: 3 }) }), targets).text, '502 · 3.0 ms');
+  assert.equal(resultOf(row({ attempts: 1, last: attempt({ status: 502 }) }), targets).color, 'red');
+  assert.equal(resultOf(row({ attempts: 1, last: attempt({ status: null, error: 'ECONNREFUSED', durationMs: 1 }) }), targets).text, 'ECONNREFUSED', 'an error needs no latency when space is short');
+  assert.equal(resultOf(row({ attempts: 2, last: attempt({ kind: 'replay' }) }), targets).text, '↻ 200 · 12 ms');
+  assert.equal(resultOf(row({ pending: { state: 'retry-scheduled', at: 0, retry: 2, of: 3 } }), targets).text, 'retrying 2/3');
+  assert.equal(resultOf(row({ pending: { state: 'waiting-for-handler', target: 'x' } }), targets).text, 'waiting for handler');
+  assert.equal(resultOf(row(), { forwardTo: null, routes: {} }).text, 'no target');
+  // A route for its eventType is a target even without --forward-to.
+  assert.equal(resultOf(row(), { forwardTo: null, routes: { 'MESSAGE.RECEIVED.SUCCESS': 'http://x' } }).text, 'forwarding…');
+});
+
+test('the header: no public URL and why, local URL, forward target, counts', () => {
+  const lines = headerLines(snapshot({ stats: { captured: 7, forwardedOk: 5, forwardFailed: 2, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 } } }), 100, Date.now()).map(lineText);
+  const text = lines.join('\n');
+  assert.ok(text.includes('no public URL (--no-tunnel)'), text);
+  assert.ok(text.includes('local http://127.0.0.1:41234/tok-0123456789abcdef'), text);
+  assert.ok(text.includes('forward → http://127.0.0.1:3000/hook'), text);
+  assert.match(text, /captured 7 {2}ok 5 {2}failed 2 {2}rejected 3 \(2 not-found, 1 too-large\)/);
+  const none = headerLines(snapshot({ targets: { forwardTo: null, routes: { 'MESSAGE.SEND.FAILED': 'http://127.0.0.1:9/failed' } } }), 80, Date.now()).map(lineText).join('\n');
+  assert.ok(none.includes('forward → none'), none);
+  assert.ok(none.includes('route   MESSAGE.SEND.FAILED → http://127.0.0.1:9/failed'), none);
+});
+
+test('the header: tunnel online (URL never cut), connecting, reconnecting with attempt and countdown, offline', () => {
+  const tunnel = (state: Partial<TunnelState>): TunnelState => ({ ...DISABLED_TUNNEL, ...state });
+  const url = 'https://quiet-otter-42.loca.lt/tok-0123456789abcdef';
+  for (const width of [80, 100]) {
+    const online = headerLines(snapshot({ tunnel: tunnel({ state: 'online', publicUrl: 'https://quiet-otter-42.loca.lt' }), publicCaptureUrl: url }), width, 0).map(lineText);
+    assert.ok(online.some((line) => line.includes(url)), `${width}: ${online.join('\n')}`);
+    assert.ok(online.every((line) => [...line].length === width));
+    assert.ok(online.join('\n').includes('online'));
+  }
+  assert.ok(headerLines(snapshot({ tunnel: tunnel({ state: 'connecting' }) }), 100, 0).map(lineText).join('\n').includes('connecting the tunnel'));
+  const now = 1_000_000;
+  const reconnecting = headerLines(snapshot({ tunnel: tunnel({ state: 'reconnecting', attempt: 3, nextRetryAt: now + 4_200, reason: 'socket closed' }) }), 100, now).map(lineText).join('\n');
+  assert.ok(reconnecting.includes('reconnecting (attempt 3, next try in 5 s) — no public URL now'), reconnecting);
+  assert.ok(reconnecting.includes('\n  socket closed'), reconnecting);
+  const offline = headerLines(snapshot({ tunnel: tunnel({ state: 'offline', reason: 'subdomain taken' }) }), 100, now).map(lineText).join('\n');
+  assert.ok(offline.includes('offline — no public URL') && offline.includes('\n  subdomain taken'), offline);
+});
+
+test('the header: a loud banner when the public URL changed', () => {
+  const tunnel: TunnelState = { ...DISABLED_TUNNEL, state: 'online', publicUrl: 'https://new-name.loca.lt', urlChanged: { previous: 'https://old-name.loca.lt', current: 'https://new-name.loca.lt' } };
+  const lines = headerLines(snapshot({ tunnel, publicCaptureUrl: 'https://new-name.loca.lt/tok' }), 100, 0);
+  assert.ok(lineText(lines[0]!).includes('THE PUBLIC URL CHANGED'));
+  assert.ok(lineText(lines[1]!).includes('was https://old-name.loca.lt  now https://new-name.loca.lt/tok'));
+  assert.ok(lines[0]!.every((seg) => seg.inverse && seg.bold));
+});
+
+test('the help bar keeps whole items that fit', () => {
+  const items = [{ label: '↑↓', hint: 'move' }, { label: 'q', hint: 'quit' }, { label: 'x', hint: 'a very long hint that does not fit' }];
+  const text = lineText(helpBarLine(items, 30));
+  assert.equal([...text].length, 30);
+  assert.ok(text.startsWith('↑↓ move  q quit'));
+  assert.ok(!text.includes('very'));
+});
+
+test('segments truncate with an ellipsis and wrap with an indent', () => {
+  assert.equal(lineText(truncateLine([{ text: 'abc' }, { text: 'defgh' }], 5)), 'abcd…');
+  assert.deepEqual(wrapLine([{ text: 'abcdefghij' }], 4, 2).map(lineText), ['abcd', '  ef', '  gh', '  ij']);
+});
