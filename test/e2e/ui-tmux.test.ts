@@ -22,9 +22,9 @@ function hasTmux(): boolean {
   }
 }
 
-/** A tmux server of our own (-L), so nothing here touches the user's sessions. */
+/** A tmux server of our own (-S, a socket in our temp dir), so nothing here touches the user's sessions. */
 function tmux(socket: string) {
-  const cmd = (...args: string[]): Promise<string> => run('tmux', ['-L', socket, ...args]).then((r) => r.stdout);
+  const cmd = (...args: string[]): Promise<string> => run('tmux', ['-S', socket, ...args]).then((r) => r.stdout);
   return {
     cmd,
     screen: (): Promise<string> => cmd('capture-pane', '-p', '-t', 'ui'),
@@ -47,7 +47,7 @@ const selectedLine = (screen: string): string => screen.split('\n').find((line) 
 test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000-event burst, q exits 0', { skip: !hasTmux() && 'tmux is not installed' }, async (t) => {
   const home = await tempDir();
   const handler = await startRecordingHandler();
-  const socket = `mftg-ui-${process.pid}-${Date.now()}`;
+  const socket = join(home.path, 'tmux.sock');
   const term = tmux(socket);
   t.after(async () => {
     await term.cmd('kill-server').catch(() => undefined);
