@@ -32,18 +32,20 @@ export interface FrameHeader {
 }
 
 export function encodeFrame(kind: FrameKind, writer: number, meta: unknown, body: Buffer): Buffer {
-  const metaBytes = Buffer.from(JSON.stringify(meta), 'utf8');
-  const frameLength = FRAME_OVERHEAD + metaBytes.length + body.length;
+  const metaText = JSON.stringify(meta);
+  const metaLength = Buffer.byteLength(metaText, 'utf8');
+  const frameLength = FRAME_OVERHEAD + metaLength + body.length;
   const frame = Buffer.allocUnsafe(frameLength);
   HEADER_MAGIC.copy(frame, 0);
   frame.writeUInt8(kind, 4);
   frame.fill(0, 5, 8);
   frame.writeUInt32BE(writer >>> 0, 8);
-  frame.writeUInt32BE(metaBytes.length, 12);
+  frame.writeUInt32BE(metaLength, 12);
   frame.writeUInt32BE(body.length, 16);
-  frame.writeUInt32BE(checksum(metaBytes, body), 20);
-  metaBytes.copy(frame, HEADER_SIZE);
-  body.copy(frame, HEADER_SIZE + metaBytes.length);
+  // Meta and body are written straight into the frame, side by side: one CRC pass covers both.
+  frame.write(metaText, HEADER_SIZE, metaLength, 'utf8');
+  body.copy(frame, HEADER_SIZE + metaLength);
+  frame.writeUInt32BE(crc32(frame.subarray(HEADER_SIZE, HEADER_SIZE + metaLength + body.length)) >>> 0, 20);
   frame.writeUInt32BE(frameLength, frameLength - TRAILER_SIZE);
   TRAILER_MAGIC.copy(frame, frameLength - 4);
   return frame;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, writeFile, rename, type FileHandle } from 'node:fs/promises';
+import { writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { MftgHooksError, isErrnoException, storeError } from '../errors.js';
 import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
@@ -16,6 +17,8 @@ export const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
 export const RESPONSE_PREVIEW_BYTES = 64 * 1024;
 /** How often a listener looks for frames written by other processes (replays, clears). */
 export const FOLLOW_INTERVAL_MS = 200;
+/** A following listener reads what was appended in chunks of this size. */
+const FOLLOW_CHUNK_BYTES = 256 * 1024;
 
 const SEGMENTS_DIR = 'events';
 const SEGMENT_SUFFIX = '.seg';
@@ -95,6 +98,8 @@ export class EventStore {
   private queue: WriteRequest[] = [];
   private writing = false;
   private closed = false;
+  /** Seals never change once written: retention reads each one once, not on every roll. */
+  private readonly seals = new Map<number, SealInfo>();
 
   private constructor(dir: string, options: StoreOptions) {
     this.dir = dir;
@@ -135,8 +140,12 @@ export class EventStore {
   }
 
   private async readSeal(seq: number): Promise<SealInfo | null> {
+    const known = this.seals.get(seq);
+    if (known) return known;
     try {
-      return JSON.parse(await readFile(join(this.segmentsDir, sealName(seq)), 'utf8')) as SealInfo;
+      const seal = JSON.parse(await readFile(join(this.segmentsDir, sealName(seq)), 'utf8')) as SealInfo;
+      this.seals.set(seq, seal);
+      return seal;
     } catch {
       return null;
     }
@@ -192,6 +201,7 @@ export class EventStore {
     const temp = `${path}.${this.writerId}.tmp`;
     await writeFile(temp, JSON.stringify(info), { mode: FILE_MODE });
     await rename(temp, path);
+    this.seals.set(seq, info);
   }
 
   private async roll(): Promise<void> {
@@ -222,6 +232,7 @@ export class EventStore {
   }
 
   private async deleteSegment(seq: number): Promise<void> {
+    this.seals.delete(seq);
     await rm(this.segmentPath(seq), { force: true });
     await rm(join(this.segmentsDir, sealName(seq)), { force: true });
   }
@@ -234,13 +245,19 @@ export class EventStore {
     if (!this.owned) return this.appendToNewest(frame);
     return new Promise((resolve, reject) => {
       this.queue.push({ frame, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   /**
-   * Group commit: whatever queued while the previous write ran goes out in one writev, so a burst of
-   * captures costs a handful of system calls, not one per event.
+   * Group commit: every frame queued during one turn of the event loop (all the requests that
+   * completed in it) goes out in one writev, so a burst of captures costs one system call per turn,
+   * not one per event. The write is synchronous: appending a few KiB to the page cache takes
+   * microseconds, less than handing the batch to the libuv thread pool and back (`npm run bench`,
+   * scenario capture). A short write fails the whole batch: not stored means not acknowledged.
    */
   private async drain(): Promise<void> {
     this.writing = true;
@@ -249,8 +266,12 @@ export class EventStore {
       this.queue = [];
       try {
         const owned = this.owned!;
-        await owned.handle.writev(batch.map((request) => request.frame));
-        for (const request of batch) owned.bytes += request.frame.length;
+        const frames = batch.map((request) => request.frame);
+        let expected = 0;
+        for (const frame of frames) expected += frame.length;
+        const written = writevSync(owned.handle.fd, frames);
+        owned.bytes += written;
+        if (written !== expected) throw new Error(`short write: ${written} of ${expected} bytes`);
         for (const request of batch) request.resolve();
         if (owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES) await this.roll();
       } catch (error) {
@@ -420,7 +441,9 @@ export class EventStore {
 
   /**
    * Calls `onRecord` for every frame another process appends from now on (replays and clears from a
-   * second terminal). Polls with a stat, reads only frame headers of what this process wrote itself.
+   * second terminal). Polls with a stat and reads what was appended in chunks of FOLLOW_CHUNK_BYTES:
+   * frames this process wrote itself are skipped by their header, in memory, so a burst of captures
+   * costs one read per chunk, not one per frame.
    */
   async follow(onRecord: (record: ForeignRecord) => void, intervalMs = FOLLOW_INTERVAL_MS): Promise<() => void> {
     // Start at the current end: what others write from now on is reported, nothing before.
@@ -429,7 +452,46 @@ export class EventStore {
     let position: { seq: number; offset: number } | null =
       startSeq === undefined ? null : { seq: startSeq, offset: await stat(this.segmentPath(startSeq)).then((s) => s.size, () => 0) };
     let busy = false;
-    const head = Buffer.alloc(HEADER_SIZE);
+    let chunk: Buffer | null = null;
+
+    const report = (kind: FrameKind, metaText: string): void => {
+      const meta = JSON.parse(metaText) as unknown;
+      if (kind === FrameKind.Event) onRecord({ kind: 'event', event: meta as CapturedEvent });
+      else if (kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: meta as ForwardAttempt });
+      else onRecord({ kind: 'clear' });
+    };
+
+    /** Reports the foreign frames of one segment from `at.offset` to `size`, moving `at` past them. */
+    const readAppended = async (handle: FileHandle, at: { offset: number }, size: number): Promise<void> => {
+      chunk ??= Buffer.allocUnsafe(FOLLOW_CHUNK_BYTES);
+      while (at.offset + HEADER_SIZE <= size) {
+        const chunkStart = at.offset;
+        const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - chunkStart), chunkStart);
+        if (bytesRead < HEADER_SIZE) return; // the file shrank meanwhile: look again next time
+        while (at.offset - chunkStart + HEADER_SIZE <= bytesRead) {
+          const inChunk = at.offset - chunkStart;
+          const header = decodeHeader(chunk, inChunk);
+          if (!header) {
+            // Torn bytes: move to the next segment's start rather than guessing.
+            at.offset = size;
+            return;
+          }
+          if (at.offset + header.frameLength > size) return; // still being written
+          if (header.writer !== this.writerId) {
+            const metaStart = inChunk + HEADER_SIZE;
+            const metaEnd = metaStart + header.metaLength;
+            if (metaEnd <= bytesRead) {
+              report(header.kind, chunk.toString('utf8', metaStart, metaEnd));
+            } else {
+              const meta = Buffer.alloc(header.metaLength);
+              await handle.read(meta, 0, meta.length, at.offset + HEADER_SIZE);
+              report(header.kind, meta.toString('utf8'));
+            }
+          }
+          at.offset += header.frameLength;
+        }
+      }
+    };
 
     const poll = async (): Promise<void> => {
       const seqs = await this.segmentSeqs();
@@ -447,25 +509,7 @@ export class EventStore {
         if (handle) {
           try {
             const { size } = await handle.stat();
-            while (position.offset + HEADER_SIZE <= size) {
-              await handle.read(head, 0, HEADER_SIZE, position.offset);
-              const header = decodeHeader(head);
-              if (!header) {
-                // Torn bytes: move to the next segment's start rather than guessing.
-                position.offset = size;
-                break;
-              }
-              if (position.offset + header.frameLength > size) break; // still being written
-              if (header.writer !== this.writerId) {
-                const frame = Buffer.alloc(header.frameLength);
-                await handle.read(frame, 0, frame.length, position.offset);
-                const meta = JSON.parse(frame.toString('utf8', HEADER_SIZE, HEADER_SIZE + header.metaLength)) as unknown;
-                if (header.kind === FrameKind.Event) onRecord({ kind: 'event', event: meta as CapturedEvent });
-                else if (header.kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: meta as ForwardAttempt });
-                else onRecord({ kind: 'clear' });
-              }
-              position.offset += header.frameLength;
-            }
+            await readAppended(handle, position, size);
           } finally {
             await handle.close();
           }
