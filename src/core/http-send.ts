@@ -46,8 +46,10 @@ export function joinTarget(base: string, capturedPath: string): string {
 
 function errorCode(error: unknown, timedOut: boolean): string {
   if (timedOut) return 'TIMEOUT';
-  const err = error as { code?: string; cause?: { code?: string }; name?: string };
-  const code = err.cause?.code ?? err.code;
+  const err = error as { code?: unknown; cause?: { code?: unknown }; name?: string };
+  // A DOMException (the AbortError of a request aborted at shutdown) has a numeric `code`.
+  const found = err.cause?.code ?? err.code;
+  const code = typeof found === 'string' ? found : undefined;
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'CONNECT_TIMEOUT';
