@@ -86,14 +86,14 @@ function tunnelLocalHost(bind: string): string {
 function untilStopped(): { stopped: Promise<void>; stop: () => void } {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
+  // SIGHUP: the terminal was closed; shut down as cleanly as for Ctrl+C.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
     process.once('SIGINT', () => process.exit(130));
     stop();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
   setBrokenPipeHandler(stop);
   return { stopped, stop };
 }

@@ -156,3 +156,21 @@ test('a second listener on the same store is refused; the plain printer shows ev
   const code = await new Promise((resolve) => plain.on('close', resolve));
   assert.equal(code, 0);
 });
+
+test('shutdown while a forward waits forever (--timeout 0): exit 0, the attempt recorded as aborted', async (t) => {
+  const dir = await tempDir();
+  const handler = await startRecordingHandler();
+  handler.respond(() => undefined); // never answers: a developer at a breakpoint
+  t.after(async () => {
+    await handler.close();
+    await dir.cleanup();
+  });
+  const listener = startJsonListener(['--no-tunnel', '--timeout', '0', '--forward-to', handler.url], { MFTG_HOOKS_HOME: dir.path });
+  t.after(() => listener.stop('SIGKILL'));
+  const ready = await listener.waitForRecord((r) => r.type === 'ready', 'ready');
+  assert.equal((await fetch(String(ready.localUrl), { method: 'POST', body: '{}' })).status, 200);
+  await handler.waitFor(1);
+  assert.equal(await listener.stop('SIGTERM'), 0);
+  const aborted = listener.records.find((r) => r.type === 'attempt');
+  assert.equal(aborted?.error, 'ABORTED');
+});
