@@ -1,7 +1,19 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent, Dispatcher } from 'undici';
 import { newId } from './ids.js';
 import { RESPONSE_PREVIEW_BYTES } from './store/store.js';
 import type { AttemptKind, ForwardAttempt, HeaderPairs } from './types.js';
+
+/**
+ * undici takes ~55 ms to load. The CLI's flag definitions import constants from the forwarder (and so
+ * this module): loading undici on first use keeps `--help` and `events` from paying for it.
+ */
+const requireHere = createRequire(import.meta.url);
+let undiciModule: typeof import('undici') | null = null;
+function undici(): typeof import('undici') {
+  undiciModule ??= requireHere('undici') as typeof import('undici');
+  return undiciModule;
+}
 
 /**
  * Headers that describe one hop, not the message: never forwarded. undici also refuses
@@ -67,7 +79,7 @@ function errorCode(error: unknown, timedOut: boolean): string {
 
 /** One HTTP client for every forward and replay; closed on shutdown so the process can exit. */
 export function createDispatcher(options: { insecure: boolean }): Agent {
-  return new Agent({
+  return new (undici().Agent)({
     // The overall --timeout is enforced with an abort signal; undici's own limits stay off so
     // `--timeout 0` can wait at a breakpoint forever.
     headersTimeout: 0,
@@ -111,7 +123,7 @@ export async function send(req: SendRequest): Promise<SendResult> {
   const base = { id: newId(), eventId: req.eventId, kind: req.kind, target: req.target, startedAt: new Date(started).toISOString(), modified: req.modified ?? false };
   const elapsed = (): number => Number((process.hrtime.bigint() - startedNs) / 1000n) / 1000;
   try {
-    const response = await request(req.target, {
+    const response = await undici().request(req.target, {
       method: req.method as Dispatcher.HttpMethod,
       headers: forwardableHeaders(req.headers, req.body.length),
       body: req.body.length > 0 ? req.body : null,
