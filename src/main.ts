@@ -25,6 +25,12 @@ export function setBrokenPipeHandler(handler: () => void): void {
  * throws typed errors and never calls process.exit.
  */
 export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  // React (loaded with the live UI) picks its build from NODE_ENV. Its development build records a
+  // performance-timeline measure for every component render, kept for the life of the process: under
+  // a burst of deliveries that is most of the CPU, ever longer GC pauses and a growing heap (acks
+  // waiting seconds, keys answered after half a second). This CLI is not the user's app: a
+  // NODE_ENV=development exported for their own handler must not select it.
+  process.env.NODE_ENV = 'production';
   const result = { exitCode: 0 };
   const program = buildProgram(actions, result);
   const overrideExit = (command: typeof program): void => {
