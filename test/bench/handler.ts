@@ -9,12 +9,8 @@ export interface BenchHandler {
   port: number;
   /** Requests received in full (self-checks excluded). */
   received: number;
-  /** Changes the answer delay (ms) for the next requests. */
-  setDelay(ms: number): void;
   /** Resolves with performance.now() at the end of the next request's body. */
   nextArrival(timeoutMs?: number): Promise<number>;
-  /** Resolves once `count` requests were received, or rejects after `timeoutMs`. */
-  waitForCount(count: number, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,9 +20,8 @@ export interface BenchHandler {
  * a tunnel can point straight at it.
  */
 export async function startBenchHandler(options: { delayMs?: number; selfCheckToken?: string | null } = {}): Promise<BenchHandler> {
-  let delayMs = options.delayMs ?? 0;
+  const delayMs = options.delayMs ?? 0;
   const arrivalWaiters: Array<(at: number) => void> = [];
-  const countWaiters = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
   const selfCheckPrefix = `/${SELF_CHECK_PATH}/`;
   const server: Server = createServer((req, res) => {
@@ -40,7 +35,6 @@ export async function startBenchHandler(options: { delayMs?: number; selfCheckTo
       const at = performance.now();
       handler.received++;
       arrivalWaiters.shift()?.(at);
-      for (const wake of countWaiters) wake();
       const answer = (): void => void res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok');
       if (delayMs <= 0) return answer();
       const timer = setTimeout(() => {
@@ -57,9 +51,6 @@ export async function startBenchHandler(options: { delayMs?: number; selfCheckTo
     url: `http://127.0.0.1:${port}/webhooks/mftg`,
     port,
     received: 0,
-    setDelay(ms) {
-      delayMs = ms;
-    },
     nextArrival(timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -72,22 +63,6 @@ export async function startBenchHandler(options: { delayMs?: number; selfCheckTo
           resolve(at);
         }
         arrivalWaiters.push(done);
-      });
-    },
-    waitForCount(count, timeoutMs) {
-      if (handler.received >= count) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          countWaiters.delete(check);
-          reject(new Error(`the handler received ${handler.received} of ${count} requests within ${timeoutMs} ms`));
-        }, timeoutMs);
-        function check(): void {
-          if (handler.received < count) return;
-          clearTimeout(timer);
-          countWaiters.delete(check);
-          resolve();
-        }
-        countWaiters.add(check);
       });
     },
     async close() {

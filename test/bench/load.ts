@@ -128,18 +128,3 @@ export async function openLoop(target: LoadTarget, options: { rate: number; coun
   await within(Promise.allSettled([...pending]), REQUEST_TIMEOUT_MS, null);
   return client.finish(started, Math.max(sentAt, performance.now()));
 }
-
-/**
- * One request at a time; before each the caller's `between` runs (e.g. wait until the handler saw
- * the previous one). Measures unloaded latency.
- */
-export async function sequential(target: LoadTarget, options: { count: number; maxMs: number; between?: () => Promise<void> }): Promise<LoadResult> {
-  const client = new Client(target, 1);
-  const started = performance.now();
-  for (let i = 0; i < options.count && performance.now() - started < options.maxMs; i++) {
-    await options.between?.();
-    await client.send();
-  }
-  await options.between?.();
-  return client.finish(started);
-}
