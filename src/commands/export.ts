@@ -1,5 +1,6 @@
 import { usageError } from '../core/errors.js';
-import { deliveredItem, harCreator, harEntry, jsonExportEvent, maskToken, originalItem, originalUrl, readAllEvents, requestUrl, toCurl, type ExportItem, type StoredEvent } from '../core/export.js';
+import { deliveredItem, harCreator, harEntry, jsonExportEvent, maskToken, originalItem, originalUrl, requestUrl, toCurl, type ExportItem, } from '../core/export.js';
+import type { StoredEvent } from '../core/store/store.js';
 import { readListener, readSettings } from '../core/store/state-files.js';
 import { EventStore } from '../core/store/store.js';
 import { storeDirFrom } from './common.js';
@@ -37,7 +38,7 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
   try {
     const stored: StoredEvent[] = [];
     if (all) {
-      stored.push(...(await readAllEvents(store)));
+      stored.push(...(await store.readAll()));
     } else {
       const seen = new Set<string>();
       for (const id of args) {

@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { MftgHooksError } from './errors.js';
 import { forwardableHeaders, joinTarget } from './http-send.js';
-import { FrameKind } from './store/frame.js';
-import { readRange, scanSegment } from './store/segment-reader.js';
-import type { EventStore } from './store/store.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './types.js';
 
 /**
@@ -413,70 +407,4 @@ export function toJsonExport(items: Array<Pick<ExportItem, 'event' | 'body' | 'u
 /** The exact body bytes of an archived event. */
 export function bodyOf(archived: Pick<JsonExportEvent, 'body'>): Buffer {
   return archived.body.encoding === 'utf8' ? Buffer.from(archived.body.data, 'utf8') : Buffer.from(archived.body.data, 'base64');
-}
-
-// ---- reading a whole store -------------------------------------------------------------------------
-
-/** A stored event with lazy readers for its body and its last attempt's response preview. */
-export interface StoredEvent {
-  event: EventRecord;
-  body: () => Promise<Buffer>;
-  lastResponseBody: () => Promise<Buffer>;
-}
-
-interface Located {
-  path: string;
-  offset: number;
-  length: number;
-}
-
-async function readLocated(where: Located, what: string): Promise<Buffer> {
-  if (where.length === 0) return Buffer.alloc(0);
-  const bytes = await readRange(where.path, where.offset, where.length).catch(() => Buffer.alloc(0));
-  if (bytes.length !== where.length) throw new MftgHooksError('E_STORE_UNREADABLE', `${what} is no longer in the store`, 'it was removed by retention or `events clear` meanwhile');
-  return bytes;
-}
-
-/**
- * Every stored event, oldest first, with all its attempts, in one pass over the segment files
- * (`EventStore.getWithBody` per event would rescan the newest segments each time: quadratic for
- * `export --all`). Only metadata is held in memory; bodies are read when asked for. Honours `clear`
- * markers like the store does.
- */
-export async function readAllEvents(store: EventStore): Promise<StoredEvent[]> {
-  let names: string[];
-  try {
-    names = await readdir(store.segmentsDir);
-  } catch {
-    names = [];
-  }
-  const seqs = names.filter((name) => /^\d+\.seg$/.test(name)).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
-  let events = new Map<string, { event: EventRecord; body: Located; responses: Map<string, Located> }>();
-  for (const name of seqs) {
-    const path = join(store.segmentsDir, name);
-    const scan = await scanSegment(path);
-    for (const frame of scan.frames) {
-      if (frame.kind === FrameKind.Clear) {
-        events = new Map();
-      } else if (frame.kind === FrameKind.Event) {
-        const event = frame.meta as unknown as CapturedEvent;
-        events.set(event.id, { event: { ...event, attempts: [] }, body: { path, offset: frame.bodyOffset, length: frame.bodyLength }, responses: new Map() });
-      } else if (frame.kind === FrameKind.Attempt) {
-        const attempt = frame.meta as unknown as ForwardAttempt;
-        const owner = events.get(attempt.eventId);
-        if (!owner) continue;
-        owner.event.attempts.push(attempt);
-        owner.responses.set(attempt.id, { path, offset: frame.bodyOffset, length: frame.bodyLength });
-      }
-    }
-  }
-  return [...events.values()].map(({ event, body, responses }) => ({
-    event,
-    body: () => readLocated(body, `the body of event ${event.id}`),
-    lastResponseBody: async () => {
-      const last = event.attempts[event.attempts.length - 1];
-      const where = last ? responses.get(last.id) : undefined;
-      return where ? readLocated(where, `the response to event ${event.id}`) : Buffer.alloc(0);
-    },
-  }));
 }

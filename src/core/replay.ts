@@ -3,7 +3,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MftgHooksError } from './errors.js';
-import { readAllEvents } from './export.js';
 import { targetFor, type Targets } from './forwarder.js';
 import { createDispatcher, joinTarget, send } from './http-send.js';
 import { parseJsonObject } from './mftg.js';
@@ -155,7 +154,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
     });
 
     // Many events (--failed after a long outage): one pass over the store instead of a search each.
-    const bulk = plan.length > BULK_READ_THRESHOLD ? new Map((await readAllEvents(store)).map((stored) => [stored.event.id, stored.body])) : null;
+    const bulk = plan.length > BULK_READ_THRESHOLD ? new Map((await store.readAll()).map((stored) => [stored.event.id, stored.body])) : null;
     const bodyOf = async (id: string): Promise<Buffer> => (await bulk?.get(id)?.()) ?? (await store.getWithBody(id)).body;
 
     // A body --set cannot change stops the run before anything is sent.

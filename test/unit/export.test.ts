@@ -10,7 +10,6 @@ import {
   originalItem,
   originalUrl,
   printfFormat,
-  readAllEvents,
   requestUrl,
   shellQuote,
   shellQuoteLatin1,
@@ -188,7 +187,7 @@ test('the JSON archive restores every body byte for byte', () => {
   assert.equal(archive.events[1]!.body.encoding, 'base64');
 });
 
-test('readAllEvents reads a store in one pass: after the last clear, oldest first, with attempts and bodies', async () => {
+test('EventStore.readAll reads a store in one pass: after the last clear, oldest first, with attempts and bodies', async () => {
   const dir = await tempDir();
   try {
     // Given events before and after a clear, with attempts written by another process
@@ -205,7 +204,7 @@ test('readAllEvents reads a store in one pass: after the last clear, oldest firs
     const attempt: ForwardAttempt = { id: newId(), eventId: kept[0]!.id, kind: 'replay', target: 'http://127.0.0.1:1/', startedAt: new Date().toISOString(), status: 201, error: null, durationMs: 1, responseHeaders: [], responseSize: 7, modified: false };
     await other.appendAttempt(attempt, Buffer.from('created'));
     // When the store is read whole
-    const all = await readAllEvents(other);
+    const all = await other.readAll();
     // Then only the kept events, with their attempts and exact bytes
     assert.deepEqual(all.map((s) => s.event.id), kept.map((e) => e.id));
     assert.deepEqual(all[0]!.event.attempts, [attempt]);

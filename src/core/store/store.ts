@@ -47,6 +47,13 @@ interface SealInfo {
   lastId: string | null;
 }
 
+/** A stored event with lazy readers for its body and its last attempt's response preview. */
+export interface StoredEvent {
+  event: EventRecord;
+  body: () => Promise<Buffer>;
+  lastResponseBody: () => Promise<Buffer>;
+}
+
 interface BodyLocation {
   seq: number;
   offset: number;
@@ -417,11 +424,7 @@ export class EventStore {
   /** One event and its exact body bytes. */
   async getWithBody(idOrPrefix: string): Promise<{ event: EventRecord; body: Buffer }> {
     const found = await this.locate(idOrPrefix);
-    const body = await this.readBody(found.body);
-    if (body.length !== found.body.length) {
-      throw new MftgHooksError('E_STORE_UNREADABLE', `the body of event ${found.event.id} is no longer in the store`, 'it was removed by retention or `events clear` meanwhile');
-    }
-    return { event: found.event, body };
+    return { event: found.event, body: await this.readBodyOrFail(found.body, `the body of event ${found.event.id}`) };
   }
 
   /** The stored response previews of every attempt of an event, by attempt id. */
@@ -435,6 +438,51 @@ export class EventStore {
   /** The stored preview of one attempt's response body (empty when unknown). */
   async attemptBody(eventIdOrPrefix: string, attemptId: string): Promise<Buffer> {
     return (await this.responseBodies(eventIdOrPrefix)).get(attemptId) ?? Buffer.alloc(0);
+  }
+
+  /**
+   * Every stored event, oldest first, with all its attempts, in one forward pass over the segments
+   * (`getWithBody` per event would rescan the newest segments each time: quadratic for
+   * `export --all`). Only metadata is held; bodies are read when asked for. Honours `clear` markers.
+   */
+  async readAll(): Promise<StoredEvent[]> {
+    let events = new Map<string, Located>();
+    for (const seq of await this.segmentSeqs()) {
+      const scan = await scanSegment(this.segmentPath(seq));
+      this.noteSkipped(seq, scan.skipped);
+      for (const frame of scan.frames) {
+        const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
+        if (frame.kind === FrameKind.Clear) {
+          events = new Map();
+        } else if (frame.kind === FrameKind.Event) {
+          const event = frame.meta as unknown as CapturedEvent;
+          events.set(event.id, { event: { ...event, attempts: [] }, body: at, responses: new Map() });
+        } else {
+          const attempt = frame.meta as unknown as ForwardAttempt;
+          const owner = events.get(attempt.eventId);
+          if (!owner) continue;
+          owner.event.attempts.push(attempt);
+          owner.responses.set(attempt.id, at);
+        }
+      }
+    }
+    return [...events.values()].map(({ event, body, responses }) => ({
+      event,
+      body: () => this.readBodyOrFail(body, `the body of event ${event.id}`),
+      lastResponseBody: async () => {
+        const last = event.attempts[event.attempts.length - 1];
+        const at = last ? responses.get(last.id) : undefined;
+        return at ? this.readBodyOrFail(at, `the response to event ${event.id}`) : Buffer.alloc(0);
+      },
+    }));
+  }
+
+  private async readBodyOrFail(at: BodyLocation, what: string): Promise<Buffer> {
+    const bytes = await this.readBody(at).catch(() => Buffer.alloc(0));
+    if (bytes.length !== at.length) {
+      throw new MftgHooksError('E_STORE_UNREADABLE', `${what} is no longer in the store`, 'it was removed by retention or `events clear` meanwhile');
+    }
+    return bytes;
   }
 
   // ---- following other processes ----------------------------------------------------------------
