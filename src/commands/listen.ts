@@ -123,25 +123,34 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
   });
   const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
   const { stopped, stop } = untilStopped();
-  let detach: () => void;
+  let detach: () => void = () => undefined;
   let waitForUi: Promise<void> | null = null;
-  if (options.output === 'json') {
-    detach = attachJsonPrinter(subscribe);
-  } else if (options.output === 'ui') {
-    const ui = await import('../ui/start.js');
-    const handle = ui.startLiveUi(session, { onQuit: stop });
-    detach = handle.unmount;
-    waitForUi = handle.exited;
-  } else {
-    detach = attachPlainPrinter(subscribe, colorsFor(process.stdout));
-  }
+  const earlyWarnings: string[] = [];
   try {
-    await session.start();
+    if (options.output === 'ui') {
+      // Loading Ink and React takes a few hundred milliseconds: capture starts meanwhile, and the
+      // UI then reads the session's state and the store's history when it attaches.
+      const loadingUi = import('../ui/start.js');
+      const collectWarnings = session.on((element) => {
+        if (element.type === 'warning') earlyWarnings.push(element.message);
+      });
+      await session.start();
+      const ui = await loadingUi;
+      collectWarnings();
+      const handle = ui.startLiveUi(session, { onQuit: stop });
+      detach = handle.unmount;
+      waitForUi = handle.exited;
+    } else {
+      detach = options.output === 'json' ? attachJsonPrinter(subscribe) : attachPlainPrinter(subscribe, colorsFor(process.stdout));
+      await session.start();
+    }
     await stopped;
   } finally {
     await session.close();
     detach();
     if (waitForUi) await waitForUi;
+    // Warnings from opening the store (torn records…) came before the UI could show them.
+    for (const message of earlyWarnings.splice(0)) process.stderr.write(`mftg-hooks: warning: ${message}\n`);
   }
   return 0;
 }
