@@ -557,7 +557,10 @@ export class EventStore {
         if (handle) {
           try {
             const { size } = await handle.stat();
-            await readAppended(handle, position, size);
+            // Nothing but this process's own frames since the segment was opened: nothing to read.
+            const onlyOwnFrames = this.owned?.seq === position.seq && size === this.owned.bytes;
+            if (onlyOwnFrames) position.offset = size;
+            else await readAppended(handle, position, size);
           } finally {
             await handle.close();
           }
