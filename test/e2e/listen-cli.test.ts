@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,6 +70,9 @@ test('SIGKILL right after the acks loses nothing: every acked event is there aft
   first.child.kill('SIGKILL');
   await first.exited;
   assert.equal(acked.length, 100);
+  // And a record torn by a crash mid-write sits at the end of the segment
+  const segments = (await readdir(join(dir.path, 'events'))).filter((name) => name.endsWith('.seg')).sort();
+  await appendFile(join(dir.path, 'events', segments[segments.length - 1]!), Buffer.from('MFH1\u0001\u0000\u0000\u0000half a record'));
   const second = startJsonListener(['--no-tunnel'], env);
   t.after(() => second.stop('SIGKILL'));
   const again = await second.waitForRecord((r) => r.type === 'ready', 'ready after restart');
@@ -78,6 +81,9 @@ test('SIGKILL right after the acks loses nothing: every acked event is there aft
   const list = await runCli(['events', 'list', '--json', '--limit', '1000'], { env });
   const paths = list.stdout.toString().trim().split('\n').map((line) => (JSON.parse(line) as { path: string }).path);
   assert.deepEqual(paths.sort(), acked.sort());
+  const warning = await second.waitForRecord((r) => r.type === 'warning', 'a torn-record warning');
+  assert.match(String(warning.message), /torn or corrupt/);
+  assert.equal(second.records[0]!.type, 'ready', 'ready stays the first record');
   assert.equal(await second.stop('SIGINT'), 0);
 });
 
