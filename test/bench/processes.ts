@@ -2,6 +2,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { countStoredEvents } from './common.js';
+import type { Recorder } from './harness.js';
 
 /** The built CLI, as a user runs it. */
 export const BIN = fileURLToPath(new URL('../../../bin/mftg-hooks.js', import.meta.url));
@@ -220,4 +222,16 @@ export async function startBenchChild(mode: string, args: string[], options: { t
     throw error;
   });
   return { child, info, stop: () => stopChild(child) };
+}
+
+/**
+ * The end of a listener run: every acknowledged delivery must have been forwarded with a 2xx and be
+ * in the store. Stops the listener (before counting, so its writes are all on disk) and reports
+ * what is missing as lost.
+ */
+export async function stopAndCountLost(listener: Listener, acked: number, storeDir: string, out: Recorder, forwardTimeoutMs: number): Promise<void> {
+  await listener.waitFor((counts) => counts.attemptOk >= acked, `${acked} successful forwards`, forwardTimeoutMs).catch(() => undefined);
+  out.addLost(acked - listener.counts.attemptOk, 'acknowledged events not forwarded with 2xx');
+  await listener.stop();
+  out.addLost(acked - (await countStoredEvents(storeDir)), 'acknowledged events missing from the store');
 }

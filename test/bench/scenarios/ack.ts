@@ -1,9 +1,9 @@
-import { countStoredEvents, KEEP_ALL, tempStore } from '../common.js';
+import { KEEP_ALL, tempStore } from '../common.js';
 import { startBenchHandler } from '../handler.js';
 import { percentile, type Scenario } from '../harness.js';
 import { openLoop } from '../load.js';
 import { mftgPayload, PAYLOAD_HEADERS } from '../payload.js';
-import { startBenchChild, startListener, type Listener } from '../processes.js';
+import { startBenchChild, startListener, stopAndCountLost, type Listener } from '../processes.js';
 
 /**
  * 3. Ack latency (what MFTG waits for) while the handler takes 2 s per request, so hundreds of
@@ -54,11 +54,8 @@ export const ackScenario: Scenario = {
         ctx.log(`  ack round ${round + 1}: p99 ${percentile(result.latencies, 99).toFixed(2)} ms, ${acked - running.counts.attempt} forwards waiting on the handler at the end`);
       }
       // Every acknowledged delivery must reach the handler once it answers.
-      await running.waitFor((counts) => counts.attemptOk >= acked, `${acked} successful forwards`, handlerDelayMs + 20_000).catch(() => undefined);
-      out.addLost(acked - running.counts.attemptOk, 'acknowledged events not forwarded with 2xx');
-      await running.stop();
+      await stopAndCountLost(running, acked, store.path, out, handlerDelayMs + 20_000);
       listener = null;
-      out.addLost(acked - (await countStoredEvents(store.path)), 'acknowledged events missing from the store');
     } finally {
       await listener?.stop();
       await bare?.stop();

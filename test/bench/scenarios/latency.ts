@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { countStoredEvents, KEEP_ALL, tempStore } from '../common.js';
+import { KEEP_ALL, tempStore } from '../common.js';
 import { startBenchHandler, type BenchHandler } from '../handler.js';
 import { percentile, type Scenario } from '../harness.js';
 import { mftgPayload, PAYLOAD_HEADERS } from '../payload.js';
-import { startListener, type Listener } from '../processes.js';
+import { startListener, stopAndCountLost, type Listener } from '../processes.js';
 
 /**
  * Sends one delivery at a time and notes when its body has fully reached the handler. Returns the
@@ -81,11 +81,8 @@ export const latencyScenario: Scenario = {
         out.round({ ...values, addedP50: values.viaP50 - values.directP50, addedP99: values.viaP99 - values.directP99 });
         ctx.log(`  latency round ${round + 1}: direct p50 ${values.directP50.toFixed(2)} ms, via p50 ${values.viaP50.toFixed(2)} ms`);
       }
-      await running.waitFor((counts) => counts.attemptOk >= acked, `${acked} successful forwards`, 10_000).catch(() => undefined);
-      out.addLost(acked - running.counts.attemptOk, 'acknowledged events not forwarded with 2xx');
-      await running.stop();
+      await stopAndCountLost(running, acked, store.path, out, 10_000);
       listener = null;
-      out.addLost(acked - (await countStoredEvents(store.path)), 'acknowledged events missing from the store');
     } finally {
       await listener?.stop();
       await handler.close();

@@ -1,10 +1,10 @@
 import { startRealTunnelServer, type RealTunnelServer } from '../../helpers/tunnel-servers.js';
-import { countStoredEvents, KEEP_ALL, tempStore } from '../common.js';
+import { KEEP_ALL, tempStore } from '../common.js';
 import { startBenchHandler } from '../handler.js';
 import { percentile, type Scenario } from '../harness.js';
 import { closedLoop, type LoadTarget } from '../load.js';
 import { mftgPayload, PAYLOAD_HEADERS } from '../payload.js';
-import { startBenchChild, startListener, type Listener } from '../processes.js';
+import { startBenchChild, startListener, stopAndCountLost, type Listener } from '../processes.js';
 
 /** Below the 10 tunnel sockets the server allows per client, so no request waits for a socket. */
 export const TUNNEL_CONCURRENCY = 8;
@@ -68,11 +68,8 @@ export const tunnelScenario: Scenario = {
         });
         ctx.log(`  tunnel round ${round + 1}: ${Math.round(capture.throughput)}/s vs ${Math.round(directThroughput)}/s`);
       }
-      await running.waitFor((counts) => counts.attemptOk >= acked, `${acked} successful forwards`, 30_000).catch(() => undefined);
-      out.addLost(acked - running.counts.attemptOk, 'acknowledged events not forwarded with 2xx');
-      await running.stop();
+      await stopAndCountLost(running, acked, store.path, out, 30_000);
       listener = null;
-      out.addLost(acked - (await countStoredEvents(store.path)), 'acknowledged events missing from the store');
     } finally {
       await listener?.stop();
       await direct?.stop();
