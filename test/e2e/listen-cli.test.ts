@@ -180,3 +180,30 @@ test('shutdown while a forward waits forever (--timeout 0): exit 0, the attempt 
   const aborted = listener.records.find((r) => r.type === 'attempt');
   assert.equal(aborted?.error, 'ABORTED');
 });
+
+test('--token sets the secret path and is remembered; --no-token captures on every path; env twins work', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const env = { MFTG_HOOKS_HOME: dir.path };
+  const explicit = startJsonListener(['--no-tunnel', '--token', 'my-own-token-123'], env);
+  const ready = await explicit.waitForRecord((r) => r.type === 'ready', 'ready');
+  assert.equal(new URL(String(ready.localUrl)).pathname, '/my-own-token-123');
+  assert.equal(await explicit.stop('SIGTERM'), 0);
+  // The next run without --token uses the remembered one
+  const remembered = startJsonListener([], { ...env, MFTG_HOOKS_NO_TUNNEL: '1' });
+  const again = await remembered.waitForRecord((r) => r.type === 'ready', 'ready');
+  assert.equal(new URL(String(again.localUrl)).pathname, '/my-own-token-123');
+  await remembered.waitForRecord((r) => r.type === 'tunnel' && r.state === 'disabled', 'tunnel disabled by MFTG_HOOKS_NO_TUNNEL');
+  assert.equal(await remembered.stop('SIGTERM'), 0);
+  // --no-token: any path is a capture path, kept as the event path
+  const open = startJsonListener(['--no-tunnel', '--no-token'], env);
+  t.after(() => open.stop('SIGKILL'));
+  const openReady = await open.waitForRecord((r) => r.type === 'ready', 'ready');
+  const base = String(openReady.localUrl).replace(/\/$/, '');
+  assert.equal((await fetch(`${base}/anything/at/all?x=1`, { method: 'POST', body: '{}' })).status, 200);
+  const event = await open.waitForRecord((r) => r.type === 'event', 'event');
+  assert.equal(event.path, '/anything/at/all?x=1');
+  assert.equal(await open.stop('SIGTERM'), 0);
+  const bad = await runCli(['listen', '--token', 'short'], { env });
+  assert.equal(bad.code, 2);
+});
