@@ -159,7 +159,11 @@ export class ListenSession {
     await updateSettings(options.storeDir, { forwardTo: options.targets.forwardTo, routes: options.targets.routes });
     await writeListener(options.storeDir, this.listenerInfo());
     this.stopFollowing = await store.follow((record) => {
-      if (record.kind === 'attempt') this.emit({ type: 'attempt', attempt: record.attempt, foreign: true });
+      if (record.kind === 'attempt') {
+        // Replays from another terminal count like this listener's own attempts.
+        this.countAttempt(record.attempt);
+        this.emit({ type: 'attempt', attempt: record.attempt, foreign: true });
+      }
       else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
       else this.emit({ type: 'cleared' });
     });
@@ -198,10 +202,14 @@ export class ListenSession {
     }
   }
 
-  private async recordAttempt(result: SendResult): Promise<void> {
-    const { attempt } = result;
+  private countAttempt(attempt: ForwardAttempt): void {
     if (isSuccess(attempt)) this.stats.forwardedOk++;
     else this.stats.forwardFailed++;
+  }
+
+  private async recordAttempt(result: SendResult): Promise<void> {
+    const { attempt } = result;
+    this.countAttempt(attempt);
     try {
       await this.store?.appendAttempt(attempt, result.responseBody);
     } catch (error) {
