@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { countStoredEvents } from './common.js';
 import type { Recorder } from './harness.js';
+import { nextWake } from '../helpers/temp.js';
 
 /** The built CLI, as a user runs it. */
 export const BIN = fileURLToPath(new URL('../../../bin/mftg-hooks.js', import.meta.url));
@@ -163,15 +164,7 @@ export async function startListener(args: string[], options: { env?: NodeJS.Proc
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`listener: timed out after ${timeoutMs} ms waiting for ${what}; counts ${JSON.stringify(counts)}; stderr: ${stderr.slice(-2000)}`);
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`listener exited (${child.exitCode ?? child.signalCode}) while waiting for ${what}; stderr: ${stderr.slice(-2000)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(left, 100));
-        function done(): void {
-          clearTimeout(timer);
-          wakers.delete(done);
-          resolve();
-        }
-        wakers.add(done);
-      });
+      await nextWake(wakers, Math.min(left, 100));
     }
   };
   try {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nextWake } from './temp.js';
 
 /** The built entry point, as a user runs it. */
 export const BIN = fileURLToPath(new URL('../../../bin/mftg-hooks.js', import.meta.url));
@@ -72,15 +73,7 @@ export function startJsonListener(args: string[], env: NodeJS.ProcessEnv = {}): 
         if (found) return found;
         const left = deadline - Date.now();
         if (left <= 0 || child.exitCode !== null) throw new Error(`no ${what} record; got ${JSON.stringify(records)}; stderr: ${err}`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(left, 100));
-          function done(): void {
-            clearTimeout(timer);
-            wakers.delete(done);
-            resolve();
-          }
-          wakers.add(done);
-        });
+        await nextWake(wakers, Math.min(left, 100));
       }
     },
     async stop(signal = 'SIGTERM') {

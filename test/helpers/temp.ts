@@ -18,3 +18,19 @@ export async function waitUntil<T>(check: () => T | Promise<T>, what: string, ti
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Resolves when one of `wakers` is called (new output arrived) or after `ms`, whichever is first:
+ * waiting for a condition without polling faster than needed, and without a fixed sleep.
+ */
+export function nextWake(wakers: Set<() => void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      wakers.delete(done);
+      resolve();
+    }
+    wakers.add(done);
+  });
+}
