@@ -69,7 +69,7 @@ export async function eventsShow(options: Record<string, unknown>, args: string[
     return 0;
   }
   if (options.json) {
-    process.stdout.write(JSON.stringify(eventDetailRecord(event)) + '\n');
+    process.stdout.write(JSON.stringify(eventDetailRecord(event, body)) + '\n');
     return 0;
   }
   const responses = await store.responseBodies(event.id);

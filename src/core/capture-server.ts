@@ -35,6 +35,17 @@ export interface CaptureServerOptions {
   requestTimeoutMs?: number;
 }
 
+let isoMs = -1;
+let isoText = '';
+/** Under a burst, dozens of requests arrive within one millisecond: its timestamp is formatted once. */
+function isoTimestamp(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 function headerPairs(raw: string[]): HeaderPairs {
   const pairs: HeaderPairs = [];
   for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
@@ -148,7 +159,7 @@ export class CaptureServer {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBodyBytes) return this.reject(res, req, 413, 'too-large', path);
 
-    const receivedAt = new Date();
+    const receivedAt = Date.now();
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -173,8 +184,8 @@ export class CaptureServer {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const summary = summarize(body);
       const event: CapturedEvent = {
-        id: newId(receivedAt.getTime()),
-        receivedAt: receivedAt.toISOString(),
+        id: newId(receivedAt),
+        receivedAt: isoTimestamp(receivedAt),
         method: req.method ?? 'GET',
         path,
         headers: headerPairs(req.rawHeaders),
@@ -182,22 +193,21 @@ export class CaptureServer {
         size: body.length,
         mftg: summary,
       };
-      const work = this.options
-        .persist(event, body)
-        .then(
-          () => {
-            res.writeHead(200, { 'content-length': '0' });
-            res.end();
-            this.options.onCaptured(event, body);
-          },
-          (error: unknown) => {
-            // Not stored means not acknowledged: the sender must not believe it was delivered.
-            this.options.onRejected('store-failed', path, error instanceof Error ? error.message : String(error));
-            res.writeHead(503, { 'content-length': '0', connection: 'close' });
-            res.end();
-          },
-        )
-        .finally(() => this.inFlight.delete(work));
+      const work: Promise<void> = this.options.persist(event, body).then(
+        () => {
+          this.inFlight.delete(work);
+          res.writeHead(200, { 'content-length': '0' });
+          res.end();
+          this.options.onCaptured(event, body);
+        },
+        (error: unknown) => {
+          this.inFlight.delete(work);
+          // Not stored means not acknowledged: the sender must not believe it was delivered.
+          this.options.onRejected('store-failed', path, error instanceof Error ? error.message : String(error));
+          res.writeHead(503, { 'content-length': '0', connection: 'close' });
+          res.end();
+        },
+      );
       this.inFlight.add(work);
     });
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { forwardableHeaders, joinTarget } from './http-send.js';
-import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './types.js';
+import { mftgDetails } from './mftg.js';
+import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs, MftgDetails } from './types.js';
 
 /**
  * Exports of captured requests: curl commands, HAR 1.2 and JSON. Pure functions of an event and its
@@ -370,7 +371,7 @@ export interface JsonExportEvent {
   size: number;
   /** `utf8` when the bytes are valid UTF-8 (then `data` is the text itself), else `base64`. */
   body: { encoding: 'utf8' | 'base64'; data: string; sha256: string };
-  mftg: EventRecord['mftg'];
+  mftg: MftgDetails | null;
   attempts: ForwardAttempt[];
 }
 
@@ -394,7 +395,7 @@ export function jsonExportEvent(item: Pick<ExportItem, 'event' | 'body' | 'url' 
     remoteAddress: event.remoteAddress,
     size: event.size,
     body: { encoding: text !== null ? 'utf8' : 'base64', data: text ?? body.toString('base64'), sha256: createHash('sha256').update(body).digest('hex') },
-    mftg: event.mftg,
+    mftg: mftgDetails(body),
     attempts: event.attempts,
   };
 }

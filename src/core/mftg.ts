@@ -1,4 +1,4 @@
-import type { MftgSummary } from './types.js';
+import type { MftgDetails, MftgSummary } from './types.js';
 
 /** The event types MFTG sends (field `eventType`). */
 export const MFTG_EVENT_TYPES = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.SEND.FAILED'] as const;
@@ -42,13 +42,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> | null {
   }
 }
 
-/**
- * What the UI and `events list` show of an MFTG delivery. Returns null when the body is not a JSON
- * object with at least an `eventType` or a message id: such requests are shown by method and path.
- */
-export function summarize(body: Buffer): MftgSummary | null {
-  const doc = parseJsonObject(body);
-  if (!doc) return null;
+function summaryOf(doc: Record<string, unknown>): MftgSummary | null {
   const summary: MftgSummary = {
     eventType: text(doc.eventType),
     messageId: pick(doc, 'messageIdentifier'),
@@ -57,9 +51,27 @@ export function summarize(body: Buffer): MftgSummary | null {
     station: pick(doc, 'stationIdentifier'),
     stationName: text(doc.stationName),
     subject: text(doc.messageSubject) ?? text(doc.subject),
-    attachments: Array.isArray(doc.attachments) ? doc.attachments.filter((a): a is string => typeof a === 'string') : [],
     failureReason: text(doc.failureReason),
     failures: typeof doc.failures === 'number' ? doc.failures : null,
   };
   return summary.eventType === null && summary.messageId === null ? null : summary;
+}
+
+/**
+ * What the UI and `events list` show of an MFTG delivery (stored with the event). Returns null when
+ * the body is not a JSON object with at least an `eventType` or a message id: such requests are
+ * shown by method and path.
+ */
+export function summarize(body: Buffer): MftgSummary | null {
+  const doc = parseJsonObject(body);
+  return doc ? summaryOf(doc) : null;
+}
+
+/** The summary plus the attachment keys, for detail views (`events show`, the UI's details, export). */
+export function mftgDetails(body: Buffer): MftgDetails | null {
+  const doc = parseJsonObject(body);
+  const summary = doc ? summaryOf(doc) : null;
+  if (!doc || !summary) return null;
+  const attachments = Array.isArray(doc.attachments) ? doc.attachments.filter((a): a is string => typeof a === 'string') : [];
+  return { ...summary, attachments };
 }

@@ -1,7 +1,12 @@
 /** Header pairs in the order and case they arrived (or were sent), duplicates kept. */
 export type HeaderPairs = Array<[name: string, value: string]>;
 
-/** What MFTG fields say about an event; every field is null when absent. See MFTG.md. */
+/**
+ * What MFTG fields say about an event, as stored with it and shown in lists; every field is null
+ * when absent. See MFTG.md. Attachment keys are not part of it: they can fill most of a document,
+ * and copying them into every stored record cost a tenth of the capture path's time. Detail views
+ * read them from the body (MftgDetails).
+ */
 export interface MftgSummary {
   eventType: string | null;
   /** `messageIdentifier`, falling back to the legacy `messageAS2ID`. */
@@ -13,9 +18,13 @@ export interface MftgSummary {
   station: string | null;
   stationName: string | null;
   subject: string | null;
-  attachments: string[];
   failureReason: string | null;
   failures: number | null;
+}
+
+/** The summary plus the attachment keys (S3 keys of the files), read from the body when shown. */
+export interface MftgDetails extends MftgSummary {
+  attachments: string[];
 }
 
 /** One request that reached the capture URL. Created only by the capture server. */

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { parseJsonObject } from '../core/mftg.js';
+import { mftgDetails, parseJsonObject } from '../core/mftg.js';
 import type { EventRecord } from '../core/types.js';
 import { eventTitle, formatBytes, formatDuration, formatOutcome, paint, toneOf } from './format.js';
 
@@ -42,7 +42,7 @@ export function bodyPreviewLines(body: Buffer): string[] {
 /** `events show` for humans: summary, headers, body, attempts. */
 export function renderEventDetail(event: EventRecord, body: Buffer, responses: Map<string, Buffer>, colors: ChalkInstance): string {
   const out: string[] = [];
-  const m = event.mftg;
+  const m = mftgDetails(body);
   out.push(colors.bold(`${eventTitle(event)}  ${event.id}`));
   out.push(`received   ${event.receivedAt} from ${event.remoteAddress ?? '?'}  ${event.method} ${event.path}  ${formatBytes(event.size)}`);
   if (m) {

@@ -2,28 +2,49 @@ import type { SessionElement } from '../core/session.js';
 import { sessionRecord } from './records.js';
 
 /**
- * `--json`: one record per line on stdout, nothing else there. Lines produced in the same turn of
- * the event loop go out in one write: under a burst that is one system call per batch, not per event.
+ * While records keep coming, lines are gathered for up to this long between two writes: a burst of
+ * captures costs a few writes to stdout per second instead of one per request. A record that comes
+ * after a quiet spell goes out in the same turn of the event loop.
  */
-export function attachJsonPrinter(subscribe: (listener: (element: SessionElement) => void) => () => void, out: NodeJS.WritableStream = process.stdout): () => void {
+export const JSON_BATCH_MS = 10;
+
+/** `--json`: one record per line on stdout, nothing else there. */
+export function attachJsonPrinter(
+  subscribe: (listener: (element: SessionElement) => void) => () => void,
+  out: NodeJS.WritableStream = process.stdout,
+  now: () => number = () => performance.now(),
+): () => void {
   let pending = '';
-  let scheduled: NodeJS.Immediate | null = null;
+  let lastWriteAt = -Infinity;
+  let cancelScheduled: (() => void) | null = null;
   const flush = (): void => {
-    scheduled = null;
+    cancelScheduled = null;
     if (pending === '') return;
     const text = pending;
     pending = '';
+    lastWriteAt = now();
     out.write(text);
+  };
+  const schedule = (): void => {
+    if (cancelScheduled) return;
+    const wait = lastWriteAt + JSON_BATCH_MS - now();
+    if (wait <= 0) {
+      const immediate = setImmediate(flush);
+      cancelScheduled = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(flush, wait);
+      cancelScheduled = () => clearTimeout(timer);
+    }
   };
   const unsubscribe = subscribe((element) => {
     const record = sessionRecord(element);
     if (!record) return;
     pending += JSON.stringify(record) + '\n';
-    scheduled ??= setImmediate(flush);
+    schedule();
   });
   return () => {
     unsubscribe();
-    if (scheduled) clearImmediate(scheduled);
+    cancelScheduled?.();
     flush();
   };
 }

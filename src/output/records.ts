@@ -1,10 +1,15 @@
+import { mftgDetails } from '../core/mftg.js';
 import type { SessionElement } from '../core/session.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../core/types.js';
 
-/** The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). */
-export function eventRecord(event: CapturedEvent): Record<string, unknown> {
+/**
+ * The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). The listener's
+ * records add `foreign` (made by another process); it is set here, not spread in afterwards, because
+ * this runs once per captured request.
+ */
+export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<string, unknown> {
   const m = event.mftg;
-  return {
+  const record: Record<string, unknown> = {
     type: 'event',
     id: event.id,
     receivedAt: event.receivedAt,
@@ -17,6 +22,8 @@ export function eventRecord(event: CapturedEvent): Record<string, unknown> {
     station: m?.station ?? null,
     subject: m?.subject ?? null,
   };
+  if (foreign !== undefined) record.foreign = foreign;
+  return record;
 }
 
 /** The `attempt` record. */
@@ -36,12 +43,12 @@ export function attemptRecord(attempt: ForwardAttempt): Record<string, unknown> 
 }
 
 /** `events show --json`: the event record plus headers, MFTG summary and every attempt in full. */
-export function eventDetailRecord(event: EventRecord): Record<string, unknown> {
+export function eventDetailRecord(event: EventRecord, body: Buffer): Record<string, unknown> {
   return {
     ...eventRecord(event),
     remoteAddress: event.remoteAddress,
     headers: event.headers,
-    mftg: event.mftg,
+    mftg: mftgDetails(body),
     attempts: event.attempts.map((attempt) => ({ ...attemptRecord(attempt), responseHeaders: attempt.responseHeaders, responseSize: attempt.responseSize })),
   };
 }
@@ -64,7 +71,7 @@ export function sessionRecord(element: SessionElement): Record<string, unknown> 
       };
     }
     case 'event':
-      return { ...eventRecord(element.event), foreign: element.foreign };
+      return eventRecord(element.event, element.foreign);
     case 'attempt':
       return attemptRecord(element.attempt);
     case 'rejected':

@@ -1,4 +1,5 @@
 import type { PendingDelivery } from '../core/forwarder.js';
+import { mftgDetails } from '../core/mftg.js';
 import type { EventRecord, ForwardAttempt } from '../core/types.js';
 import { bodyPreviewLines } from '../output/event-detail.js';
 import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, toneOf } from '../output/format.js';
@@ -62,7 +63,7 @@ function attemptLines(attempt: ForwardAttempt, response: Buffer | undefined): Li
  */
 export function detailDoc(event: EventRecord, body: Buffer, responses: ReadonlyMap<string, Buffer>, pending: PendingDelivery | null): TextDoc {
   const doc: TextDoc = { lines: [], sections: [] };
-  const m = event.mftg;
+  const m = mftgDetails(body);
   const color = typeColor(m?.eventType);
   doc.lines.push([{ text: eventTitle(event), bold: true, ...(color ? { color } : {}) }, { text: `  ${event.id}`, dim: true }]);
   doc.lines.push(field('received', `${formatLocalDateTime(event.receivedAt)} from ${event.remoteAddress ?? '?'}`));

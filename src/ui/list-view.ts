@@ -3,7 +3,7 @@ import { lowerBound, type EventRow } from './model.js';
 /**
  * The `/` filter: words separated by spaces, all of which must match. `type:TEXT` matches the
  * eventType only; any other word matches the eventType, message id, partner, station, names,
- * subject, failure reason, attachments, method, path or event id. Case-insensitive.
+ * subject, failure reason, method, path or event id. Case-insensitive.
  */
 export interface RowFilter {
   words: string[];

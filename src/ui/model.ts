@@ -65,7 +65,7 @@ function contentTypeOf(event: CapturedEvent): string | null {
 function searchTextOf(event: CapturedEvent): string {
   const m = event.mftg;
   const parts = [event.id, event.method, event.path];
-  if (m) parts.push(m.eventType ?? '', m.messageId ?? '', m.partner ?? '', m.partnerName ?? '', m.station ?? '', m.stationName ?? '', m.subject ?? '', m.failureReason ?? '', ...m.attachments);
+  if (m) parts.push(m.eventType ?? '', m.messageId ?? '', m.partner ?? '', m.partnerName ?? '', m.station ?? '', m.stationName ?? '', m.subject ?? '', m.failureReason ?? '');
   return parts.join('\u0000').toLowerCase();
 }
 

@@ -41,8 +41,11 @@ test('listen --json: ready first, then event and attempt; a second process sees 
   assert.equal(list.code, 0, list.stderr);
   assert.equal(JSON.parse(list.stdout.toString()).id, event.id);
   const show = await runCli(['events', 'show', String(event.id).slice(0, 12), '--json'], { env });
-  const detail = JSON.parse(show.stdout.toString()) as { attempts: Array<{ status: number }>; headers: string[][] };
+  const detail = JSON.parse(show.stdout.toString()) as { attempts: Array<{ status: number }>; headers: string[][]; mftg: { partner: string; attachments: string[] } };
   assert.deepEqual(detail.attempts.map((a) => a.status), [200]);
+  // The attachment keys are read from the stored body, not kept in the summary
+  assert.equal(detail.mftg.partner, receivedBoth.partnerIdentifier);
+  assert.deepEqual(detail.mftg.attachments, receivedBoth.attachments);
   assert.ok(detail.headers.some(([name, value]) => name.toLowerCase() === 'content-type' && value === 'application/json'));
   const raw = await runCli(['events', 'show', String(event.id), '--body'], { env });
   assert.ok(raw.stdout.equals(body), 'show --body prints the exact bytes');

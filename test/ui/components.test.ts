@@ -15,7 +15,7 @@ const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
 
 function rows(count: number): EventRow[] {
   return Array.from({ length: count }, (_, n) =>
-    rowOf({ id: `id${String(n).padStart(6, '0')}`, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [], remoteAddress: null, size: 10, mftg: { eventType: 'MESSAGE.SEND.SUCCESS', messageId: `<${n}@mftgateway.com>`, partner: 'P', partnerName: null, station: 'S', stationName: null, subject: null, attachments: [], failureReason: null, failures: null } }),
+    rowOf({ id: `id${String(n).padStart(6, '0')}`, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [], remoteAddress: null, size: 10, mftg: { eventType: 'MESSAGE.SEND.SUCCESS', messageId: `<${n}@mftgateway.com>`, partner: 'P', partnerName: null, station: 'S', stationName: null, subject: null, failureReason: null, failures: null } }),
   );
 }
 

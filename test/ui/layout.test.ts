@@ -10,7 +10,7 @@ import { lineText, lineWidth, truncateLine, wrapLine } from '../../src/ui/segmen
 const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
 
 function mftg(overrides: Partial<MftgSummary> = {}): MftgSummary {
-  return { eventType: 'MESSAGE.RECEIVED.SUCCESS', messageId: '<1609934788.3185.1616041941493@as2gateway.com>', partner: 'ZZGLOBEX', partnerName: null, station: 'ACME-AS2', stationName: null, subject: 'PO 1', attachments: [], failureReason: null, failures: null, ...overrides };
+  return { eventType: 'MESSAGE.RECEIVED.SUCCESS', messageId: '<1609934788.3185.1616041941493@as2gateway.com>', partner: 'ZZGLOBEX', partnerName: null, station: 'ACME-AS2', stationName: null, subject: 'PO 1', failureReason: null, failures: null, ...overrides };
 }
 
 function row(overrides: Partial<EventRow> = {}, summary: MftgSummary | null = mftg()): EventRow {

@@ -3,7 +3,7 @@ import { appendFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { newId } from '../../src/core/ids.js';
-import { encodeFrame, FrameKind } from '../../src/core/store/frame.js';
+import { decodeHeader, encodeFrame, frameChecksum, FrameKind, HEADER_SIZE } from '../../src/core/store/frame.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
 import { allBytes } from '../fixtures/mftg-payloads.js';
@@ -122,11 +122,36 @@ test('retention keeps the newest events and deletes whole old segments', async (
     ids.push(e.id);
     await store.appendEvent(e, Buffer.from(String(i)));
   }
-  const all = await store.list({ limit: total });
+  // Retention runs in the background after each new segment; close() waits for it
+  await store.close();
+  const all = await (await EventStore.open(dir.path)).list({ limit: total });
   assert.ok(all.length >= keep, `kept ${all.length}`);
   assert.ok(all.length <= keep + SEGMENT_MAX_EVENTS + 10, `kept ${all.length}`);
   assert.deepEqual(all.map((e) => e.id), ids.slice(ids.length - all.length));
-  await store.close();
+});
+
+test('a follower reports what another process appended to a segment this one has already sealed, and nothing of its own', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const listener = await EventStore.open(dir.path);
+  await listener.openForWriting();
+  const first = event();
+  await listener.appendEvent(first, Buffer.from('x'));
+  const seen: string[] = [];
+  // (The first look comes after the writes below, all in one batch, and the foreign append.)
+  const stop = await listener.follow((record) => seen.push(record.kind === 'attempt' ? `attempt:${record.attempt.status}` : record.kind), 250);
+  t.after(stop);
+  // Given the listener fills its segment and moves on to the next one
+  await Promise.all(Array.from({ length: SEGMENT_MAX_EVENTS + 5 }, (_, i) => listener.appendEvent(event(), Buffer.from(String(i)))));
+  const segments = (await readdir(join(dir.path, 'events'))).filter((name) => name.endsWith('.seg')).sort();
+  assert.equal(segments.length, 2);
+  // When a replay that picked the older segment just before the roll appends its attempt there
+  const foreignWriter = 0x5eed;
+  await appendFile(join(dir.path, 'events', segments[0]!), encodeFrame(FrameKind.Attempt, foreignWriter, attempt(first.id, 299), Buffer.from('late')));
+  // Then the follower reports it, and none of the listener's own frames
+  await waitUntil(() => seen.includes('attempt:299'), 'the attempt appended to the sealed segment');
+  assert.deepEqual(seen, ['attempt:299']);
+  await listener.close();
 });
 
 test('a listener follows attempts and clears written by another process; clear hides older events', async (t) => {
@@ -159,7 +184,7 @@ test('list filters by eventType and by failed last attempt', async (t) => {
   t.after(dir.cleanup);
   const store = await EventStore.open(dir.path);
   await store.openForWriting();
-  const summary = (eventType: string) => ({ eventType, messageId: '<m@x>', partner: 'P', partnerName: null, station: 'S', stationName: null, subject: null, attachments: [], failureReason: null, failures: null });
+  const summary = (eventType: string) => ({ eventType, messageId: '<m@x>', partner: 'P', partnerName: null, station: 'S', stationName: null, subject: null, failureReason: null, failures: null });
   const ok = event({ mftg: summary('MESSAGE.SEND.SUCCESS') });
   const failed = event({ mftg: summary('MESSAGE.SEND.FAILED') });
   const recovered = event({ mftg: summary('MESSAGE.SEND.FAILED') });
@@ -172,4 +197,23 @@ test('list filters by eventType and by failed last attempt', async (t) => {
   assert.deepEqual((await store.list({ limit: 10, failed: true })).map((e) => e.id), [failed.id]);
   assert.deepEqual((await store.list({ limit: 1 })).map((e) => e.id), [recovered.id]);
   await store.close();
+});
+
+test('frames encoded back to back keep their own bytes, across many shared allocation slabs', () => {
+  // Sizes from empty to 100 KiB (those get their own buffer), ~6 MiB in all
+  const frames: Array<{ frame: Buffer; meta: Record<string, unknown>; body: Buffer }> = [];
+  for (let i = 0; i < 3_000; i++) {
+    const size = i % 97 === 0 ? 100 * 1024 : (i * 37) % 3_000;
+    const body = Buffer.alloc(size, i % 251);
+    const meta = { i, text: 'é'.repeat(i % 5) };
+    frames.push({ frame: encodeFrame(FrameKind.Event, 7, meta, body), meta, body });
+  }
+  for (const { frame, meta, body } of frames) {
+    const header = decodeHeader(frame);
+    assert.ok(header);
+    assert.equal(header.frameLength, frame.length);
+    assert.equal(frameChecksum(frame, header), header.crc);
+    assert.deepEqual(JSON.parse(frame.toString('utf8', HEADER_SIZE, HEADER_SIZE + header.metaLength)), meta);
+    assert.ok(frame.subarray(HEADER_SIZE + header.metaLength, HEADER_SIZE + header.metaLength + header.bodyLength).equals(body));
+  }
 });

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { SessionElement } from '../../src/core/session.js';
+import { attachJsonPrinter, JSON_BATCH_MS } from '../../src/output/json-printer.js';
+
+function harness() {
+  const writes: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.toString());
+      done();
+    },
+  });
+  let listener: ((element: SessionElement) => void) | null = null;
+  let clock = 1_000;
+  const detach = attachJsonPrinter((l) => ((listener = l), () => (listener = null)), out, () => clock);
+  const warn = (message: string): void => listener!({ type: 'warning', message });
+  const lines = (): string[] => writes.join('').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { message: string }).message);
+  return { writes, warn, lines, detach, advance: (ms: number) => (clock += ms) };
+}
+
+test('records of one turn go out in one write, at once after a quiet spell', async () => {
+  const { writes, warn } = harness();
+  warn('a');
+  warn('b');
+  warn('c');
+  assert.equal(writes.length, 0, 'nothing is written inside the turn');
+  await nextTurn();
+  assert.deepEqual(writes, ['{"type":"warning","message":"a"}\n{"type":"warning","message":"b"}\n{"type":"warning","message":"c"}\n']);
+});
+
+test('while records keep coming, they are gathered for up to JSON_BATCH_MS between writes', async () => {
+  const { writes, warn, lines, advance } = harness();
+  warn('first');
+  await nextTurn();
+  assert.equal(writes.length, 1);
+  // Given a record soon after that write
+  advance(1);
+  warn('second');
+  await nextTurn();
+  warn('third');
+  await nextTurn();
+  assert.equal(writes.length, 1, 'held back: the last write was 1 ms ago');
+  // Then both go out together once the batch time has passed
+  advance(JSON_BATCH_MS);
+  await sleep(JSON_BATCH_MS + 5);
+  assert.equal(writes.length, 2);
+  assert.deepEqual(lines(), ['first', 'second', 'third']);
+});
+
+test('detaching writes what is still gathered', async () => {
+  const { writes, warn, lines, detach, advance } = harness();
+  warn('first');
+  await nextTurn();
+  advance(1);
+  warn('pending');
+  detach();
+  assert.equal(writes.length, 2);
+  assert.deepEqual(lines(), ['first', 'pending']);
+});
