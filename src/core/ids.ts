@@ -4,6 +4,7 @@ const TIME_CHARS = 10;
 const SEQUENCE_CHARS = 4;
 
 let lastMs = 0;
+let lastTimePart = '';
 let sequence = 0;
 
 function encode(value: number, length: number): string {
@@ -22,14 +23,14 @@ function encode(value: number, length: number): string {
  */
 export function newId(now: number = Date.now()): string {
   if (now <= lastMs) {
-    now = lastMs;
     sequence++;
   } else {
     lastMs = now;
+    lastTimePart = encode(now, TIME_CHARS);
     // Not a secret, only a spread between processes: Math.random costs far less than randomBytes.
     sequence = Math.floor(Math.random() * 0x8000);
   }
-  return encode(now, TIME_CHARS) + encode(sequence, SEQUENCE_CHARS);
+  return lastTimePart + encode(sequence, SEQUENCE_CHARS);
 }
 
 export function isIdPrefix(text: string): boolean {
