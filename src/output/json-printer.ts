@@ -2,32 +2,40 @@ import type { SessionElement } from '../core/session.js';
 import { sessionRecord } from './records.js';
 
 /**
- * While records keep coming, lines are gathered for up to this long between two writes: a burst of
- * captures costs a few writes to stdout per second instead of one per request. A record that comes
- * after a quiet spell goes out in the same turn of the event loop.
+ * Under load, lines are gathered for up to this long between two writes: a burst of captures costs a
+ * few hundred writes to stdout per second instead of one per event-loop turn.
  */
-export const JSON_BATCH_MS = 10;
+export const JSON_BATCH_MS = 5;
 
-/** `--json`: one record per line on stdout, nothing else there. */
+/**
+ * `--json`: one record per line on stdout, nothing else there. Lines of one event-loop turn go out in
+ * one write. When a write carried several records (records are coming fast), the next lines are
+ * gathered for up to JSON_BATCH_MS; a record that follows a single-record write (one delivery at a
+ * time: its event, then its attempt) goes out in its own turn, without waiting.
+ */
 export function attachJsonPrinter(
   subscribe: (listener: (element: SessionElement) => void) => () => void,
   out: NodeJS.WritableStream = process.stdout,
   now: () => number = () => performance.now(),
 ): () => void {
   let pending = '';
+  let pendingRecords = 0;
   let lastWriteAt = -Infinity;
+  let lastWriteRecords = 0;
   let cancelScheduled: (() => void) | null = null;
   const flush = (): void => {
     cancelScheduled = null;
     if (pending === '') return;
     const text = pending;
+    lastWriteRecords = pendingRecords;
     pending = '';
+    pendingRecords = 0;
     lastWriteAt = now();
     out.write(text);
   };
   const schedule = (): void => {
     if (cancelScheduled) return;
-    const wait = lastWriteAt + JSON_BATCH_MS - now();
+    const wait = lastWriteRecords > 1 ? lastWriteAt + JSON_BATCH_MS - now() : 0;
     if (wait <= 0) {
       const immediate = setImmediate(flush);
       cancelScheduled = () => clearImmediate(immediate);
@@ -40,6 +48,7 @@ export function attachJsonPrinter(
     const record = sessionRecord(element);
     if (!record) return;
     pending += JSON.stringify(record) + '\n';
+    pendingRecords++;
     schedule();
   });
   return () => {

@@ -31,32 +31,47 @@ test('records of one turn go out in one write, at once after a quiet spell', asy
   assert.deepEqual(writes, ['{"type":"warning","message":"a"}\n{"type":"warning","message":"b"}\n{"type":"warning","message":"c"}\n']);
 });
 
-test('while records keep coming, they are gathered for up to JSON_BATCH_MS between writes', async () => {
+test('one record at a time goes out at once, each in its own write', async () => {
   const { writes, warn, lines, advance } = harness();
-  warn('first');
+  for (const message of ['event', 'attempt', 'next event']) {
+    warn(message);
+    await nextTurn();
+    advance(0.3);
+  }
+  assert.equal(writes.length, 3);
+  assert.deepEqual(lines(), ['event', 'attempt', 'next event']);
+});
+
+test('after a write of several records, the next ones are gathered for up to JSON_BATCH_MS', async () => {
+  const { writes, warn, lines, advance } = harness();
+  warn('a');
+  warn('b');
   await nextTurn();
   assert.equal(writes.length, 1);
-  // Given a record soon after that write
+  // Given more records soon after that write
   advance(1);
-  warn('second');
+  warn('c');
   await nextTurn();
-  warn('third');
+  warn('d');
   await nextTurn();
-  assert.equal(writes.length, 1, 'held back: the last write was 1 ms ago');
-  // Then both go out together once the batch time has passed
+  assert.equal(writes.length, 1, 'held back: records are coming fast and the last write was 1 ms ago');
+  // Then they go out together once the batch time has passed
   advance(JSON_BATCH_MS);
   await sleep(JSON_BATCH_MS + 5);
   assert.equal(writes.length, 2);
-  assert.deepEqual(lines(), ['first', 'second', 'third']);
+  assert.deepEqual(lines(), ['a', 'b', 'c', 'd']);
 });
 
 test('detaching writes what is still gathered', async () => {
   const { writes, warn, lines, detach, advance } = harness();
-  warn('first');
+  warn('a');
+  warn('b');
   await nextTurn();
   advance(1);
   warn('pending');
+  await nextTurn();
+  assert.equal(writes.length, 1);
   detach();
   assert.equal(writes.length, 2);
-  assert.deepEqual(lines(), ['first', 'pending']);
+  assert.deepEqual(lines(), ['a', 'b', 'pending']);
 });
