@@ -168,7 +168,7 @@ export class ListenSession {
       else this.emit({ type: 'cleared' });
     });
     this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes });
-    for (const message of store.warnings.splice(0)) this.emit({ type: 'warning', message });
+    store.onWarning((message) => this.emit({ type: 'warning', message }));
 
     if (options.createTunnel) {
       this.tunnel = options.createTunnel(port);

@@ -86,6 +86,15 @@ test('a torn last record is skipped with a warning and the next writer starts a 
   assert.match(writer.warnings.join('\n'), /torn or corrupt/);
   assert.deepEqual((await writer.list({ limit: 10 })).map((e) => e.id), [first.id, second.id, third.id]);
   assert.deepEqual(await readdir(join(dir.path, 'events')).then((names) => names.filter((n) => n.endsWith('.seg')).sort()), ['00000001.seg', '00000002.seg']);
+  // And a running listener hears of warnings as they are found: the ones so far at once, later ones live
+  const heard: string[] = [];
+  writer.onWarning((message) => heard.push(message));
+  const earlier = heard.length;
+  assert.ok(earlier >= 1);
+  await writer.list({ limit: 10 });
+  assert.equal(heard.length, earlier + 1);
+  assert.match(heard[earlier]!, /torn or corrupt/);
+  assert.deepEqual(writer.warnings, [], 'nothing piles up once someone listens');
   await writer.close();
 });
 

@@ -98,12 +98,16 @@ export class EventStore {
   readonly keep: number;
   /** Written into every frame so a follower can skip what this process wrote itself. */
   readonly writerId: number = randomBytes(4).readUInt32BE(0);
-  /** Problems found while reading (torn records…): never fatal, shown as warnings. */
+  /**
+   * Problems found while reading (torn records…) or in the background (retention…): never fatal,
+   * shown as warnings. They wait here until a listener is set with onWarning.
+   */
   readonly warnings: string[] = [];
+  private warningListener: ((message: string) => void) | null = null;
 
   private owned: OwnedSegment | null = null;
   private queue: WriteRequest[] = [];
-  private writing = false;
+  private drainScheduled = false;
   private closed = false;
   /** The running retention pass, if any (passes run one after another). */
   private retention: Promise<void> = Promise.resolve();
@@ -162,9 +166,20 @@ export class EventStore {
     }
   }
 
+  private warn(message: string): void {
+    if (this.warningListener) this.warningListener(message);
+    else this.warnings.push(message);
+  }
+
+  /** Delivers the warnings found so far, then each new one as it comes (a running listener's). */
+  onWarning(listener: (message: string) => void): void {
+    this.warningListener = listener;
+    for (const message of this.warnings.splice(0)) listener(message);
+  }
+
   private noteSkipped(seq: number, skipped: Array<{ offset: number; length: number }>): void {
     for (const gap of skipped) {
-      this.warnings.push(`skipped ${gap.length} unreadable bytes at offset ${gap.offset} of segment ${segmentName(seq)} (a torn or corrupt record)`);
+      this.warn(`skipped ${gap.length} unreadable bytes at offset ${gap.offset} of segment ${segmentName(seq)} (a torn or corrupt record)`);
     }
   }
 
@@ -228,7 +243,7 @@ export class EventStore {
     const seq = owned.seq + 1;
     this.owned = { seq, fd: openSync(this.segmentPath(seq), 'a', FILE_MODE), events: 0, bytes: 0, firstId: null, lastId: null };
     this.retention = this.retention.then(() => this.enforceRetention()).catch((error: unknown) => {
-      this.warnings.push(`deleting old segments failed: ${String(error)}`);
+      this.warn(`deleting old segments failed: ${String(error)}`);
     });
   }
 
@@ -263,8 +278,8 @@ export class EventStore {
     if (!this.owned) return this.appendToNewest(frame);
     return new Promise((resolve, reject) => {
       this.queue.push({ frame, resolve, reject });
-      if (!this.writing) {
-        this.writing = true;
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
         setImmediate(() => this.drain());
       }
     });
@@ -278,35 +293,31 @@ export class EventStore {
    * scenario capture). A short write fails the whole batch: not stored means not acknowledged.
    */
   private drain(): void {
-    this.writing = true;
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
+    const batch = this.queue;
+    this.queue = [];
+    this.drainScheduled = false;
+    const owned = this.owned!;
+    try {
+      const frames = batch.map((request) => request.frame);
+      let expected = 0;
+      for (const frame of frames) expected += frame.length;
+      const written = writevSync(owned.fd, frames);
+      owned.bytes += written;
+      if (written !== expected) throw new Error(`short write: ${written} of ${expected} bytes`);
+    } catch (error) {
+      const failure = storeError('E_STORE_UNWRITABLE', this.dir, error);
+      for (const request of batch) request.reject(failure);
+      return;
+    }
+    for (const request of batch) request.resolve();
+    if (owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES) {
       try {
-        const owned = this.owned!;
-        const frames = batch.map((request) => request.frame);
-        let expected = 0;
-        for (const frame of frames) expected += frame.length;
-        const written = writevSync(owned.fd, frames);
-        owned.bytes += written;
-        if (written !== expected) throw new Error(`short write: ${written} of ${expected} bytes`);
+        this.roll();
       } catch (error) {
-        const failure = storeError('E_STORE_UNWRITABLE', this.dir, error);
-        for (const request of batch) request.reject(failure);
-        continue;
-      }
-      for (const request of batch) request.resolve();
-      const owned = this.owned!;
-      // A failed roll leaves no usable segment: the next batch fails and is answered 503, not lost.
-      if (owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES) {
-        try {
-          this.roll();
-        } catch (error) {
-          this.warnings.push(`starting a new segment failed: ${String(error)}`);
-        }
+        // No usable segment now: the next batch fails and is answered 503, never a false 200.
+        this.warn(`starting a new segment failed: ${String(error)}`);
       }
     }
-    this.writing = false;
   }
 
   /** Non-owners (replay, clear) append to the newest segment with one write. */
@@ -602,7 +613,7 @@ export class EventStore {
       if (busy) return;
       busy = true;
       poll()
-        .catch((error: unknown) => this.warnings.push(`following the store failed: ${String(error)}`))
+        .catch((error: unknown) => this.warn(`following the store failed: ${String(error)}`))
         .finally(() => (busy = false));
     }, intervalMs);
     timer.unref();
@@ -622,7 +633,7 @@ export class EventStore {
   /** Waits for queued writes, then releases the segment. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.writing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    while (this.drainScheduled || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     this.closed = true;
     await this.retention;
     const owned = this.owned;
