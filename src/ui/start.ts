@@ -45,7 +45,8 @@ export function startLiveUi(session: ListenSession, options: { onQuit: () => voi
       // A session that never started (port in use, store busy) has its own error line to print.
       if (!session.captureUrl) return;
       const { stats } = session;
-      const forwarded = stats.forwardedOk + stats.forwardFailed > 0 ? `, forwarded ${stats.forwardedOk} ok and ${stats.forwardFailed} failed` : '';
+      // Replays from this UI or another terminal are handler attempts too: not "forwarded" events.
+      const forwarded = stats.forwardedOk + stats.forwardFailed > 0 ? `; ${stats.forwardedOk} handler attempts ok, ${stats.forwardFailed} failed (forwards, retries and replays)` : '';
       stdout.write(`mftg-hooks: captured ${stats.captured} event${stats.captured === 1 ? '' : 's'}${forwarded}; they stay in ${session.options.storeDir} (mftg-hooks events list)\n`);
     },
     exited,

@@ -56,7 +56,7 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
   });
   const exitFile = join(home.path, 'exit-code');
   // Given the built CLI in a 100×30 terminal (CI=false: Ink draws nothing until exit under CI=true)
-  const command = `env CI=false NO_COLOR=1 MFTG_HOOKS_HOME='${home.path}' '${process.execPath}' '${BIN}' listen --no-tunnel --forward-to '${handler.url}'; echo $? > '${exitFile}'`;
+  const command = `env CI=false NO_COLOR=1 MFTG_HOOKS_HOME='${home.path}' '${process.execPath}' '${BIN}' listen --no-tunnel --forward-to '${handler.url}'; echo $? > '${exitFile}'; sleep 60`;
   await term.cmd('new-session', '-d', '-s', 'ui', '-x', '100', '-y', '30', command);
   const listener = await waitUntil(async () => JSON.parse(await readFile(join(home.path, 'listener.json'), 'utf8').catch(() => 'null')) as { captureUrl: string } | null, 'the listener');
   const first = await term.waitForScreen((s) => s.includes(listener.captureUrl), 'the capture URL on screen');
@@ -116,5 +116,7 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
   await term.keys('q');
   const code = await waitUntil(async () => (await readFile(exitFile, 'utf8').catch(() => '')).trim(), 'the exit code');
   assert.equal(code, '0');
+  // …and leaves one line behind: what was captured, what the handler answered (the replay included)
+  await term.waitForScreen((s) => s.includes(`captured ${burst + 1} events; ${burst + 2} handler attempts ok, 0 failed (forwards, retries and replays)`), 'the exit line');
   await store.close();
 });
