@@ -67,9 +67,11 @@ export function summarize(body: Buffer): MftgSummary | null {
   return doc ? summaryOf(doc) : null;
 }
 
-/** The summary plus the attachment keys, for detail views (`events show`, the UI's details, export). */
-export function mftgDetails(body: Buffer): MftgDetails | null {
-  const doc = parseJsonObject(body);
+/**
+ * The summary plus the attachment keys, for detail views (`events show`, the UI's details, export).
+ * Pass the parsed body when the caller has it already (to pretty-print it too).
+ */
+export function mftgDetails(body: Buffer, doc: Record<string, unknown> | null = parseJsonObject(body)): MftgDetails | null {
   const summary = doc ? summaryOf(doc) : null;
   if (!doc || !summary) return null;
   const attachments = Array.isArray(doc.attachments) ? doc.attachments.filter((a): a is string => typeof a === 'string') : [];

@@ -29,9 +29,8 @@ export function hexPreview(body: Buffer, maxBytes = 256): string[] {
   return lines;
 }
 
-export function bodyPreviewLines(body: Buffer): string[] {
+export function bodyPreviewLines(body: Buffer, doc: Record<string, unknown> | null = parseJsonObject(body)): string[] {
   if (body.length === 0) return ['(empty body)'];
-  const doc = parseJsonObject(body);
   if (doc) return JSON.stringify(doc, null, 2).split('\n');
   if (!isProbablyText(body)) return hexPreview(body);
   const shown = body.subarray(0, BODY_PREVIEW_BYTES).toString('utf8').split('\n');
@@ -42,7 +41,8 @@ export function bodyPreviewLines(body: Buffer): string[] {
 /** `events show` for humans: summary, headers, body, attempts. */
 export function renderEventDetail(event: EventRecord, body: Buffer, responses: Map<string, Buffer>, colors: ChalkInstance): string {
   const out: string[] = [];
-  const m = mftgDetails(body);
+  const doc = parseJsonObject(body);
+  const m = mftgDetails(body, doc);
   out.push(colors.bold(`${eventTitle(event)}  ${event.id}`));
   out.push(`received   ${event.receivedAt} from ${event.remoteAddress ?? '?'}  ${event.method} ${event.path}  ${formatBytes(event.size)}`);
   if (m) {
@@ -56,7 +56,7 @@ export function renderEventDetail(event: EventRecord, body: Buffer, responses: M
   out.push('', colors.bold('Request headers'));
   for (const [name, value] of event.headers) out.push(`  ${name}: ${value}`);
   out.push('', colors.bold('Body'));
-  for (const line of bodyPreviewLines(body)) out.push(`  ${line}`);
+  for (const line of bodyPreviewLines(body, doc)) out.push(`  ${line}`);
   out.push('', colors.bold(`Attempts (${event.attempts.length})`));
   if (event.attempts.length === 0) out.push('  none');
   for (const attempt of event.attempts) {

@@ -1,5 +1,5 @@
 import type { PendingDelivery } from '../core/forwarder.js';
-import { mftgDetails } from '../core/mftg.js';
+import { mftgDetails, parseJsonObject } from '../core/mftg.js';
 import type { EventRecord, ForwardAttempt } from '../core/types.js';
 import { bodyPreviewLines } from '../output/event-detail.js';
 import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, toneOf } from '../output/format.js';
@@ -63,7 +63,8 @@ function attemptLines(attempt: ForwardAttempt, response: Buffer | undefined): Li
  */
 export function detailDoc(event: EventRecord, body: Buffer, responses: ReadonlyMap<string, Buffer>, pending: PendingDelivery | null): TextDoc {
   const doc: TextDoc = { lines: [], sections: [] };
-  const m = mftgDetails(body);
+  const parsed = parseJsonObject(body);
+  const m = mftgDetails(body, parsed);
   const color = typeColor(m?.eventType);
   doc.lines.push([{ text: eventTitle(event), bold: true, ...(color ? { color } : {}) }, { text: `  ${event.id}`, dim: true }]);
   doc.lines.push(field('received', `${formatLocalDateTime(event.receivedAt)} from ${event.remoteAddress ?? '?'}`));
@@ -92,7 +93,7 @@ export function detailDoc(event: EventRecord, body: Buffer, responses: ReadonlyM
 
   const contentType = event.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   section(doc, `Body (${formatBytes(body.length)}${contentType ? `, ${contentType}` : ''})`);
-  const bodyLines = bodyPreviewLines(body);
+  const bodyLines = bodyPreviewLines(body, parsed);
   for (const text of bodyLines.slice(0, BODY_LINES_MAX)) doc.lines.push([{ text: `  ${text}` }]);
   if (bodyLines.length > BODY_LINES_MAX) {
     doc.lines.push([{ text: `  [… ${bodyLines.length - BODY_LINES_MAX} more lines: mftg-hooks events show ${event.id} --body]`, dim: true }]);
