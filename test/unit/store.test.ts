@@ -160,6 +160,11 @@ test('a follower reports what another process appended to a segment this one has
   // Then the follower reports it, and none of the listener's own frames
   await waitUntil(() => seen.includes('attempt:299'), 'the attempt appended to the sealed segment');
   assert.deepEqual(seen, ['attempt:299']);
+  // And an attempt that lands there after the follower has moved on to the new segment is reported too, once
+  await appendFile(join(dir.path, 'events', segments[0]!), encodeFrame(FrameKind.Attempt, foreignWriter, attempt(first.id, 298), Buffer.alloc(0)));
+  await waitUntil(() => seen.includes('attempt:298'), 'the attempt appended after the follower moved on');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.deepEqual(seen, ['attempt:299', 'attempt:298']);
   await listener.close();
 });
 

@@ -530,6 +530,8 @@ export class EventStore {
     const startSeq = startSeqs[startSeqs.length - 1];
     let position: { seq: number; offset: number } | null =
       startSeq === undefined ? null : { seq: startSeq, offset: await stat(this.segmentPath(startSeq)).then((s) => s.size, () => 0) };
+    /** The segment the follower moved past last (see poll). */
+    let previous: { seq: number; offset: number } | null = null;
     let busy = false;
     let chunk: Buffer | null = null;
 
@@ -572,7 +574,32 @@ export class EventStore {
       }
     };
 
+    /** Reports what was appended to one segment since `at.offset`; false when the segment is gone. */
+    const catchUp = async (at: { seq: number; offset: number }): Promise<boolean> => {
+      const path = this.segmentPath(at.seq);
+      let size: number;
+      try {
+        size = (await stat(path)).size;
+      } catch {
+        return false;
+      }
+      // Nothing but this process's own frames since the segment was opened: nothing to read.
+      if (size === this.ownBytes(at.seq)) at.offset = size;
+      if (size <= at.offset) return true;
+      const handle = await open(path, 'r').catch(() => null);
+      if (!handle) return false;
+      try {
+        await readAppended(handle, at, size);
+      } finally {
+        await handle.close();
+      }
+      return true;
+    };
+
     const poll = async (): Promise<void> => {
+      // A replay that picked the newest segment just before this process started the next one
+      // appends there after the follower has moved on: the segment left last is watched too.
+      if (previous && !(await catchUp(previous))) previous = null;
       // Usual case: following the segment this process appends to, which holds only its own frames.
       // Only this process starts newer segments, so there is no need to list the directory.
       const owned = this.owned;
@@ -585,26 +612,10 @@ export class EventStore {
       if (newest === undefined) return;
       position ??= { seq: newest, offset: 0 };
       while (position) {
-        const path = this.segmentPath(position.seq);
-        let handle: FileHandle;
-        try {
-          handle = await open(path, 'r');
-        } catch {
-          handle = null as unknown as FileHandle;
-        }
-        if (handle) {
-          try {
-            const { size } = await handle.stat();
-            // Nothing but this process's own frames since the segment was opened: nothing to read.
-            const onlyOwnFrames = size === this.ownBytes(position.seq);
-            if (onlyOwnFrames) position.offset = size;
-            else await readAppended(handle, position, size);
-          } finally {
-            await handle.close();
-          }
-        }
+        await catchUp(position);
         const next = seqs.find((seq) => seq > position!.seq);
         if (next === undefined) break;
+        previous = position;
         position = { seq: next, offset: 0 };
       }
     };
