@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import net, { type AddressInfo } from 'node:net';
@@ -47,13 +48,28 @@ export function waitForTunnelState(
   });
 }
 
-/** A port that nothing listens on (bound once, then released). */
+/**
+ * A port that nothing listens on. It is taken below the kernel's ephemeral range when that range is
+ * known (Linux): servers that listen on port 0 (every one in these tests) are given ephemeral ports,
+ * so none of them can take this one while a test relies on it being closed.
+ */
 export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const ephemeralStart = Number(range.trim().split(/\s+/)[0]);
+  const below = Number.isInteger(ephemeralStart) && ephemeralStart > 11_000 ? ephemeralStart : null;
+  for (let tries = 0; tries < 20; tries++) {
+    const candidate = below === null ? 0 : 10_000 + Math.floor(Math.random() * (below - 10_000));
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(candidate, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+  throw new Error('no closed port found');
 }
 
 export interface ChildRun {
