@@ -14,6 +14,8 @@ export interface TunnelLike {
   readonly state: TunnelState;
   onState(listener: (state: TunnelState) => void): () => void;
   start(): void;
+  /** Skips the backoff wait and tries to reconnect now (the UI's `t` key); no-op while online. */
+  retryNow(): void;
   close(): Promise<void>;
 }
 
@@ -32,13 +34,26 @@ export type SessionElement =
   | { type: 'warning'; message: string }
   | { type: 'cleared' };
 
+/**
+ * What a listener counts. `captured`, `delivered`, `failed`, `waiting` and `rejected` count events;
+ * `attempts` counts handler attempts (forwards, retries and replays, from any terminal) apart.
+ */
 export interface SessionStats {
+  /** Events this listener stored. */
   captured: number;
-  forwardedOk: number;
-  forwardFailed: number;
+  /** Events whose latest attempt got a 2xx. */
+  delivered: number;
+  /** Events whose delivery failed for good (not retryable, or retries used up). */
+  failed: number;
+  /** Events waiting for the handler: a retry scheduled, the handler down, or left over from an earlier run. */
+  waiting: number;
   rejected: number;
   rejectedByReason: Partial<Record<RejectReason, number>>;
+  /** Handler attempts by outcome. */
+  attempts: { ok: number; failed: number };
 }
+
+export const emptyStats = (): SessionStats => ({ captured: 0, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 0, failed: 0 } });
 
 export interface SessionOptions {
   storeDir: string;
@@ -70,7 +85,7 @@ function localHostFor(bind: string): string {
  */
 export class ListenSession {
   readonly options: SessionOptions;
-  readonly stats: SessionStats = { captured: 0, forwardedOk: 0, forwardFailed: 0, rejected: 0, rejectedByReason: {} };
+  readonly stats: SessionStats = emptyStats();
   private readonly emitter = new EventEmitter();
   private store: EventStore | null = null;
   private capture: CaptureServer | null = null;
@@ -203,8 +218,8 @@ export class ListenSession {
   }
 
   private countAttempt(attempt: ForwardAttempt): void {
-    if (isSuccess(attempt)) this.stats.forwardedOk++;
-    else this.stats.forwardFailed++;
+    if (isSuccess(attempt)) this.stats.attempts.ok++;
+    else this.stats.attempts.failed++;
   }
 
   private async recordAttempt(result: SendResult): Promise<void> {
@@ -232,6 +247,11 @@ export class ListenSession {
     const result = await send({ eventId: event.id, kind: 'replay', target: joinTarget(base, event.path), method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, dispatcher: this.dispatcher });
     await this.recordAttempt(result);
     return result.attempt;
+  }
+
+  /** Retries the tunnel now instead of waiting for the backoff (no-op without a tunnel). */
+  retryTunnel(): void {
+    this.tunnel?.retryNow();
   }
 
   /** Stops accepting, finishes in-flight writes and attempts, closes the tunnel. Idempotent. */

@@ -242,6 +242,14 @@ export class TunnelSupervisor {
     await this.#http.destroy().catch(() => undefined);
   }
 
+  /** Tries again now instead of waiting out the backoff (the live UI's `t`); no-op unless waiting for a retry. */
+  retryNow(): void {
+    if (this.#closed || !this.#started || this.#retryTimer === null) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    void this.#attempt();
+  }
+
   async #attempt(): Promise<void> {
     const generation = ++this.#generation;
     const abort = new AbortController();

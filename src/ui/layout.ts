@@ -170,7 +170,7 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number):
   for (const [type, url] of Object.entries(routes)) lines.push([{ text: 'route   ', dim: true }, { text: `${type} → ${url}` }]);
 
   const { stats } = snapshot;
-  const counts: Line = [...countSeg('captured', stats.captured), ...countSeg('ok', stats.forwardedOk, 'green'), ...countSeg('failed', stats.forwardFailed, 'red'), ...countSeg('rejected', stats.rejected, 'yellow')];
+  const counts: Line = [...countSeg('captured', stats.captured), ...countSeg('ok', stats.attempts.ok, 'green'), ...countSeg('failed', stats.attempts.failed, 'red'), ...countSeg('rejected', stats.rejected, 'yellow')];
   const reasons = Object.entries(stats.rejectedByReason).filter(([, n]) => (n ?? 0) > 0);
   if (reasons.length > 0) counts.splice(counts.length - 1, 1, { text: ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})`, dim: true }, { text: '  ' });
   if (snapshot.loading) counts.push({ text: 'reading stored events…', dim: true });

@@ -314,7 +314,7 @@ export class LiveModel {
       tunnel: this.tunnel,
       publicCaptureUrl: this.publicCaptureUrl,
       targets: this.source.targets,
-      stats: { captured: stats.captured, forwardedOk: stats.forwardedOk, forwardFailed: stats.forwardFailed, rejected: stats.rejected, rejectedByReason: { ...stats.rejectedByReason } },
+      stats: { ...stats, rejectedByReason: { ...stats.rejectedByReason }, attempts: { ...stats.attempts } },
       notices: this.notices.slice(),
       clears: this.clears,
     };

@@ -46,7 +46,7 @@ export function startLiveUi(session: ListenSession, options: { onQuit: () => voi
       if (!session.captureUrl) return;
       const { stats } = session;
       // Replays from this UI or another terminal are handler attempts too: not "forwarded" events.
-      const forwarded = stats.forwardedOk + stats.forwardFailed > 0 ? `; ${stats.forwardedOk} handler attempts ok, ${stats.forwardFailed} failed (forwards, retries and replays)` : '';
+      const forwarded = stats.attempts.ok + stats.attempts.failed > 0 ? `; ${stats.attempts.ok} handler attempts ok, ${stats.attempts.failed} failed (forwards, retries and replays)` : '';
       stdout.write(`mftg-hooks: captured ${stats.captured} event${stats.captured === 1 ? '' : 's'}${forwarded}; they stay in ${session.options.storeDir} (mftg-hooks events list)\n`);
     },
     exited,

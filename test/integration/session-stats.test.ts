@@ -12,7 +12,7 @@ test('attempts written by another process (a replay in a second terminal) are sh
   assert.equal((await fetch(session.captureUrl, { method: 'POST', body: '{"eventType":"MESSAGE.SEND.SUCCESS"}' })).status, 200);
   const event = await waitUntil(() => elements.find((e) => e.type === 'event'), 'the event');
   if (event.type !== 'event') throw new Error('unreachable');
-  assert.deepEqual([session.stats.forwardedOk, session.stats.forwardFailed], [0, 0]);
+  assert.deepEqual([session.stats.attempts.ok, session.stats.attempts.failed], [0, 0]);
   // When another process records a successful and a failed replay of it
   const other = await EventStore.open(storeDir);
   const replay = (status: number | null) => ({
@@ -23,5 +23,5 @@ test('attempts written by another process (a replay in a second terminal) are sh
   await other.appendAttempt(replay(null), Buffer.alloc(0));
   // Then the listener reports both as foreign attempts and counts them
   await waitUntil(() => elements.filter((e) => e.type === 'attempt' && e.foreign).length === 2, 'two foreign attempts');
-  assert.deepEqual([session.stats.forwardedOk, session.stats.forwardFailed], [1, 1]);
+  assert.deepEqual([session.stats.attempts.ok, session.stats.attempts.failed], [1, 1]);
 });

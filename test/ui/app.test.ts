@@ -308,6 +308,10 @@ class HandTunnel implements TunnelLike {
   start(): void {
     this.set({});
   }
+  retries = 0;
+  retryNow(): void {
+    this.retries++;
+  }
   async close(): Promise<void> {}
 }
 

@@ -32,7 +32,7 @@ function snapshot(overrides: Partial<LiveSnapshot> = {}): LiveSnapshot {
     tunnel: DISABLED_TUNNEL,
     publicCaptureUrl: null,
     targets,
-    stats: { captured: 3, forwardedOk: 2, forwardFailed: 1, rejected: 0, rejectedByReason: {} },
+    stats: { captured: 3, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 2, failed: 1 } },
     notices: [],
     clears: 0,
     ...overrides,
@@ -84,7 +84,7 @@ test('the RESULT cell: last attempt, replay mark, retrying n/N, waiting for hand
 });
 
 test('the header: no public URL and why, local URL, forward target, counts', () => {
-  const lines = headerLines(snapshot({ stats: { captured: 7, forwardedOk: 5, forwardFailed: 2, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 } } }), 100, Date.now()).map(lineText);
+  const lines = headerLines(snapshot({ stats: { captured: 7, delivered: 0, failed: 0, waiting: 0, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 }, attempts: { ok: 5, failed: 2 } } }), 100, Date.now()).map(lineText);
   const text = lines.join('\n');
   assert.ok(text.includes('no public URL (--no-tunnel)'), text);
   assert.ok(text.includes('local http://127.0.0.1:41234/tok-0123456789abcdef'), text);

@@ -22,7 +22,7 @@ function fakeSource(history: () => Promise<EventRecord[]>) {
       emitter.on('element', listener);
       return () => emitter.off('element', listener);
     },
-    stats: { captured: 0, forwardedOk: 0, forwardFailed: 0, rejected: 0, rejectedByReason: {} },
+    stats: { captured: 0, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 0, failed: 0 } },
     tunnelState: DISABLED_TUNNEL,
     publicCaptureUrl: () => null,
     captureUrl: '',
