@@ -196,6 +196,8 @@ function timestampOf(message: As2Message): number {
 export class MftgApiClient {
   readonly baseUrl: string;
   readonly #base: URL;
+  /** The path of MFTG_HOOKS_API_URL, without a trailing slash ('' for none). */
+  readonly #prefix: string;
   readonly #username: string | undefined;
   readonly #password: string | undefined;
   readonly #tokenGiven: boolean;
@@ -243,9 +245,10 @@ export class MftgApiClient {
     base.password = '';
     base.search = '';
     base.hash = '';
-    base.pathname = base.pathname.replace(/\/+$/, '');
+    this.#prefix = base.pathname.replace(/\/+$/, '');
+    base.pathname = '/';
     this.#base = base;
-    this.baseUrl = base.toString().replace(/\/$/, '');
+    this.baseUrl = `${base.origin}${this.#prefix}`;
 
     this.#timeoutMs = options.timeoutMs ?? MFTG_API_TIMEOUT_MS;
     this.#maxTries = Math.max(1, options.maxTries ?? MFTG_API_MAX_TRIES);
@@ -530,7 +533,7 @@ export class MftgApiClient {
 
   #exchange(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: object, token?: string): Exchange {
     const url = new URL(this.#base.toString());
-    url.pathname = `${this.#base.pathname}${path}`;
+    url.pathname = `${this.#prefix}${path}`;
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     const headers: Record<string, string> = { accept: 'application/json' };
     // MFTG takes the token raw: `Bearer <token>` is refused like a wrong token.

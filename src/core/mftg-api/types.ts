@@ -30,8 +30,8 @@ export interface As2Message {
   /** HTTP status the partner answered (outgoing) or MFTG answered (incoming). */
   transportStatusReceived?: number;
   userAgent?: string;
-  /** Epoch milliseconds. */
-  timestamp?: number;
+  /** Epoch milliseconds (MFTG.md); an ISO-8601 string is read too. */
+  timestamp?: number | string;
   apiFetched?: boolean;
   transportHeaders?: Record<string, string>;
   mdnMessage?: Record<string, unknown>;
