@@ -213,6 +213,8 @@ test('bad credentials: the clear error, and no password in it', async (t) => {
   assert.equal(error.message, 'MFTG refused the credentials in MFTG_API_USERNAME/MFTG_API_PASSWORD');
   assertNoSecret(error, ['not-the-password-8Qz', api.username]);
   assert.equal(api.apiRequests('/message').length, 0);
+  // And the client itself shows no credential when logged or serialised
+  for (const shown of [inspect(client, { showHidden: true, depth: 10 }), JSON.stringify(client)]) assert.ok(!shown.includes('not-the-password-8Qz'));
 });
 
 test('a token refused even after one refresh and one sign-in gives up with the clear error', async (t) => {
