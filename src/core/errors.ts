@@ -4,6 +4,8 @@
  */
 export type ErrorCode =
   | 'E_USAGE'
+  // The MFTG REST API (src/core/mftg-api/).
+  | 'E_MFTG_NO_CREDENTIALS' | 'E_MFTG_AUTH' | 'E_MFTG_UNREACHABLE' | 'E_MFTG_TIMEOUT' | 'E_MFTG_NOT_FOUND' | 'E_MFTG_LINK_EXPIRED' | 'E_MFTG_API'
   | 'E_PORT_IN_USE'
   | 'E_BIND'
   | 'E_STORE_UNWRITABLE'
