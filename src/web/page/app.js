@@ -15,6 +15,8 @@ const OVERSCAN = 8;
 /** Most events the page loads at once (the store keeps 10,000 by default). */
 const LIST_LIMIT = 100000;
 const NOTICES_MAX = 5;
+/** How long a notice stays on screen. */
+const NOTICE_MS = 8000;
 
 let secret = document.querySelector('meta[name="mftg-hooks-secret"]')?.getAttribute('content') ?? '';
 
@@ -351,7 +353,7 @@ function Row({ row, selected, top, onSelect }) {
     <span class="c-source"><span class=${`src src-${source}`}>${source}</span></span>
     <span class=${`c-type type ${typeTone(row.eventType)}`}>${titleOf(row)}</span>
     <span class="c-msg" title=${row.messageId ?? ''}>${row.messageId ?? ''}</span>
-    <span class="c-parties">${parties(row)}</span>
+    <span class="c-parties" title=${parties(row)}>${parties(row)}</span>
     <span class="c-status">${statusCell(row)}</span>
   </div>`;
 }
@@ -604,7 +606,9 @@ function App() {
   const seq = useRef(0);
 
   const notify = useCallback((tone, text) => {
-    setNotices((old) => [...old, { seq: ++seq.current, tone, text }].slice(-NOTICES_MAX));
+    const notice = { seq: ++seq.current, tone, text };
+    setNotices((old) => [...old, notice].slice(-NOTICES_MAX));
+    setTimeout(() => setNotices((old) => old.filter((n) => n !== notice)), NOTICE_MS);
   }, []);
 
   useEffect(() => sessionStorage.setItem('mftg-hooks-target', target), [target]);
