@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SessionElement } from '../core/session.js';
+import type { SessionView } from '../core/session-view.js';
+import { sessionRecord } from '../output/records.js';
+
+/** Recent records kept for clients that reconnect (`Last-Event-ID`); older gaps get a `reset`. */
+export const STREAM_RING_SIZE = 5_000;
+/** A client whose socket buffers more than this is cut off; it reconnects and resumes (or resets). */
+export const STREAM_CLIENT_BUFFER_BYTES = 8 * 1024 * 1024;
+/** A comment line keeps idle connections (and proxies, sleeping laptops) honest. */
+export const STREAM_HEARTBEAT_MS = 15_000;
+/** Session snapshots (header counts) are sent at most this often. */
+export const SESSION_RECORD_MS = 250;
+/** What the browser waits before reconnecting (the SSE `retry:` field). */
+export const STREAM_RETRY_MS = 1_000;
+
+interface Entry {
+  seq: number;
+  frame: string;
+}
+
+/**
+ * The record a face shows for an element: the `--json` record (PRODUCT.md §4), and for `pending`
+ * (which `--json` does not print) the retry state the inspector shows in its details.
+ */
+export function webRecord(element: SessionElement): Record<string, unknown> | null {
+  if (element.type === 'pending') return { type: 'pending', eventId: element.eventId, pending: element.pending };
+  return sessionRecord(element);
+}
+
+/**
+ * The live stream (`GET /api/stream`): every session element as a server-sent event whose data is
+ * its typed record, with id `<runId>.<seq>`. A client that reconnects with a `Last-Event-ID` of this
+ * run still in the ring gets exactly what it missed; any other id (a restarted inspector, a gap
+ * older than the ring) gets a `reset` event, after which the page fetches the list anew.
+ */
+export class StreamHub {
+  readonly runId = randomBytes(6).toString('hex');
+  private seq = 0;
+  private readonly ring: Entry[] = [];
+  private readonly clients = new Set<ServerResponse>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private sessionTimer: NodeJS.Timeout | null = null;
+
+  constructor(view: SessionView, private readonly hello: () => Record<string, unknown>) {
+    this.unsubscribe = view.subscribe((element) => this.publish(element));
+    this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), STREAM_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  get lastId(): string {
+    return `${this.runId}.${this.seq}`;
+  }
+
+  private publish(element: SessionElement): void {
+    const record = webRecord(element);
+    if (record) {
+      const seq = ++this.seq;
+      const entry = { seq, frame: `id: ${this.runId}.${seq}\ndata: ${JSON.stringify(record)}\n\n` };
+      this.ring.push(entry);
+      if (this.ring.length > STREAM_RING_SIZE) this.ring.splice(0, this.ring.length - STREAM_RING_SIZE);
+      this.broadcast(entry.frame);
+    }
+    this.sessionTimer ??= setTimeout(() => {
+      this.sessionTimer = null;
+      this.broadcast(this.sessionFrame());
+    }, SESSION_RECORD_MS);
+  }
+
+  /** A snapshot without an id: it does not move the client's Last-Event-ID. */
+  private sessionFrame(): string {
+    return `event: session\ndata: ${JSON.stringify(this.hello())}\n\n`;
+  }
+
+  private broadcast(frame: string): void {
+    for (const res of this.clients) this.write(res, frame);
+  }
+
+  private write(res: ServerResponse, frame: string): void {
+    res.write(frame);
+    if (res.writableLength > STREAM_CLIENT_BUFFER_BYTES) {
+      this.clients.delete(res);
+      res.destroy();
+    }
+  }
+
+  /** Serves one stream client until it goes away. */
+  serve(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
+    const url = new URL(req.url ?? '/', 'http://inspector');
+    const header = req.headers['last-event-id'];
+    const lastEventId = (typeof header === 'string' ? header : null) ?? url.searchParams.get('lastEventId');
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.socket?.setNoDelay(true);
+    res.socket?.setTimeout(0);
+    let frames = `retry: ${STREAM_RETRY_MS}\n\n`;
+    const resumed = lastEventId ? this.missedSince(lastEventId) : null;
+    if (lastEventId && resumed === null) frames += `id: ${this.lastId}\nevent: reset\ndata: ${JSON.stringify({ type: 'reset', runId: this.runId })}\n\n`;
+    else if (!lastEventId) frames += `id: ${this.lastId}\nevent: hello\ndata: ${JSON.stringify({ type: 'hello', runId: this.runId })}\n\n`;
+    if (resumed) for (const entry of resumed) frames += entry.frame;
+    frames += this.sessionFrame();
+    res.write(frames);
+    this.clients.add(res);
+    const drop = (): void => {
+      this.clients.delete(res);
+    };
+    req.on('close', drop);
+    res.on('close', drop);
+  }
+
+  /** The entries after `lastEventId`, or null when they cannot be told (another run, or too old). */
+  private missedSince(lastEventId: string): Entry[] | null {
+    const match = /^([0-9a-f]+)\.(\d+)$/.exec(lastEventId.trim());
+    if (!match || match[1] !== this.runId) return null;
+    const seen = Number(match[2]);
+    if (seen > this.seq) return null;
+    if (seen === this.seq) return [];
+    const oldest = this.ring[0]?.seq ?? this.seq + 1;
+    if (seen < oldest - 1) return null;
+    return this.ring.slice(seen - oldest + 1);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    clearInterval(this.heartbeat);
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+}
