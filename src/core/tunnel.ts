@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { usageError } from './errors.js';
 import { AttemptFailure, seconds, TunnelConnection } from './tunnel-connection.js';
-import { SELF_CHECK_HEADERS, SELF_CHECK_PATH, newSelfCheckNonce, proveSelfCheck } from './self-check.js';
+import { SELF_CHECK_HEADERS, SELF_CHECK_PATH, proveSelfCheck, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
 
 /**
  * The public tunnel, supervised (issue 3, PRODUCT.md §2 "The tunnel never dies silently").
@@ -77,6 +77,8 @@ export interface TunnelOptions {
    * `min(maxMs, initialMs * 2^(n-1))`. Default 1000 / 60000.
    */
   backoff?: { initialMs: number; maxMs: number };
+  /** Where self-check nonces are issued; default: the process-wide one the capture server reads. */
+  selfCheckNonces?: SelfCheckNonces;
   /** Aborting it closes the supervisor. */
   signal?: AbortSignal;
 }
@@ -139,6 +141,7 @@ export class TunnelSupervisor {
   readonly #selfCheckIntervalMs: number;
   readonly #selfCheckTimeoutMs: number;
   readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #nonces: SelfCheckNonces;
   readonly #signal: AbortSignal | undefined;
   readonly #listeners = new Set<Listener>();
   readonly #http = new Agent({ keepAliveTimeout: 4000 });
@@ -187,6 +190,7 @@ export class TunnelSupervisor {
     this.#selfCheckIntervalMs = options.selfCheckIntervalMs ?? 60_000;
     this.#selfCheckTimeoutMs = options.selfCheckTimeoutMs ?? 10_000;
     this.#backoff = options.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.#nonces = options.selfCheckNonces ?? selfCheckNonces;
     this.#signal = options.signal;
     this.#state = Object.freeze({
       state: 'connecting',
@@ -413,7 +417,16 @@ export class TunnelSupervisor {
    * `--domain localhost`): those go to the tunnel server's own address with the public Host header.
    */
   async #selfCheck(publicUrl: string, signal: AbortSignal): Promise<void> {
-    const nonce = newSelfCheckNonce();
+    // Issued for this check only: the capture server answers it once, and nothing else.
+    const nonce = this.#nonces.issue(this.#token, this.#selfCheckTimeoutMs);
+    try {
+      await this.#checkOnce(publicUrl, nonce, signal);
+    } finally {
+      this.#nonces.withdraw(nonce);
+    }
+  }
+
+  async #checkOnce(publicUrl: string, nonce: string, signal: AbortSignal): Promise<void> {
     const pub = new URL(publicUrl);
     const path = `${pub.pathname.replace(/\/+$/, '')}/${SELF_CHECK_PATH}/${nonce}`;
     let target = `${pub.origin}${path}`;
