@@ -19,7 +19,12 @@ export const REQUEST_TIMEOUT_MS = 120_000;
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 600_000;
 
-export type RejectReason = 'not-found' | 'too-large' | 'store-failed' | 'aborted';
+/**
+ * `not-found`: not the capture URL (404). `too-large`: over --max-body (413). `store-failed`: not
+ * stored, so 503. `aborted`: the client went away mid-request. `malformed`: not HTTP (400, 431).
+ * `timeout`: headers or request too slow (408).
+ */
+export type RejectReason = 'not-found' | 'too-large' | 'store-failed' | 'aborted' | 'malformed' | 'timeout';
 
 export interface CaptureServerOptions {
   port: number;
@@ -148,6 +153,13 @@ export class CaptureServer {
     // The parser stays failed: later bytes on this socket report the same error again.
     if (connection?.failed) return;
     if (connection) connection.failed = true;
+    const responses = connection?.responses ?? [];
+    if (error.code !== 'ECONNRESET') {
+      // Counted once, here: the unfinished request's own 'aborted' is not counted again.
+      const reason: RejectReason = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : error.code === 'HPE_INVALID_EOF_STATE' ? 'aborted' : 'malformed';
+      const unfinished = responses.find((res) => !res.req.complete);
+      this.options.onRejected(reason, unfinished?.req.url ?? '', error.code);
+    }
     const answer = (): void => {
       if (socket.writable && !socket.destroyed && error.code !== 'ECONNRESET') {
         const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
@@ -155,7 +167,6 @@ export class CaptureServer {
       }
       socket.destroy();
     };
-    const responses = connection?.responses ?? [];
     let last: ServerResponse | null = null;
     for (let index = responses.length - 1; index >= 0 && last === null; index--) {
       const res = responses[index]!;
@@ -266,7 +277,7 @@ export class CaptureServer {
       chunks.push(chunk);
     });
     req.on('aborted', () => {
-      if (!tooLarge && !res.headersSent) this.options.onRejected('aborted', path);
+      if (!tooLarge && !res.headersSent && !this.connections.get(req.socket)?.failed) this.options.onRejected('aborted', path);
     });
     req.on('end', () => {
       if (tooLarge) return;

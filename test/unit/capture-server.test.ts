@@ -73,6 +73,7 @@ test('targets get the sub-path and query; hop-by-hop headers are dropped', () =>
 
 test('stalled clients time out; the server keeps capturing', async (t) => {
   const captured: CapturedEvent[] = [];
+  const rejected: string[] = [];
   const server = new CaptureServer({
     port: 0,
     bind: '127.0.0.1',
@@ -80,7 +81,7 @@ test('stalled clients time out; the server keeps capturing', async (t) => {
     maxBodyBytes: 1024,
     persist: async () => undefined,
     onCaptured: (event) => captured.push(event),
-    onRejected: () => undefined,
+    onRejected: (reason) => rejected.push(reason),
     headersTimeoutMs: 200,
     requestTimeoutMs: 400,
   });
@@ -100,6 +101,8 @@ test('stalled clients time out; the server keeps capturing', async (t) => {
   assert.match(headers, /^HTTP\/1\.1 408/);
   assert.match(body, /^HTTP\/1\.1 408/);
   assert.equal(captured.length, 0);
+  // And each is counted once, as a timeout
+  assert.deepEqual(rejected, ['timeout', 'timeout']);
   const ok = await fetch(`http://127.0.0.1:${port}/tok`, { method: 'POST', body: '{}' });
   assert.equal(ok.status, 200);
   assert.equal(captured.length, 1);
@@ -119,6 +122,7 @@ function exchange(port: number, bytes: string): Promise<string> {
 async function startCapture(t: { after: (fn: () => Promise<void>) => void }) {
   const stored: CapturedEvent[] = [];
   const bodies: Buffer[] = [];
+  const rejected: string[] = [];
   const server = new CaptureServer({
     port: 0,
     bind: '127.0.0.1',
@@ -129,18 +133,18 @@ async function startCapture(t: { after: (fn: () => Promise<void>) => void }) {
       bodies.push(body);
     },
     onCaptured: () => undefined,
-    onRejected: () => undefined,
+    onRejected: (reason) => rejected.push(reason),
   });
   const port = await server.listen();
   t.after(() => server.close());
-  return { port, stored, bodies };
+  return { port, stored, bodies, rejected };
 }
 
 const pipelined = (path: string, body: string): string => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 const statusLines = (answer: string): string[] => answer.match(/HTTP\/1\.1 \d{3}/g) ?? [];
 
 test('a complete request pipelined with garbage is answered 200 before the 400, and stored once', async (t) => {
-  const { port, stored, bodies } = await startCapture(t);
+  const { port, stored, bodies, rejected } = await startCapture(t);
   // Given a valid POST and unparsable bytes in one write on one connection
   const answer = await exchange(port, 'POST /tok/first HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GARBAGE \x01\r\n\r\n');
   // Then the client reads the 200 first, then the 400, and the event was stored once
@@ -149,6 +153,8 @@ test('a complete request pipelined with garbage is answered 200 before the 400, 
   assert.equal(stored.length, 1);
   assert.equal(stored[0]!.path, '/first');
   assert.equal(bodies[0]!.toString(), '{}');
+  // And the garbage is counted as rejected, once
+  assert.deepEqual(rejected, ['malformed']);
 });
 
 test('several pipelined requests before the garbage are each answered, in order, before the 400', async (t) => {
@@ -170,11 +176,12 @@ test('requests pipelined behind a 404 (which closes the connection) are not stor
 });
 
 test('garbage inside a request still gets a 400 at once, and nothing is stored', async (t) => {
-  const { port, stored } = await startCapture(t);
+  const { port, stored, rejected } = await startCapture(t);
   // Given a chunked body with a chunk size that is not hexadecimal
   const answer = await exchange(port, 'POST /tok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n');
   assert.deepEqual(statusLines(answer), ['HTTP/1.1 400']);
   assert.equal(stored.length, 0);
+  assert.deepEqual(rejected, ['malformed'], 'counted once, not also as aborted');
 });
 
 test('absolute-form request targets are accepted: the path comes from the URL', async (t) => {
