@@ -93,8 +93,8 @@ export const LOCAL_TUNNEL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ ini
 /**
  * Reconnect backoff for a tunnel server on the internet (the public localtunnel.me by default). It is
  * shared, and it rate-limits clients that re-register in a loop (being blocked costs far more than a
- * few seconds): 1, 2, 4, 8 s, then every 7.5–15 s, so no more than 8 registrations a minute, and a
- * service that comes back is found within 15 s. `t` in the live view tries at once.
+ * few seconds): 1, 2, 4, 8 s, then one registration every 7.5–15 s in a long outage, and a service
+ * that comes back is found within 15 s. `t` in the live view tries at once.
  */
 export const PUBLIC_TUNNEL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 1000, maxMs: 15_000 });
 
@@ -106,7 +106,7 @@ function isLocalNetworkHost(hostname: string): boolean {
     const [a, b] = host.split('.').map(Number) as [number, number];
     return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
   }
-  if (isIP(host) === 6) return host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || host.startsWith('::ffff:127.');
+  if (isIP(host) === 6) return host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || /^::ffff:7f/.test(host);
   return false;
 }
 

@@ -26,7 +26,7 @@ test('jitter takes a random share off each delay: half at most by default, all o
 });
 
 test('a tunnel server on your own network is retried within 5 s; one on the internet within 15 s', () => {
-  for (const host of ['http://127.0.0.1:4000', 'http://localhost:4000', 'https://tunnels.localhost', 'http://10.1.2.3', 'http://172.20.0.5', 'http://192.168.1.10', 'http://[::1]:4000', 'http://[fd00::1]', 'http://lt-box.local']) {
+  for (const host of ['http://127.0.0.1:4000', 'http://localhost:4000', 'https://tunnels.localhost', 'http://10.1.2.3', 'http://172.20.0.5', 'http://192.168.1.10', 'http://[::1]:4000', 'http://[::ffff:127.0.0.1]', 'http://[fd00::1]', 'http://lt-box.local']) {
     assert.equal(defaultTunnelBackoff(new URL(host)), LOCAL_TUNNEL_BACKOFF, host);
   }
   for (const host of ['https://localtunnel.me', 'https://tunnels.example.com', 'http://8.8.8.8', 'http://172.32.0.1', 'http://[2001:db8::1]']) {
