@@ -3,7 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { MftgHooksError, isErrnoException } from './errors.js';
 import { newId } from './ids.js';
 import { summarize } from './mftg.js';
-import { proveSelfCheck, SELF_CHECK_PATH } from './self-check.js';
+import { unsafePathReason } from './path-safety.js';
+import { proveSelfCheck, SELF_CHECK_PATH, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
 import type { CapturedEvent, HeaderPairs } from './types.js';
 
 /** Default largest accepted request body (`--max-body`). */
@@ -18,7 +19,12 @@ export const REQUEST_TIMEOUT_MS = 120_000;
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 600_000;
 
-export type RejectReason = 'not-found' | 'too-large' | 'store-failed' | 'aborted';
+/**
+ * `not-found`: not the capture URL (404). `too-large`: over --max-body (413). `store-failed`: not
+ * stored, so 503. `aborted`: the client went away mid-request. `malformed`: not HTTP (400, 431).
+ * `timeout`: headers or request too slow (408).
+ */
+export type RejectReason = 'not-found' | 'too-large' | 'store-failed' | 'aborted' | 'malformed' | 'timeout';
 
 export interface CaptureServerOptions {
   port: number;
@@ -30,9 +36,22 @@ export interface CaptureServerOptions {
   persist: (event: CapturedEvent, body: Buffer) => Promise<void>;
   onCaptured: (event: CapturedEvent, body: Buffer) => void;
   onRejected: (reason: RejectReason, path: string, detail?: string) => void;
+  /** Nonces the tunnel self-check may present; default: the process-wide `selfCheckNonces`. */
+  selfCheckNonces?: SelfCheckNonces;
   /** Overrides HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (tests use short ones). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+}
+
+const SELF_CHECK_PREFIX = '/' + SELF_CHECK_PATH + '/';
+
+/** Per connection: responses not yet known to be finished (pipelined requests answer in order). */
+interface Connection {
+  responses: ServerResponse[];
+  /** A parse error was seen; the connection ends once the complete requests before it are answered. */
+  failed: boolean;
+  /** A response with `connection: close` was sent: requests pipelined behind it will never be answered. */
+  closing: boolean;
 }
 
 let isoMs = -1;
@@ -53,18 +72,40 @@ function headerPairs(raw: string[]): HeaderPairs {
 }
 
 /**
- * The path below the token, query included, or null when the request is not for the capture URL.
- * `/TOKEN` and `/TOKEN/` map to `/`; `/TOKEN/a/b?x` to `/a/b?x`.
+ * The origin-form target (`/path?query`) of a request target. HTTP/1.1 servers must accept the
+ * absolute form too (RFC 9112 §3.2.2: `POST http://host/TOKEN HTTP/1.1`); its path is taken as it
+ * stands, without `new URL()`, which would remove dot segments before they can be refused.
+ * Null for other forms (`*`, another scheme).
  */
-export function capturedPath(url: string, token: string | null): string | null {
+export function originForm(target: string): string | null {
+  if (target.startsWith('/')) return target;
+  const authority = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (!authority) return null;
+  const rest = target.slice(authority[0].length);
+  return rest.startsWith('/') ? rest : '/' + rest;
+}
+
+/** The path below the token and the query (`?…` or ''), or null when the path is not below the token. */
+function belowToken(url: string, token: string | null): { subPath: string; query: string } | null {
   const queryAt = url.indexOf('?');
   const pathname = queryAt < 0 ? url : url.slice(0, queryAt);
   const query = queryAt < 0 ? '' : url.slice(queryAt);
-  if (token === null) return (pathname.startsWith('/') ? pathname : '/' + pathname) + query;
-  const base = '/' + token;
-  if (pathname === base) return '/' + query;
-  if (pathname.startsWith(base + '/')) return pathname.slice(base.length) + query;
+  if (token === null) return { subPath: pathname.startsWith('/') ? pathname : '/' + pathname, query };
+  if (pathname === '/' + token) return { subPath: '/', query };
+  if (pathname.startsWith('/' + token + '/')) return { subPath: pathname.slice(token.length + 1), query };
   return null;
+}
+
+/**
+ * The path below the token, query included, or null when the request is not for the capture URL.
+ * `/TOKEN` and `/TOKEN/` map to `/`; `/TOKEN/a/b?x` to `/a/b?x`. A sub-path that could climb out of
+ * the forward target's base path (`/TOKEN/../admin`, `%2e%2e`, `\`, `//` …, see `unsafePathReason`)
+ * is not the capture URL either.
+ */
+export function capturedPath(url: string, token: string | null): string | null {
+  const below = belowToken(url, token);
+  if (below === null || unsafePathReason(below.subPath) !== null) return null;
+  return below.subPath + below.query;
 }
 
 /**
@@ -74,12 +115,14 @@ export function capturedPath(url: string, token: string | null): string | null {
 export class CaptureServer {
   private readonly server: Server;
   private readonly options: CaptureServerOptions;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Map<Socket, Connection>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly nonces: SelfCheckNonces;
   private port = 0;
 
   constructor(options: CaptureServerOptions) {
     this.options = options;
+    this.nonces = options.selfCheckNonces ?? selfCheckNonces;
     this.server = createServer(
       {
         headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
@@ -90,18 +133,47 @@ export class CaptureServer {
       },
       (req, res) => this.handle(req, res),
     );
-    this.server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.set(socket, { responses: [], failed: false, closing: false });
+      socket.on('close', () => this.connections.delete(socket));
     });
     // Malformed HTTP, oversized headers, timeouts: answer if the socket can take it, never crash.
-    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.onClientError(error, socket));
+  }
+
+  /**
+   * A parse error ends the connection with 400 (431, 408), but only after every request that was
+   * complete before the error has been answered: a valid POST pipelined with garbage is stored, and
+   * its `200` must reach the sender before the `400`, or the sender retries a delivery that was
+   * stored (issue 7). Responses of pipelined requests go out in order, so waiting for the last
+   * complete request's response waits for all of them.
+   */
+  private onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    const connection = this.connections.get(socket);
+    // The parser stays failed: later bytes on this socket report the same error again.
+    if (connection?.failed) return;
+    if (connection) connection.failed = true;
+    const responses = connection?.responses ?? [];
+    if (error.code !== 'ECONNRESET') {
+      // Counted once, here: the unfinished request's own 'aborted' is not counted again.
+      const reason: RejectReason = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : error.code === 'HPE_INVALID_EOF_STATE' ? 'aborted' : 'malformed';
+      const unfinished = responses.find((res) => !res.req.complete);
+      this.options.onRejected(reason, unfinished?.req.url ?? '', error.code);
+    }
+    const answer = (): void => {
       if (socket.writable && !socket.destroyed && error.code !== 'ECONNRESET') {
         const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
         socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       }
       socket.destroy();
-    });
+    };
+    let last: ServerResponse | null = null;
+    for (let index = responses.length - 1; index >= 0 && last === null; index--) {
+      const res = responses[index]!;
+      if (res.req.complete && !res.writableFinished) last = res;
+    }
+    if (last === null || error.code === 'ECONNRESET') return answer();
+    last.once('close', answer);
   }
 
   /** Starts listening; rejects with E_PORT_IN_USE / E_BIND. */
@@ -133,27 +205,54 @@ export class CaptureServer {
     return this.port;
   }
 
-  private reject(res: ServerResponse, req: IncomingMessage, status: number, reason: RejectReason, path: string): void {
-    this.options.onRejected(reason, path);
+  private reject(res: ServerResponse, req: IncomingMessage, status: number, reason: RejectReason, path: string, detail?: string): void {
+    this.options.onRejected(reason, path, detail);
+    this.closeAfter(req);
     res.writeHead(status, { 'content-length': '0', connection: 'close' });
     res.end();
     // Discard whatever body follows without buffering it.
     req.resume();
   }
 
+  /** Marks the connection as ending with the response being sent (see Connection.closing). */
+  private closeAfter(req: IncomingMessage): void {
+    const connection = this.connections.get(req.socket);
+    if (connection) connection.closing = true;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const connection = this.connections.get(req.socket);
+    // Pipelined behind a response that closes the connection: its answer could never be sent, so it
+    // must not be stored either (the sender will send it again).
+    if (connection?.closing) {
+      req.resume();
+      return;
+    }
+    if (connection) {
+      const { responses } = connection;
+      // Usually empty or one: responses leave once finished, in order.
+      while (responses.length > 0 && responses[0]!.writableFinished) responses.shift();
+      responses.push(res);
+    }
     const url = req.url ?? '/';
-    const selfCheckPrefix = '/' + SELF_CHECK_PATH + '/';
-    if (url.startsWith(selfCheckPrefix)) {
-      const nonce = url.slice(selfCheckPrefix.length);
+    const target = originForm(url);
+    if (target === null) return this.reject(res, req, 404, 'not-found', url);
+    if (target.startsWith(SELF_CHECK_PREFIX)) {
+      const nonce = target.slice(SELF_CHECK_PREFIX.length);
+      // Only a nonce this listener's tunnel supervisor issued, once; anything else is the plain 404.
+      if (req.method !== 'GET' || !this.nonces.redeem(this.options.token, nonce)) return this.reject(res, req, 404, 'not-found', url);
       const proof = proveSelfCheck(this.options.token, nonce);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(proof.length), 'cache-control': 'no-store' });
       res.end(proof);
       req.resume();
       return;
     }
-    const path = capturedPath(url, this.options.token);
-    if (path === null) return this.reject(res, req, 404, 'not-found', url);
+    const below = belowToken(target, this.options.token);
+    if (below === null) return this.reject(res, req, 404, 'not-found', url);
+    const unsafe = unsafePathReason(below.subPath);
+    // Refused, never rewritten: forwarding it would let the sender reach outside --forward-to's path.
+    if (unsafe !== null) return this.reject(res, req, 404, 'not-found', url, `the path ${unsafe}`);
+    const path = below.subPath + below.query;
 
     const { maxBodyBytes } = this.options;
     const declared = Number(req.headers['content-length']);
@@ -170,6 +269,7 @@ export class CaptureServer {
         tooLarge = true;
         chunks.length = 0;
         this.options.onRejected('too-large', path);
+        this.closeAfter(req);
         res.writeHead(413, { 'content-length': '0', connection: 'close' });
         res.end();
         return;
@@ -177,7 +277,7 @@ export class CaptureServer {
       chunks.push(chunk);
     });
     req.on('aborted', () => {
-      if (!tooLarge && !res.headersSent) this.options.onRejected('aborted', path);
+      if (!tooLarge && !res.headersSent && !this.connections.get(req.socket)?.failed) this.options.onRejected('aborted', path);
     });
     req.on('end', () => {
       if (tooLarge) return;
@@ -204,7 +304,8 @@ export class CaptureServer {
           this.inFlight.delete(work);
           // Not stored means not acknowledged: the sender must not believe it was delivered.
           this.options.onRejected('store-failed', path, error instanceof Error ? error.message : String(error));
-          res.writeHead(503, { 'content-length': '0', connection: 'close' });
+          // The connection stays open: requests pipelined behind this one still get their answers.
+          res.writeHead(503, { 'content-length': '0' });
           res.end();
         },
       );
@@ -218,7 +319,7 @@ export class CaptureServer {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     await Promise.allSettled([...this.inFlight]);
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.connections.keys()) socket.destroy();
     await closed;
   }
 }

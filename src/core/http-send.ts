@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Agent, Dispatcher } from 'undici';
+import { MftgHooksError } from './errors.js';
 import { newId } from './ids.js';
+import { unsafePathReason } from './path-safety.js';
 import { RESPONSE_PREVIEW_BYTES } from './store/store.js';
 import type { AttemptKind, ForwardAttempt, HeaderPairs } from './types.js';
 
@@ -45,13 +47,24 @@ export function forwardableHeaders(headers: HeaderPairs, bodyLength: number): st
   return flat;
 }
 
-/** `base` (the handler URL) plus the captured sub-path and query. */
+/**
+ * `base` (the handler URL) plus the captured sub-path and query. The result is always below the base
+ * path: a sub-path that could climb out of it (`..`, `%2e%2e`, `\`, `%2f`, `//` …, see
+ * `unsafePathReason`) throws E_NO_TARGET instead, whatever stored it (an event captured before such
+ * paths were refused is replayed too). The `pathname` setter is given only checked paths: it removes
+ * dot segments and reads `\` as `/`.
+ */
 export function joinTarget(base: string, capturedPath: string): string {
   const url = new URL(base);
   const queryAt = capturedPath.indexOf('?');
   const subPath = queryAt < 0 ? capturedPath : capturedPath.slice(0, queryAt);
   const query = queryAt < 0 ? '' : capturedPath.slice(queryAt + 1);
-  if (subPath !== '/' && subPath !== '') url.pathname = url.pathname.replace(/\/$/, '') + subPath;
+  const basePath = url.pathname.replace(/\/$/, '');
+  const unsafe = unsafePathReason(subPath);
+  if (unsafe === null && subPath !== '/' && subPath !== '') url.pathname = basePath + subPath;
+  if (unsafe !== null || (url.pathname !== basePath && !url.pathname.startsWith(basePath + '/'))) {
+    throw new MftgHooksError('E_NO_TARGET', `the captured path ${JSON.stringify(subPath)} ${unsafe ?? 'leaves the target path'}: sent on, it could reach outside ${url.origin}${basePath || '/'}`, 'a path that climbs out of the capture URL is never forwarded or replayed');
+  }
   if (query) url.search = url.search ? `${url.search}&${query}` : `?${query}`;
   return url.toString();
 }

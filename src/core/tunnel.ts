@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { usageError } from './errors.js';
 import { AttemptFailure, seconds, TunnelConnection } from './tunnel-connection.js';
-import { SELF_CHECK_HEADERS, SELF_CHECK_PATH, newSelfCheckNonce, proveSelfCheck } from './self-check.js';
+import { SELF_CHECK_HEADERS, SELF_CHECK_PATH, proveSelfCheck, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
 
 /**
  * The public tunnel, supervised (issue 3, PRODUCT.md §2 "The tunnel never dies silently").
@@ -74,11 +76,43 @@ export interface TunnelOptions {
   selfCheckTimeoutMs?: number;
   /**
    * Delay before reconnect attempt n: a random value between half and all of
-   * `min(maxMs, initialMs * 2^(n-1))`. Default 1000 / 60000.
+   * `min(maxMs, initialMs * 2^(n-1))` (see `backoffDelay`). Default: `defaultTunnelBackoff(host)`.
    */
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: BackoffPolicy;
+  /** Where self-check nonces are issued; default: the process-wide one the capture server reads. */
+  selfCheckNonces?: SelfCheckNonces;
   /** Aborting it closes the supervisor. */
   signal?: AbortSignal;
+}
+
+/**
+ * Reconnect backoff for a tunnel server on this machine or the local network (self-hosted, a test
+ * server): there is no one else to be polite to, so a server that comes back is found within 2.5–5 s.
+ */
+export const LOCAL_TUNNEL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 1000, maxMs: 5000 });
+/**
+ * Reconnect backoff for a tunnel server on the internet (the public localtunnel.me by default). It is
+ * shared, and it rate-limits clients that re-register in a loop (being blocked costs far more than a
+ * few seconds): 1, 2, 4, 8 s, then one registration every 7.5–15 s in a long outage, and a service
+ * that comes back is found within 15 s. `t` in the live view tries at once.
+ */
+export const PUBLIC_TUNNEL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 1000, maxMs: 15_000 });
+
+/** Loopback, private and link-local addresses, `localhost` and mDNS names: a server on your own network. */
+function isLocalNetworkHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local')) return true;
+  if (isIP(host) === 4) {
+    const [a, b] = host.split('.').map(Number) as [number, number];
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  if (isIP(host) === 6) return host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || /^::ffff:7f/.test(host);
+  return false;
+}
+
+/** The reconnect backoff for a tunnel server: LOCAL_TUNNEL_BACKOFF on your own network, else PUBLIC_TUNNEL_BACKOFF. */
+export function defaultTunnelBackoff(host: URL): BackoffPolicy {
+  return isLocalNetworkHost(host.hostname) ? LOCAL_TUNNEL_BACKOFF : PUBLIC_TUNNEL_BACKOFF;
 }
 
 /** Registration that gave another subdomain than asked is retried this many times before accepting it. */
@@ -138,7 +172,8 @@ export class TunnelSupervisor {
   readonly #registerTimeoutMs: number;
   readonly #selfCheckIntervalMs: number;
   readonly #selfCheckTimeoutMs: number;
-  readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #backoff: BackoffPolicy;
+  readonly #nonces: SelfCheckNonces;
   readonly #signal: AbortSignal | undefined;
   readonly #listeners = new Set<Listener>();
   readonly #http = new Agent({ keepAliveTimeout: 4000 });
@@ -186,7 +221,8 @@ export class TunnelSupervisor {
     this.#registerTimeoutMs = options.registerTimeoutMs ?? 10_000;
     this.#selfCheckIntervalMs = options.selfCheckIntervalMs ?? 60_000;
     this.#selfCheckTimeoutMs = options.selfCheckTimeoutMs ?? 10_000;
-    this.#backoff = options.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    this.#backoff = options.backoff ?? defaultTunnelBackoff(hostUrl);
+    this.#nonces = options.selfCheckNonces ?? selfCheckNonces;
     this.#signal = options.signal;
     this.#state = Object.freeze({
       state: 'connecting',
@@ -323,7 +359,8 @@ export class TunnelSupervisor {
 
     if (this.#state.state === 'online' && Date.now() - this.#onlineSince >= STABLE_ONLINE_MS) this.#failures = 0;
     const attempt = ++this.#failures;
-    const delay = this.#backoffDelay(attempt);
+    // Jittered, so clients that lost the public service together do not come back together.
+    const delay = backoffDelay(attempt, this.#backoff);
     this.#setState({
       state: failure.refused ? 'offline' : 'reconnecting',
       reason: failure.message,
@@ -336,13 +373,6 @@ export class TunnelSupervisor {
       void this.#attempt();
     }, delay);
     this.#retryTimer.unref();
-  }
-
-  #backoffDelay(attempt: number): number {
-    const { initialMs, maxMs } = this.#backoff;
-    const capped = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
-    // "Equal jitter": clients that lost the public service together do not come back together.
-    return Math.round(capped * (0.5 + Math.random() * 0.5));
   }
 
   #scheduleSelfCheck(publicUrl: string, generation: number): void {
@@ -413,7 +443,16 @@ export class TunnelSupervisor {
    * `--domain localhost`): those go to the tunnel server's own address with the public Host header.
    */
   async #selfCheck(publicUrl: string, signal: AbortSignal): Promise<void> {
-    const nonce = newSelfCheckNonce();
+    // Issued for this check only: the capture server answers it once, and nothing else.
+    const nonce = this.#nonces.issue(this.#token, this.#selfCheckTimeoutMs);
+    try {
+      await this.#checkOnce(publicUrl, nonce, signal);
+    } finally {
+      this.#nonces.withdraw(nonce);
+    }
+  }
+
+  async #checkOnce(publicUrl: string, nonce: string, signal: AbortSignal): Promise<void> {
     const pub = new URL(publicUrl);
     const path = `${pub.pathname.replace(/\/+$/, '')}/${SELF_CHECK_PATH}/${nonce}`;
     let target = `${pub.origin}${path}`;

@@ -198,6 +198,7 @@ test('wrong paths get a bare 404, oversized bodies 413, garbage bytes no crash',
   await handler.waitFor(1);
   assert.equal(handler.requests.length, 1);
   assert.equal((await session.eventStore.list({ limit: 10 })).length, 1);
-  assert.deepEqual(session.stats.rejectedByReason, { 'not-found': 2, 'too-large': 2 });
-  assert.deepEqual(elements.flatMap((e) => (e.type === 'rejected' ? [e.reason] : [])), ['not-found', 'not-found', 'too-large', 'too-large']);
+  // And each refusal was counted, the garbage too
+  assert.deepEqual(session.stats.rejectedByReason, { 'not-found': 2, 'too-large': 2, malformed: 1 });
+  assert.deepEqual(elements.flatMap((e) => (e.type === 'rejected' ? [e.reason] : [])), ['not-found', 'not-found', 'too-large', 'too-large', 'malformed']);
 });
