@@ -108,7 +108,7 @@ function quitNow(session: ListenSession): never {
   const { inFlight, pending } = session.quitNow();
   if (pending > 0) {
     const cut = inFlight > 0 ? `${plural(inFlight, 'forward')} cut short; ` : '';
-    const message = `mftg-hooks: quit now: ${cut}${plural(pending, 'event')} not delivered stay pending and are re-delivered, in arrival order, at the next \`mftg-hooks listen\` with a forward target\n`;
+    const message = `mftg-hooks: quit now: ${cut}${plural(pending, 'event')} not delivered ${pending === 1 ? 'stays' : 'stay'} pending and ${pending === 1 ? 'is' : 'are'} re-delivered, in arrival order, at the next \`mftg-hooks listen\` with a forward target\n`;
     // After the live UI has given the screen back (its exit handler was registered first).
     process.once('exit', () => process.stderr.write(message));
   }

@@ -3,6 +3,7 @@ import type { SetInstruction } from '../core/json-edit.js';
 import { DEFAULT_REPLAY_TIMEOUT_MS, replay, type ReplaySelection } from '../core/replay.js';
 import { isSuccess, type EventRecord, type ForwardAttempt } from '../core/types.js';
 import { colorsFor, eventTitle, formatDuration, formatOutcome, paint, toneOf } from '../output/format.js';
+import { jsonLine } from '../output/json-printer.js';
 import { attemptRecord } from '../output/records.js';
 import { terminalSafe } from '../output/terminal-text.js';
 import { storeDirFrom } from './common.js';
@@ -36,7 +37,7 @@ export async function replayCommand(options: Record<string, unknown>, args: stri
   const print = (attempt: ForwardAttempt, event: EventRecord): void => {
     clearProgress();
     if (json) {
-      process.stdout.write(JSON.stringify(attemptRecord(attempt)) + '\n');
+      process.stdout.write(jsonLine(attemptRecord(attempt)));
       return;
     }
     const outcome = paint(colors, toneOf(attempt), terminalSafe(formatOutcome(attempt)));
