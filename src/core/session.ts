@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Agent } from 'undici';
 import { CaptureServer, type RejectReason } from './capture-server.js';
-import { DeliveryLedger, isPending } from './delivery-state.js';
+import { DeliveryLedger } from './delivery-state.js';
 import { MftgHooksError } from './errors.js';
 import { Forwarder, MAX_SHUTDOWN_GRACE_MS, targetFor, type PendingDelivery, type Targets } from './forwarder.js';
 import { createDispatcher, joinTarget, send, type SendResult } from './http-send.js';
@@ -177,8 +177,9 @@ export class ListenSession {
     const hasTargets = options.targets.forwardTo !== null || Object.keys(options.targets.routes).length > 0;
     const recovering = hasTargets
       ? forwarder.recover(async () => {
-          const undelivered = await store.list({ limit: Number.MAX_SAFE_INTEGER, failed: true });
-          const leftovers = undelivered.filter((event) => event.id < firstOwnId && isPending(event) && forwarder.covers(event));
+          // A scan of the whole store, in the background: only pending events are kept in memory.
+          const pending = await store.list({ limit: Number.MAX_SAFE_INTEGER, pending: true });
+          const leftovers = pending.filter((event) => event.id < firstOwnId && forwarder.covers(event));
           for (const event of leftovers) this.ledger.track(event.id);
           this.syncStats();
           return leftovers;

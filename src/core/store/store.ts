@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:
 import { closeSync, fstatSync, openSync, renameSync, writeFileSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { MftgHooksError, isErrnoException, storeError } from '../errors.js';
-import { isUndelivered } from '../delivery-state.js';
+import { isPending, isUndelivered } from '../delivery-state.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../types.js';
 import { decodeHeader, encodeFrame, FrameKind, HEADER_SIZE } from './frame.js';
 import { readRange, scanSegment, type FrameEntry } from './segment-reader.js';
@@ -37,6 +37,8 @@ export interface ListFilter {
   eventType?: string;
   /** Only events not delivered that were meant to be: pending or failed (see delivery-state.ts). */
   failed?: boolean;
+  /** Only pending events (the next listener with a target re-delivers them). */
+  pending?: boolean;
 }
 
 /** Something another process wrote, seen by a following listener. */
@@ -403,6 +405,7 @@ export class EventStore {
       attemptsByEvent.delete(event.id);
       if (filter.eventType !== undefined && event.mftg?.eventType !== filter.eventType) return true;
       if (filter.failed && !isUndelivered({ ...event, attempts })) return true;
+      if (filter.pending && !isPending({ ...event, attempts })) return true;
       found.push({ ...event, attempts });
       return found.length < filter.limit;
     });
