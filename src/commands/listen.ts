@@ -82,20 +82,37 @@ function tunnelLocalHost(bind: string): string {
   return bind === '0.0.0.0' || bind === '::' || bind === '' ? '127.0.0.1' : bind;
 }
 
-/** Resolves on the first SIGINT/SIGTERM (or `stop()` from the UI); a second Ctrl+C exits at once. */
-function untilStopped(): { stopped: Promise<void>; stop: () => void } {
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  // SIGHUP: the terminal was closed; shut down as cleanly as for Ctrl+C.
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = (): void => {
-    for (const signal of signals) process.off(signal, onSignal);
-    process.once('SIGINT', () => process.exit(130));
-    stop();
+/**
+ * Resolves on the first SIGINT/SIGTERM/SIGHUP (or `stop()` from the UI): the graceful shutdown. A
+ * second one (Ctrl+C again while forwards finish) calls `quitNow` at once.
+ */
+function untilStopped(quitNow: () => void): { stopped: Promise<void>; stop: () => void } {
+  let resolve!: () => void;
+  const stopped = new Promise<void>((done) => (resolve = done));
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return quitNow();
+    stopping = true;
+    resolve();
   };
-  for (const signal of signals) process.on(signal, onSignal);
+  // SIGHUP: the terminal was closed; shut down as cleanly as for Ctrl+C.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   setBrokenPipeHandler(stop);
   return { stopped, stop };
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The second Ctrl+C: exit now; what was cut short stays pending in the store. */
+function quitNow(session: ListenSession): never {
+  const { inFlight, pending } = session.quitNow();
+  if (pending > 0) {
+    const cut = inFlight > 0 ? `${plural(inFlight, 'forward')} cut short; ` : '';
+    const message = `mftg-hooks: quit now: ${cut}${plural(pending, 'event')} not delivered ${pending === 1 ? 'stays' : 'stay'} pending and ${pending === 1 ? 'is' : 'are'} re-delivered, in arrival order, at the next \`mftg-hooks listen\` with a forward target\n`;
+    // After the live UI has given the screen back (its exit handler was registered first).
+    process.once('exit', () => process.stderr.write(message));
+  }
+  process.exit(130);
 }
 
 export async function listen(rawOptions: Record<string, unknown>): Promise<number> {
@@ -122,7 +139,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
       : {}),
   });
   const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
-  const { stopped, stop } = untilStopped();
+  const { stopped, stop } = untilStopped(() => quitNow(session));
   let detach: () => void = () => undefined;
   let waitForUi: Promise<void> | null = null;
   const earlyWarnings: string[] = [];

@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { isUnreachable, joinTarget, send, type SendResult } from './http-send.js';
-import { isSuccess, type CapturedEvent, type ForwardAttempt } from './types.js';
+import { isSuccess, type CapturedEvent, type DeliveryState, type EventRecord, type ForwardAttempt } from './types.js';
 
 /** Default automatic retries of a failed forward (`--retry`). */
 export const DEFAULT_RETRIES = 3;
@@ -14,6 +14,8 @@ export const MAX_RETRY_DELAY_MS = 30_000;
 export const PARKED_BODY_BUDGET_BYTES = 32 * 1024 * 1024;
 /** How often an unreachable handler is probed (a TCP connect), at most. */
 export const MAX_PROBE_INTERVAL_MS = 1_000;
+/** At shutdown, attempts on the wire get at most this long to finish (and at most the forward timeout). */
+export const MAX_SHUTDOWN_GRACE_MS = 30_000;
 
 /** Where events go: `--forward-to` and `--route TYPE=url`. */
 export interface Targets {
@@ -37,38 +39,67 @@ export interface ForwarderOptions {
   record: (result: SendResult) => Promise<void>;
   /** Reads a body back from the store when it was not kept in memory. */
   loadBody: (eventId: string) => Promise<Buffer>;
-  /** Announces that an event waits: for a retry at `at`, or for an unreachable handler to answer. */
+  /** Announces that an event waits (for a retry, for the handler, for its turn), or null when it no longer does. */
   onPending?: (eventId: string, pending: PendingDelivery | null) => void;
 }
 
-export type PendingDelivery = { state: 'retry-scheduled'; at: number; retry: number; of: number } | { state: 'waiting-for-handler'; target: string };
+/**
+ * Why an event waits:
+ * - `retry-scheduled`: retry `retry` of `of` goes out at `at` (epoch ms);
+ * - `waiting-for-handler`: the handler's origin does not accept connections (`reason`: the error
+ *   code); `answeredBefore` says whether it answered at all during this run (then it is "down
+ *   again", else perhaps not started yet or a wrong port);
+ * - `queued`: waits its turn behind older events for the same handler (re-delivery in arrival order).
+ */
+export type PendingDelivery =
+  | { state: 'retry-scheduled'; at: number; retry: number; of: number }
+  | { state: 'waiting-for-handler'; target: string; reason?: string | null; answeredBefore?: boolean }
+  | { state: 'queued'; target: string };
 
-interface ParkedEvent {
+/** One event on its way: `retry` is the number of the next send (0 = the first forward). */
+interface Delivery {
   event: CapturedEvent;
   body: Buffer | null;
   target: string;
+  retry: number;
 }
 
-/** Events that wait for one unreachable handler origin, in arrival order. */
+/** Events that wait for one handler origin, in arrival order: it is down, or a backlog drains. */
 interface Outage {
   origin: string;
   host: string;
   port: number;
-  queue: ParkedEvent[];
-  probing: boolean;
+  queue: Delivery[];
+  /** A connection failed (else the queue is a backlog being re-delivered in order). */
+  down: boolean;
+  reason: string | null;
   timer: NodeJS.Timeout | null;
+  draining: boolean;
 }
+
+type Next = 'done' | 'park' | 'retry';
 
 /**
  * Delivers captured events to the developer's handler. Failed forwards are retried with backoff
- * (connection errors, timeouts, 5xx; never 4xx). When the handler is unreachable, events wait in
- * arrival order and are re-delivered once a probe finds it listening again.
+ * (connection errors, timeouts, 5xx; never 4xx, redirects or a host that does not resolve). When the
+ * handler is unreachable, events wait in arrival order and are re-delivered once a probe finds it
+ * listening again; events left pending by an earlier run are re-delivered the same way, before
+ * newer ones. Every attempt records the delivery state it leaves its event in, so a later run knows
+ * what is still pending whatever ended this one.
  */
 export class Forwarder {
   private readonly options: ForwarderOptions;
   private readonly outages = new Map<string, Outage>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly probes = new Set<Socket>();
+  /** Origins that gave an HTTP answer during this run. */
+  private readonly answered = new Set<string>();
+  /** Events with a request on the wire, and those of them delivered meanwhile by a replay. */
+  private readonly onWire = new Set<string>();
+  private readonly settledOnWire = new Set<string>();
+  /** New events held while the leftovers of an earlier run are being found (they go after them). */
+  private held: Array<{ event: CapturedEvent; body: Buffer }> | null = null;
   private parkedBodyBytes = 0;
   private closed = false;
   /** Aborts requests still on the wire at shutdown (with `--timeout 0` they could wait forever). */
@@ -84,21 +115,70 @@ export class Forwarder {
     return this.options.targets;
   }
 
+  /** True when a target covers the event (it will be forwarded). */
+  covers(event: CapturedEvent): boolean {
+    return targetFor(this.options.targets, event.mftg?.eventType) !== null;
+  }
+
+  /** Requests on the wire now. */
+  get inFlightCount(): number {
+    return this.onWire.size;
+  }
+
   /** Forwards a just-captured event; returns at once (capture never waits for the handler). */
   deliver(event: CapturedEvent, body: Buffer): void {
     const base = targetFor(this.options.targets, event.mftg?.eventType);
     if (!base || this.closed) return;
-    const target = joinTarget(base, event.path);
-    const outage = this.outages.get(new URL(target).origin);
-    if (outage) return this.park(outage, { event, body, target });
-    this.track(this.attempt(event, body, target, 'forward', 0));
+    if (this.held) {
+      this.held.push({ event, body });
+      return;
+    }
+    const delivery: Delivery = { event, body, target: joinTarget(base, event.path), retry: 0 };
+    const outage = this.outages.get(new URL(delivery.target).origin);
+    if (outage) return this.park(outage, delivery);
+    this.track(this.attempt(delivery));
   }
 
-  /** Events currently waiting for an unreachable handler. */
-  get waitingCount(): number {
-    let count = 0;
-    for (const outage of this.outages.values()) count += outage.queue.length;
-    return count;
+  /**
+   * Re-delivers the events an earlier run left pending, in arrival order, before the events captured
+   * meanwhile (held until `load` settles). Resolves with how many were queued.
+   */
+  async recover(load: () => Promise<EventRecord[]>): Promise<number> {
+    this.held ??= [];
+    let leftovers: EventRecord[] = [];
+    try {
+      leftovers = await load();
+    } finally {
+      const held = this.held ?? [];
+      this.held = null;
+      if (!this.closed) {
+        for (const event of leftovers) {
+          const base = targetFor(this.options.targets, event.mftg?.eventType);
+          if (!base) continue;
+          const target = joinTarget(base, event.path);
+          const tried = event.attempts.some((attempt) => attempt.kind !== 'replay');
+          this.park(this.outageFor(target, null), { event, body: null, target, retry: tried ? 1 : 0 });
+        }
+        for (const { event, body } of held) this.deliver(event, body);
+      }
+    }
+    return leftovers.length;
+  }
+
+  /** The event was delivered elsewhere (a replay from another terminal): stop retrying it. */
+  settle(eventId: string): void {
+    if (this.onWire.has(eventId)) this.settledOnWire.add(eventId);
+    const timer = this.retryTimers.get(eventId);
+    if (timer) {
+      clearTimeout(timer);
+      this.retryTimers.delete(eventId);
+    }
+    for (const outage of this.outages.values()) {
+      // The head of a draining queue may be on the wire: the settled mark covers it.
+      const at = outage.queue.findIndex((queued, i) => queued.event.id === eventId && !(i === 0 && outage.draining));
+      if (at >= 0) this.unpark(outage, at);
+    }
+    this.options.onPending?.(eventId, null);
   }
 
   private track(work: Promise<unknown>): void {
@@ -106,116 +186,188 @@ export class Forwarder {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async attempt(event: CapturedEvent, body: Buffer, target: string, kind: 'forward' | 'retry', retry: number): Promise<ForwardAttempt> {
-    const result = await send({ eventId: event.id, kind, target, method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, dispatcher: this.options.dispatcher, signal: this.shutdown.signal });
-    await this.options.record(result);
-    const { attempt } = result;
-    if (isSuccess(attempt) || this.closed || this.options.retries === 0) {
-      this.options.onPending?.(event.id, null);
-      return attempt;
-    }
-    if (isUnreachable(attempt.error)) {
-      this.park(this.outageFor(target), { event, body, target });
-    } else if (attempt.error !== null || (attempt.status !== null && attempt.status >= 500)) {
-      if (retry < this.options.retries) this.scheduleRetry(event, body, target, retry + 1);
-      else this.options.onPending?.(event.id, null);
-    } else {
-      this.options.onPending?.(event.id, null);
-    }
-    return attempt;
+  /** What happens after an attempt, and the delivery state it leaves its event in. */
+  private decide(attempt: ForwardAttempt, retry: number): { delivery: DeliveryState; next: Next } {
+    if (isSuccess(attempt)) return { delivery: 'delivered', next: 'done' };
+    // The handler's own answer (4xx, a redirect): sending it again changes nothing.
+    if (attempt.status !== null && attempt.status < 500) return { delivery: 'failed', next: 'done' };
+    // A typo in the host: not a handler that is down. Said once, not retried.
+    if (attempt.error === 'ENOTFOUND') return { delivery: 'failed', next: 'done' };
+    // Cut short by a shutdown: the next start sends it again.
+    if (attempt.error === 'ABORTED') return { delivery: 'pending', next: 'done' };
+    if (this.options.retries === 0) return { delivery: 'failed', next: 'done' };
+    if (isUnreachable(attempt.error)) return { delivery: 'pending', next: this.closed ? 'done' : 'park' };
+    if (retry < this.options.retries) return { delivery: 'pending', next: this.closed ? 'done' : 'retry' };
+    return { delivery: 'failed', next: 'done' };
   }
 
-  private scheduleRetry(event: CapturedEvent, body: Buffer, target: string, retry: number): void {
+  /** Sends once, records the attempt with its decision, and returns what to do next. */
+  private async send(delivery: Delivery, body: Buffer): Promise<{ attempt: ForwardAttempt; next: Next }> {
+    const { event, target, retry } = delivery;
+    this.onWire.add(event.id);
+    let result: SendResult;
+    try {
+      result = await send({ eventId: event.id, kind: retry === 0 ? 'forward' : 'retry', target, method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, dispatcher: this.options.dispatcher, signal: this.shutdown.signal });
+    } finally {
+      this.onWire.delete(event.id);
+    }
+    const { attempt } = result;
+    if (attempt.status !== null) this.answered.add(new URL(target).origin);
+    const decision = this.decide(attempt, retry);
+    attempt.delivery = decision.delivery;
+    await this.options.record(result);
+    if (this.settledOnWire.delete(event.id)) return { attempt, next: 'done' };
+    return { attempt, next: decision.next };
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const body = delivery.body ?? (await this.options.loadBody(delivery.event.id).catch(() => null));
+    if (body === null) return this.options.onPending?.(delivery.event.id, null);
+    const { attempt, next } = await this.send(delivery, body);
+    if (next === 'park') this.park(this.outageFor(delivery.target, attempt.error), { ...delivery, body, retry: delivery.retry + 1 });
+    else if (next === 'retry') this.scheduleRetry({ ...delivery, body, retry: delivery.retry + 1 });
+    else this.options.onPending?.(delivery.event.id, null);
+  }
+
+  private scheduleRetry(delivery: Delivery): void {
+    const { event, retry } = delivery;
     const delay = Math.min(this.options.retryBackoffMs * 2 ** (retry - 1), MAX_RETRY_DELAY_MS);
     this.options.onPending?.(event.id, { state: 'retry-scheduled', at: Date.now() + delay, retry, of: this.options.retries });
     const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
+      this.retryTimers.delete(event.id);
       if (this.closed) return;
-      const outage = this.outages.get(new URL(target).origin);
-      if (outage) this.park(outage, { event, body, target });
-      else this.track(this.attempt(event, body, target, 'retry', retry));
+      const outage = this.outages.get(new URL(delivery.target).origin);
+      if (outage) this.park(outage, delivery);
+      else this.track(this.attempt(delivery));
     }, delay);
-    this.retryTimers.add(timer);
+    this.retryTimers.set(event.id, timer);
   }
 
-  private outageFor(target: string): Outage {
+  /** The queue for a target's origin; a new one is probed soon (`reason` null: a backlog, probed at once). */
+  private outageFor(target: string, reason: string | null): Outage {
     const url = new URL(target);
     let outage = this.outages.get(url.origin);
     if (!outage) {
       const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-      outage = { origin: url.origin, host: url.hostname.replace(/^\[|\]$/g, ''), port, queue: [], probing: false, timer: null };
+      outage = { origin: url.origin, host: url.hostname.replace(/^\[|\]$/g, ''), port, queue: [], down: reason !== null, reason, timer: null, draining: false };
       this.outages.set(url.origin, outage);
-      this.scheduleProbe(outage);
+      this.scheduleProbe(outage, reason === null ? 0 : undefined);
     }
     return outage;
   }
 
-  private park(outage: Outage, parked: ParkedEvent): void {
-    if (parked.body && this.parkedBodyBytes + parked.body.length > PARKED_BODY_BUDGET_BYTES) parked.body = null;
-    if (parked.body) this.parkedBodyBytes += parked.body.length;
+  private pendingOf(outage: Outage, target: string): PendingDelivery {
+    if (!outage.down) return { state: 'queued', target };
+    return { state: 'waiting-for-handler', target, reason: outage.reason, answeredBefore: this.answered.has(outage.origin) };
+  }
+
+  private park(outage: Outage, delivery: Delivery): void {
+    if (delivery.body && this.parkedBodyBytes + delivery.body.length > PARKED_BODY_BUDGET_BYTES) delivery.body = null;
+    if (delivery.body) this.parkedBodyBytes += delivery.body.length;
     // Keep arrival order: a retried event re-enters before events that arrived after it.
-    const at = outage.queue.findIndex((queued) => queued.event.id > parked.event.id);
-    if (at < 0) outage.queue.push(parked);
-    else outage.queue.splice(at, 0, parked);
-    this.options.onPending?.(parked.event.id, { state: 'waiting-for-handler', target: parked.target });
+    const at = outage.queue.findIndex((queued, i) => queued.event.id > delivery.event.id && !(i === 0 && outage.draining));
+    if (at < 0) outage.queue.push(delivery);
+    else outage.queue.splice(at, 0, delivery);
+    this.options.onPending?.(delivery.event.id, this.pendingOf(outage, delivery.target));
   }
 
-  private scheduleProbe(outage: Outage): void {
-    const interval = Math.min(MAX_PROBE_INTERVAL_MS, Math.max(50, this.options.retryBackoffMs));
-    outage.timer = setTimeout(() => void this.probe(outage), interval);
+  private unpark(outage: Outage, at: number): Delivery {
+    const [delivery] = outage.queue.splice(at, 1);
+    if (delivery!.body) this.parkedBodyBytes -= delivery!.body.length;
+    return delivery!;
   }
 
-  /** A TCP connect: cheap, and enough to know that something listens again. */
-  private isListening(outage: Outage): Promise<boolean> {
+  private scheduleProbe(outage: Outage, delayMs = Math.min(MAX_PROBE_INTERVAL_MS, Math.max(50, this.options.retryBackoffMs))): void {
+    outage.timer = setTimeout(() => void this.probe(outage), delayMs);
+  }
+
+  /** A TCP connect: cheap, and enough to know that something listens again. Null when it does, else the error code. */
+  private connectError(outage: Outage): Promise<string | null> {
     return new Promise((resolve) => {
       const socket = connect({ host: outage.host, port: outage.port });
-      const done = (up: boolean): void => {
+      this.probes.add(socket);
+      const done = (error: string | null): void => {
+        this.probes.delete(socket);
         socket.destroy();
-        resolve(up);
+        resolve(error);
       };
-      socket.setTimeout(MAX_PROBE_INTERVAL_MS, () => done(false));
-      socket.once('connect', () => done(true));
-      socket.once('error', () => done(false));
+      socket.setTimeout(MAX_PROBE_INTERVAL_MS, () => done('CONNECT_TIMEOUT'));
+      socket.once('connect', () => done(null));
+      socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'ERROR'));
     });
   }
 
   private async probe(outage: Outage): Promise<void> {
     outage.timer = null;
     if (this.closed) return;
-    if (await this.isListening(outage)) await this.redeliver(outage);
+    const error = await this.connectError(outage);
+    if (this.closed) return;
+    if (error === null) {
+      const work = this.drain(outage);
+      this.track(work);
+      await work;
+    } else if (!outage.down) {
+      outage.down = true;
+      outage.reason = error;
+      for (const queued of outage.queue) this.options.onPending?.(queued.event.id, this.pendingOf(outage, queued.target));
+    }
     if (this.closed) return;
     if (outage.queue.length === 0) this.outages.delete(outage.origin);
     else this.scheduleProbe(outage);
   }
 
   /** Re-delivers waiting events one by one, in arrival order, until the queue is empty or the handler is gone again. */
-  private async redeliver(outage: Outage): Promise<void> {
-    while (outage.queue.length > 0 && !this.closed) {
-      const parked = outage.queue[0]!;
-      const body = parked.body ?? (await this.options.loadBody(parked.event.id).catch(() => null));
-      if (body === null) {
-        outage.queue.shift();
-        continue;
+  private async drain(outage: Outage): Promise<void> {
+    outage.draining = true;
+    try {
+      while (outage.queue.length > 0 && !this.closed) {
+        const delivery = outage.queue[0]!;
+        const body = delivery.body ?? (await this.options.loadBody(delivery.event.id).catch(() => null));
+        if (body === null) {
+          this.unpark(outage, 0);
+          this.options.onPending?.(delivery.event.id, null);
+          continue;
+        }
+        const { attempt, next } = await this.send(delivery, body);
+        if (next === 'park') {
+          // Gone again: the event stays first in line, and the next probe finds out when it is back.
+          outage.down = true;
+          outage.reason = attempt.error;
+          delivery.retry++;
+          this.options.onPending?.(delivery.event.id, this.pendingOf(outage, delivery.target));
+          return;
+        }
+        this.unpark(outage, 0);
+        if (next === 'retry') this.scheduleRetry({ ...delivery, body, retry: delivery.retry + 1 });
+        else this.options.onPending?.(delivery.event.id, null);
       }
-      const result = await send({ eventId: parked.event.id, kind: 'retry', target: parked.target, method: parked.event.method, headers: parked.event.headers, body, timeoutMs: this.options.timeoutMs, dispatcher: this.options.dispatcher, signal: this.shutdown.signal });
-      await this.options.record(result);
-      if (isUnreachable(result.attempt.error)) return;
-      outage.queue.shift();
-      if (parked.body) this.parkedBodyBytes -= parked.body.length;
-      const { attempt } = result;
-      const retryable = !isSuccess(attempt) && (attempt.error !== null || (attempt.status ?? 0) >= 500);
-      if (retryable && this.options.retries > 1) this.scheduleRetry(parked.event, body, parked.target, 2);
-      else this.options.onPending?.(parked.event.id, null);
+    } finally {
+      outage.draining = false;
     }
   }
 
-  /** Stops retrying and probing, and waits for attempts already on the wire to be recorded. */
-  async close(): Promise<void> {
+  /**
+   * Stops retrying, probing and starting attempts; gives the attempts on the wire up to `graceMs` to
+   * finish and be recorded, then aborts them (recorded as ABORTED: still pending). Idempotent.
+   */
+  async close(graceMs = 0): Promise<void> {
     this.closed = true;
-    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.held = null;
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     for (const outage of this.outages.values()) if (outage.timer) clearTimeout(outage.timer);
+    for (const socket of this.probes) socket.destroy();
+    const abort = setTimeout(() => this.shutdown.abort(), graceMs);
+    try {
+      await Promise.allSettled([...this.inFlight]);
+    } finally {
+      clearTimeout(abort);
+    }
+  }
+
+  /** Aborts what is on the wire now, without recording anything more (the second Ctrl+C). */
+  abort(): void {
+    this.closed = true;
     this.shutdown.abort();
-    await Promise.allSettled([...this.inFlight]);
   }
 }

@@ -23,8 +23,12 @@ function undici(): typeof import('undici') {
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host']);
 
-/** Errors that mean "nothing is listening there": the event waits until the handler is back. */
-const UNREACHABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'EPIPE']);
+/**
+ * Errors that mean "nothing is listening there": the event waits until the handler is back.
+ * ENOTFOUND is not one: a host that does not resolve is a typo in the target, not a handler that is
+ * down (EAI_AGAIN, a resolver that did not answer, is).
+ */
+const UNREACHABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'EPIPE']);
 
 export function isUnreachable(error: string | null): boolean {
   return error !== null && UNREACHABLE_ERRORS.has(error);

@@ -103,6 +103,8 @@ export interface ReplayOptions {
   insecure: boolean;
   /** Called after each attempt is stored, in order. */
   onAttempt?: (attempt: ForwardAttempt, event: EventRecord) => void;
+  /** Called as each request goes out: the `n`th (from 1) of `total`, to `target`. */
+  onSending?: (n: number, total: number, event: EventRecord, target: string) => void;
   /** Replaces the editor (tests); default `editInEditor`. */
   editor?: (body: Buffer, label: string) => Promise<Buffer>;
   env?: NodeJS.ProcessEnv;
@@ -163,12 +165,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
     }
 
     const results: ReplayResult[] = [];
-    for (const { event, target } of plan) {
+    for (const [index, { event, target }] of plan.entries()) {
       const stored = await bodyOf(event.id);
       let body = setJsonFields(stored, options.sets, `the body of event ${event.id}`);
       if (options.edit) body = await (options.editor ?? ((b, label) => editInEditor(b, label, options.env)))(body, `event-${event.id}`);
       const headers = options.headers.length > 0 ? applyHeaders(event.headers, options.headers) : event.headers;
       const modified = !body.equals(stored) || JSON.stringify(headers) !== JSON.stringify(event.headers);
+      options.onSending?.(index + 1, plan.length, event, target);
       const result = await send({ eventId: event.id, kind: 'replay', target, method: event.method, headers, body, timeoutMs: options.timeoutMs, modified, dispatcher });
       await store.appendAttempt(result.attempt, result.responseBody);
       results.push({ event, attempt: result.attempt });

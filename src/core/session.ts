@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Agent } from 'undici';
 import { CaptureServer, type RejectReason } from './capture-server.js';
+import { DeliveryLedger } from './delivery-state.js';
 import { MftgHooksError } from './errors.js';
-import { Forwarder, targetFor, type PendingDelivery, type Targets } from './forwarder.js';
+import { Forwarder, MAX_SHUTDOWN_GRACE_MS, targetFor, type PendingDelivery, type Targets } from './forwarder.js';
 import { createDispatcher, joinTarget, send, type SendResult } from './http-send.js';
-import { EventStore } from './store/store.js';
+import { newId } from './ids.js';
+import { DEFAULT_KEEP_EVENTS, EventStore } from './store/store.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import type { TunnelState, TunnelStateName } from './tunnel.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt } from './types.js';
@@ -32,7 +34,24 @@ export type SessionElement =
   | { type: 'pending'; eventId: string; pending: PendingDelivery | null }
   | { type: 'rejected'; reason: RejectReason; path: string; detail: string | null }
   | { type: 'warning'; message: string }
-  | { type: 'cleared' };
+  | { type: 'cleared' }
+  | DeliveryPhase;
+
+/**
+ * The listener's delivery milestones: `redelivering` (at start: `pending` events left by an earlier
+ * run go out first, in arrival order), `finishing` (shutting down: `inFlight` attempts are still on
+ * the wire and get until `deadlineAt`), `stopped` (the last element: `pending` events were not
+ * delivered and are re-delivered at the next start with a target).
+ */
+export interface DeliveryPhase {
+  type: 'delivery';
+  phase: 'redelivering' | 'finishing' | 'stopped';
+  inFlight: number;
+  pending: number;
+  deadlineAt: number | null;
+  /** The counters at that moment (a copy). */
+  stats: SessionStats;
+}
 
 /**
  * What a listener counts. `captured`, `delivered`, `failed`, `waiting` and `rejected` count events;
@@ -41,11 +60,11 @@ export type SessionElement =
 export interface SessionStats {
   /** Events this listener stored. */
   captured: number;
-  /** Events whose latest attempt got a 2xx. */
+  /** Events delivered (an attempt got a 2xx) since they became this listener's: a replay of a delivered event is not counted again. */
   delivered: number;
-  /** Events whose delivery failed for good (not retryable, or retries used up). */
+  /** Events whose delivery failed for good (not retryable, or retries used up); a later successful replay moves one to `delivered`. */
   failed: number;
-  /** Events waiting for the handler: a retry scheduled, the handler down, or left over from an earlier run. */
+  /** Events not delivered yet that will be (pending): in flight, a retry scheduled, the handler down, or left over from an earlier run. */
   waiting: number;
   rejected: number;
   rejectedByReason: Partial<Record<RejectReason, number>>;
@@ -90,6 +109,7 @@ export class ListenSession {
   private store: EventStore | null = null;
   private capture: CaptureServer | null = null;
   private forwarder: Forwarder | null = null;
+  private ledger: DeliveryLedger;
   private dispatcher: Agent | null = null;
   private tunnel: TunnelLike | null = null;
   private stopFollowing: (() => void) | null = null;
@@ -99,6 +119,7 @@ export class ListenSession {
 
   constructor(options: SessionOptions) {
     this.options = options;
+    this.ledger = new DeliveryLedger(options.keep ?? DEFAULT_KEEP_EVENTS);
     this.emitter.setMaxListeners(0);
   }
 
@@ -151,14 +172,35 @@ export class ListenSession {
       onPending: (eventId, pending) => this.emit({ type: 'pending', eventId, pending }),
     });
     const forwarder = this.forwarder;
+    // Events an earlier run left pending go out first; ids made from now on are this run's.
+    const firstOwnId = newId();
+    const hasTargets = options.targets.forwardTo !== null || Object.keys(options.targets.routes).length > 0;
+    const recovering = hasTargets
+      ? forwarder.recover(async () => {
+          // A scan of the whole store, in the background: only pending events are kept in memory.
+          const pending = await store.list({ limit: Number.MAX_SAFE_INTEGER, pending: true });
+          const leftovers = pending.filter((event) => event.id < firstOwnId && forwarder.covers(event));
+          for (const event of leftovers) this.ledger.track(event.id);
+          this.syncStats();
+          return leftovers;
+        })
+      : null;
     this.capture = new CaptureServer({
       port: options.port,
       bind: options.bind,
       token: options.token,
       maxBodyBytes: options.maxBodyBytes,
-      persist: (event, body) => store.appendEvent(event, body),
+      persist: (event, body) => {
+        // Stored as meant for the handler: pending until an attempt settles it, whatever ends this run.
+        if (forwarder.covers(event)) event.forward = true;
+        return store.appendEvent(event, body);
+      },
       onCaptured: (event, body) => {
         this.stats.captured++;
+        if (event.forward) {
+          this.ledger.track(event.id);
+          this.syncStats();
+        }
         this.emit({ type: 'event', event, foreign: false });
         forwarder.deliver(event, body);
       },
@@ -176,7 +218,7 @@ export class ListenSession {
     this.stopFollowing = await store.follow((record) => {
       if (record.kind === 'attempt') {
         // Replays from another terminal count like this listener's own attempts.
-        this.countAttempt(record.attempt);
+        this.applyAttempt(record.attempt);
         this.emit({ type: 'attempt', attempt: record.attempt, foreign: true });
       }
       else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
@@ -184,6 +226,12 @@ export class ListenSession {
     });
     this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes });
     store.onWarning((message) => this.emit({ type: 'warning', message }));
+    recovering?.then(
+      (count) => {
+        if (count > 0 && !this.closing) this.emit({ type: 'delivery', phase: 'redelivering', inFlight: 0, pending: count, deadlineAt: null, stats: this.statsCopy() });
+      },
+      (error: unknown) => this.emit({ type: 'warning', message: `could not look for events left pending by the last run: ${(error as Error).message}` }),
+    );
 
     if (options.createTunnel) {
       this.tunnel = options.createTunnel(port);
@@ -217,14 +265,40 @@ export class ListenSession {
     }
   }
 
-  private countAttempt(attempt: ForwardAttempt): void {
+  private statsCopy(): SessionStats {
+    return { ...this.stats, rejectedByReason: { ...this.stats.rejectedByReason }, attempts: { ...this.stats.attempts } };
+  }
+
+  private syncStats(): void {
+    this.stats.delivered = this.ledger.delivered;
+    this.stats.failed = this.ledger.failedCount;
+    this.stats.waiting = this.ledger.pendingCount;
+  }
+
+  /** Counts an attempt (this listener's or another process's) and moves its event between the counters. */
+  private applyAttempt(attempt: ForwardAttempt): void {
     if (isSuccess(attempt)) this.stats.attempts.ok++;
     else this.stats.attempts.failed++;
+    const state = this.ledger.apply(attempt);
+    if (state === null) return;
+    this.syncStats();
+    // Delivered by a replay (from here or another terminal): the forwarder stops retrying it.
+    if (state === 'delivered' && attempt.kind === 'replay') this.forwarder?.settle(attempt.eventId);
+  }
+
+  /** Events not delivered yet that this listener would still deliver (the `pending` of the exit line). */
+  get pendingCount(): number {
+    return this.ledger.pendingCount;
+  }
+
+  /** Attempts on the wire now. */
+  get inFlightCount(): number {
+    return this.forwarder?.inFlightCount ?? 0;
   }
 
   private async recordAttempt(result: SendResult): Promise<void> {
     const { attempt } = result;
-    this.countAttempt(attempt);
+    this.applyAttempt(attempt);
     try {
       await this.store?.appendAttempt(attempt, result.responseBody);
     } catch (error) {
@@ -254,17 +328,40 @@ export class ListenSession {
     this.tunnel?.retryNow();
   }
 
-  /** Stops accepting, finishes in-flight writes and attempts, closes the tunnel. Idempotent. */
+  /**
+   * Stops accepting, finishes in-flight writes, gives attempts on the wire up to the forward timeout
+   * (at most MAX_SHUTDOWN_GRACE_MS) to finish, closes the tunnel, and reports what stays pending.
+   * Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopFollowing?.();
       await this.capture?.close();
-      await this.tunnel?.close();
-      await this.forwarder?.close();
+      const forwarder = this.forwarder;
+      let finishing: Promise<void> | undefined;
+      if (forwarder) {
+        const { timeoutMs } = this.options;
+        const graceMs = timeoutMs > 0 ? Math.min(timeoutMs, MAX_SHUTDOWN_GRACE_MS) : MAX_SHUTDOWN_GRACE_MS;
+        const inFlight = forwarder.inFlightCount;
+        if (inFlight > 0) this.emit({ type: 'delivery', phase: 'finishing', inFlight, pending: this.ledger.pendingCount, deadlineAt: Date.now() + graceMs, stats: this.statsCopy() });
+        finishing = forwarder.close(graceMs);
+      }
+      await Promise.all([this.tunnel?.close(), finishing]);
       await this.dispatcher?.close();
       await this.store?.close();
+      if (this.localCaptureUrl) this.emit({ type: 'delivery', phase: 'stopped', inFlight: 0, pending: this.ledger.pendingCount, deadlineAt: null, stats: this.statsCopy() });
       await removeListener(this.options.storeDir).catch(() => undefined);
     })();
     return this.closing;
+  }
+
+  /**
+   * The second Ctrl+C: aborts the attempts on the wire without waiting (nothing more is recorded;
+   * their events stay pending for the next start). Returns what was cut short; the caller exits.
+   */
+  quitNow(): { inFlight: number; pending: number } {
+    const cut = { inFlight: this.inFlightCount, pending: this.ledger.pendingCount };
+    this.forwarder?.abort();
+    return cut;
   }
 }

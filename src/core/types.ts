@@ -42,7 +42,21 @@ export interface CapturedEvent {
   size: number;
   /** Parsed MFTG fields, or null when the body is not an MFTG JSON document. */
   mftg: MftgSummary | null;
+  /**
+   * True when a forward target covered the event as it was stored: it is then pending until an
+   * attempt delivers it or the forwarder gives up (see delivery-state.ts). Absent for events captured
+   * without a target (capture and show only) and for events stored by earlier versions.
+   */
+  forward?: true;
 }
+
+/**
+ * Where an event stands with the handler: `pending` (not delivered yet, and the forwarder will try
+ * again: in flight, a retry scheduled, the handler down, or left over from an earlier run),
+ * `delivered` (an attempt got a 2xx), `failed` (the forwarder gave up: a 4xx, a redirect, retries
+ * used up, a host that does not resolve).
+ */
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
 export type AttemptKind = 'forward' | 'retry' | 'replay';
 
@@ -64,6 +78,12 @@ export interface ForwardAttempt {
   responseSize: number;
   /** True when the request differed from the captured one (replay with --set/--header/--edit). */
   modified: boolean;
+  /**
+   * The event's delivery state after this attempt, as the forwarder decided it (`pending`: it tries
+   * again). Absent on replays (a failed replay leaves the state as it was) and on attempts stored by
+   * earlier versions (a failure there counts as final).
+   */
+  delivery?: DeliveryState;
 }
 
 /** An event with every attempt recorded so far, oldest first. */

@@ -7,6 +7,17 @@ import { sessionRecord } from './records.js';
  */
 export const JSON_BATCH_MS = 5;
 
+// JSON.stringify escapes C0 controls but leaves DEL, C1 controls (a lone U+009B is CSI on some
+// terminals), the line separators and the bidirectional overrides raw: escaped here too, so `--json`
+// read on a terminal cannot be steered by captured text. The parsed value is the same.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escapeUnsafe = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** One record as one line of JSON, with every control character escaped. */
+export function jsonLine(record: unknown): string {
+  return JSON.stringify(record).replace(UNSAFE_IN_JSON, escapeUnsafe) + '\n';
+}
+
 /**
  * `--json`: one record per line on stdout, nothing else there. Lines of one event-loop turn go out in
  * one write. When a write carried several records (records are coming fast), the next lines are
@@ -47,7 +58,7 @@ export function attachJsonPrinter(
   const unsubscribe = subscribe((element) => {
     const record = sessionRecord(element);
     if (!record) return;
-    pending += JSON.stringify(record) + '\n';
+    pending += jsonLine(record);
     pendingRecords++;
     schedule();
   });

@@ -82,5 +82,7 @@ export function sessionRecord(element: SessionElement): Record<string, unknown> 
       return { type: 'cleared' };
     case 'pending':
       return null;
+    case 'delivery':
+      return { type: 'delivery', phase: element.phase, inFlight: element.inFlight, pending: element.pending, deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString() };
   }
 }

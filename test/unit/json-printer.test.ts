@@ -75,3 +75,28 @@ test('detaching writes what is still gathered', async () => {
   assert.equal(writes.length, 2);
   assert.deepEqual(lines(), ['a', 'b', 'pending']);
 });
+
+test('captured text with escape sequences and C1 controls stays escaped in --json', async () => {
+  const writes: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.toString());
+      done();
+    },
+  });
+  let listener: ((element: SessionElement) => void) | null = null;
+  const detach = attachJsonPrinter((l) => ((listener = l), () => (listener = null)), out);
+  // Given an event whose eventType, path and message id carry OSC 52, a screen clear, and a C1 CSI
+  const nasty = '\u001b]52;c;aGk=\u0007\u001b[2J\u009b31m\u007f\u202e';
+  const mftg = { eventType: `X${nasty}`, messageId: `<m${nasty}>`, partner: null, partnerName: null, station: null, stationName: null, subject: null, failureReason: null, failures: null };
+  listener!({ type: 'event', foreign: false, event: { id: '01abcdefghjkmn', receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: `/p${nasty}`, headers: [], remoteAddress: null, size: 1, mftg } });
+  await nextTurn();
+  detach();
+  const text = writes.join('');
+  // Then no control character reaches stdout raw: every one is a JSON \u escape
+  assert.equal(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(text), false, JSON.stringify(text));
+  assert.ok(text.includes('\\u001b]52;c;aGk=\\u0007\\u001b[2J\\u009b31m\\u007f\\u202e'));
+  // And the record still parses to the exact captured strings
+  const record = JSON.parse(text) as { eventType: string; messageId: string; path: string };
+  assert.deepEqual([record.eventType, record.messageId, record.path], [`X${nasty}`, `<m${nasty}>`, `/p${nasty}`]);
+});

@@ -3,7 +3,8 @@ import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:
 import { closeSync, fstatSync, openSync, renameSync, writeFileSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { MftgHooksError, isErrnoException, storeError } from '../errors.js';
-import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
+import { isPending, isUndelivered } from '../delivery-state.js';
+import type { CapturedEvent, EventRecord, ForwardAttempt } from '../types.js';
 import { decodeHeader, encodeFrame, FrameKind, HEADER_SIZE } from './frame.js';
 import { readRange, scanSegment, type FrameEntry } from './segment-reader.js';
 
@@ -34,8 +35,10 @@ export interface StoreOptions {
 export interface ListFilter {
   limit: number;
   eventType?: string;
-  /** Only events whose last attempt failed. */
+  /** Only events not delivered that were meant to be: pending or failed (see delivery-state.ts). */
   failed?: boolean;
+  /** Only pending events (the next listener with a target re-delivers them). */
+  pending?: boolean;
 }
 
 /** Something another process wrote, seen by a following listener. */
@@ -401,10 +404,8 @@ export class EventStore {
       const attempts = attemptsByEvent.get(event.id) ?? [];
       attemptsByEvent.delete(event.id);
       if (filter.eventType !== undefined && event.mftg?.eventType !== filter.eventType) return true;
-      if (filter.failed) {
-        const last = attempts[attempts.length - 1];
-        if (!last || isSuccess(last)) return true;
-      }
+      if (filter.failed && !isUndelivered({ ...event, attempts })) return true;
+      if (filter.pending && !isPending({ ...event, attempts })) return true;
       found.push({ ...event, attempts });
       return found.length < filter.limit;
     });
