@@ -16,6 +16,8 @@ export interface Fixture {
   storeDir: string;
   ids: string[];
   quits: () => number;
+  /** Times the UI asked to quit at once (a second Ctrl+C). */
+  quitsNow: () => number;
   copied: string[];
   model: LiveModel;
 }
@@ -29,19 +31,20 @@ export async function setup(t: TestContext, options: { seed?: Array<Buffer | obj
   if (options.forward !== false && options.session?.targets === undefined) await handler.waitFor(ids.length);
   const model = new LiveModel(started.session);
   let quits = 0;
+  let quitsNow = 0;
   const copied: string[] = [];
   const copy: CopyFunction = async (text) => {
     copied.push(text);
     return options.copyMethod === 'none' ? { method: 'none', reason: 'no clipboard tool' } : { method: options.copyMethod ?? 'xclip' };
   };
-  const screen = renderScreen(createElement(App, { model, onQuit: () => quits++, copy }), options.columns ?? 100, options.rows ?? 30);
+  const screen = renderScreen(createElement(App, { model, onQuit: () => quits++, onQuitNow: () => quitsNow++, copy }), options.columns ?? 100, options.rows ?? 30);
   t.after(async () => {
     screen.unmount();
     model.dispose();
     await started.close();
     await handler.close().catch(() => undefined);
   });
-  return { screen, handler, session: started.session, storeDir: started.storeDir, ids, quits: () => quits, copied, model };
+  return { screen, handler, session: started.session, storeDir: started.storeDir, ids, quits: () => quits, quitsNow: () => quitsNow, copied, model };
 }
 
 /** A tunnel the test drives by hand. */
