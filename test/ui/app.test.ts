@@ -412,3 +412,13 @@ test('tunnel recovery: the remembered URL stays shown while reconnecting or offl
   await waitUntil(() => tunnel.retries === 2, 'retryNow again');
   for (const line of frameLines(offline)) assert.ok([...line].length <= 80, line);
 });
+
+test('copy as curl: a command longer than the screen is not shown cut; the view says how to run the file', async (t) => {
+  const { screen } = await setup(t, { seed: [{ ...receivedBoth, messageSubject: 'x'.repeat(3_000) }], copyMethod: 'none', columns: 80, rows: 24 });
+  await screen.waitFor((f) => f.includes('200 · '), 'the forward');
+  screen.press('c');
+  const frame = await screen.waitFor((f) => f.includes('curl command for'), 'the curl view');
+  assert.match(frame, /Too long for this screen: sh \S+\/curl\/\S+\.sh runs it/);
+  assert.ok(!frameLines(frame).some((line) => line.startsWith('curl http')), frame);
+  for (const line of frameLines(frame)) assert.ok([...line].length <= 80 || line.startsWith('saved to '), line);
+});

@@ -62,7 +62,7 @@ export function CurlPane({ view, width, rows, extra }: { view: CurlView; width: 
   const { shown } = curlPaneRows(view, width, rows);
   const title: Line = [{ text: `curl command for ${view.id}`, bold: true }, { text: `  ${formatBytes(view.bytes)} · ${view.note}`, dim: true }];
   let hint: Line;
-  if (!shown) hint = [{ text: `Too long for this screen: run it with sh ${view.file ?? `<(mftg-hooks events export ${view.id} --format curl)`}`, color: 'yellow' }];
+  if (!shown) hint = [{ text: `Too long for this screen: ${view.file ? `sh ${view.file}` : `mftg-hooks events export ${view.id} --format curl | sh`} runs it`, color: 'yellow' }];
   else if (!view.copyable) hint = [{ text: 'It holds a character a screen cannot show as it is (shown escaped): run the file instead.', color: 'yellow' }];
   else hint = [{ text: 'One line: the terminal wraps it. Select it all to copy it; Esc goes back.', dim: true }];
   const used = FIXED_LINES + 1 + (shown ? 1 : 0);
