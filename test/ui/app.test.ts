@@ -418,7 +418,7 @@ test('copy as curl: a command longer than the screen is not shown cut; the view 
   await screen.waitFor((f) => f.includes('200 · '), 'the forward');
   screen.press('c');
   const frame = await screen.waitFor((f) => f.includes('curl command for'), 'the curl view');
-  assert.match(frame, /Too long for this screen: sh \S+\/curl\/\S+\.sh runs it/);
+  assert.match(frame, /saved to \S+\/curl\/\S+\.sh\nToo long for this screen: run the file above with sh\./);
   assert.ok(!frameLines(frame).some((line) => line.startsWith('curl http')), frame);
   for (const line of frameLines(frame)) assert.ok([...line].length <= 80 || line.startsWith('saved to '), line);
 });
