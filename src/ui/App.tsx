@@ -6,17 +6,19 @@ import type { PendingDelivery } from '../core/forwarder.js';
 import { isSuccess } from '../core/types.js';
 import { formatBytes, formatDuration, formatOutcome } from '../output/format.js';
 import { copyText, type CopyResult } from './clipboard.js';
+import { CurlPane, curlPaneRows, type CurlView } from './components/CurlPane.js';
 import { EventList } from './components/EventList.js';
 import { Header } from './components/Header.js';
 import { HelpBar } from './components/HelpBar.js';
-import { ScreenLine, ThemeContext } from './components/ScreenLine.js';
+import { ScreenLines, ThemeContext } from './components/ScreenLine.js';
 import { TextPane } from './components/TextPane.js';
-import { detailDoc, textDoc, type TextDoc } from './detail-lines.js';
+import { detailDoc, type TextDoc } from './detail-lines.js';
 import { helpDoc } from './help.js';
 import { actionFor } from './keys.js';
-import { headerLines, statusLine } from './layout.js';
+import { headerLines, statusLines } from './layout.js';
 import { filterRows, windowFor } from './list-view.js';
 import { lowerBound, type EventRow, type LiveModel, type LiveSnapshot, type Notice } from './model.js';
+import { screenCurl, writeCurlFile } from './curl-command.js';
 import { lineWidth, wrapLine, type Line } from './segments.js';
 import { themeFor, type Theme } from './theme.js';
 import { INITIAL_UI, reduceUi, selectedRowId, type UiContext, type UiState } from './ui-state.js';
@@ -25,8 +27,6 @@ import { useTerminalSize } from './use-terminal-size.js';
 
 /** How long a notice (replay result, copy result, warning) stays in the status line. */
 export const NOTICE_MS = 8_000;
-/** The curl view shows at most this much of a command (a 10 MiB body makes a 10 MiB command). */
-export const CURL_VIEW_MAX_CHARS = 64 * 1024;
 
 export type CopyFunction = (text: string, writeToTerminal: ((data: string) => void) | null) => Promise<CopyResult>;
 
@@ -34,6 +34,8 @@ export interface AppProps {
   model: LiveModel;
   /** Called once when the user quits (q, Ctrl+C): the listener stops, then unmounts the UI. */
   onQuit: () => void;
+  /** Called on Ctrl+C while the listener is already stopping: quit now, without waiting for forwards. */
+  onQuitNow?: () => void;
   theme?: Theme;
   /** Puts text on the clipboard (tests replace it). */
   copy?: CopyFunction;
@@ -104,7 +106,7 @@ function noticeLine(notice: Notice): Line {
 function emptyListLines(snapshot: LiveSnapshot, query: string): Line[] {
   if (query) return [[], [{ text: `  No event matches /${query}`, bold: true }, { text: '  (Esc clears the filter)', dim: true }]];
   if (snapshot.loading) return [[], [{ text: '  Reading stored events…', dim: true }]];
-  const url = snapshot.publicCaptureUrl ?? snapshot.localUrl;
+  const url = (snapshot.tunnel.state === 'online' ? snapshot.publicCaptureUrl : null) ?? snapshot.localUrl;
   return [
     [],
     [{ text: '  No events yet.', bold: true }, { text: ' Waiting for deliveries to the capture URL.', dim: true }],
@@ -112,16 +114,6 @@ function emptyListLines(snapshot: LiveSnapshot, query: string): Line[] {
     [{ text: '  Try one: ', dim: true }, { text: 'mftg-hooks trigger MESSAGE.RECEIVED.SUCCESS' }],
     ...(url ? [[{ text: '       or: ', dim: true }, { text: `curl -d '{"eventType":"TEST"}' ${url}` }]] : []),
   ];
-}
-
-function curlDoc(id: string, curl: string, note: string): TextDoc {
-  const shown = curl.length > CURL_VIEW_MAX_CHARS ? curl.slice(0, CURL_VIEW_MAX_CHARS) : curl;
-  const lines: Line[] = [[{ text: `curl command for ${id}`, bold: true }, { text: `  ${note}`, dim: true }], []];
-  for (const text of shown.split('\n')) lines.push([{ text }]);
-  if (shown.length < curl.length) {
-    lines.push([], [{ text: `[… ${formatBytes(curl.length - shown.length)} more: mftg-hooks events export ${id} --format curl]`, dim: true }]);
-  }
-  return textDoc(lines);
 }
 
 const PLAIN_KEY: Key = {
@@ -158,16 +150,20 @@ function keyOfChar(char: string): [string, Key] {
 }
 
 /** The live inspector: header, event list or detail/help/curl view, status line, help bar. */
-export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: AppProps) {
+export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
   const snapshot = useLiveSnapshot(model);
   const { columns, rows: terminalRows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
   const { stdout } = useStdout();
   const theme = useMemo(() => givenTheme ?? themeFor(), [givenTheme]);
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
-  const [textView, setTextView] = useState<TextDoc | null>(null);
-  const [now, setNow] = useState(() => Date.now());
+  const [curlView, setCurlView] = useState<CurlView | null>(null);
+  // Timers bump this to draw again; countdowns read the clock when drawn.
+  const [, setNow] = useState(() => Date.now());
+  const now = Date.now();
   const quitting = useRef(false);
+  /** q was pressed once while events wait for the handler: the next q quits. */
+  const quitArmed = useRef(false);
 
   // One line less than the terminal: a frame as tall as the terminal makes Ink clear the screen on
   // every update (flicker).
@@ -175,15 +171,21 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
   const height = Math.max(8, terminalRows - 1);
 
   const filtered = useMemo(() => filterRows(snapshot.rows, ui.query), [snapshot.rows, ui.query]);
-  const header = headerLines(snapshot, width, now);
-  const bodyHeight = Math.max(1, height - header.length - 2);
-  const listHeight = Math.max(1, bodyHeight - 1);
-
+  const curlMode = ui.mode === 'curl' && curlView !== null;
+  // The curl view hides the header: its command needs the room, and it is an overlay.
+  const header = curlMode ? [] : headerLines(snapshot, width, now);
   const detailRow = ui.detailId === null ? null : findRow(snapshot.rows, ui.detailId);
   const detail = useEventDetail(model, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
   const help = useMemo(() => helpDoc(), []);
-  const paneDoc = ui.mode === 'detail' ? detail.doc : ui.mode === 'help' ? help : ui.mode === 'text' ? textView : null;
-  const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, ui.mode === 'text' ? 0 : 4) : null), [paneDoc, width, ui.mode]);
+  const paneDoc = ui.mode === 'detail' ? detail.doc : ui.mode === 'help' ? help : null;
+  const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, 4) : null), [paneDoc, width]);
+  const pane = ui.mode === 'detail' || ui.mode === 'help';
+  // `newer` does not depend on the list's height; the scroll range is shown for a one-line status.
+  const status = pane
+    ? paneStatusLines(wrapped?.lines.length ?? 0, ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll, Math.max(1, height - header.length - 2), snapshot, width)
+    : statusFor(ui, snapshot, filtered.length, windowFor(filtered, ui.position, 1).newer, width);
+  const bodyHeight = Math.max(1, height - header.length - status.length - 1);
+  const listHeight = Math.max(1, bodyHeight - 1);
 
   const context: UiContext = { rows: filtered, allRows: snapshot.rows, listHeight, paneHeight: bodyHeight, paneLines: wrapped?.lines.length ?? 0, sections: wrapped?.sections ?? [] };
   const contextRef = useRef(context);
@@ -202,7 +204,7 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
     if (snapshot.clears > 0) update((state) => ({ ...state, mode: state.mode === 'detail' ? 'list' : state.mode, detailId: null, position: { follow: true, selectedId: null, topId: null } }));
   }, [snapshot.clears]);
 
-  // Notices expire; the reconnect countdown ticks.
+  // Notices expire; the reconnect and retry countdowns tick.
   const latest = snapshot.notices[snapshot.notices.length - 1];
   useEffect(() => {
     if (!latest) return;
@@ -211,18 +213,43 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
     const timer = setTimeout(() => setNow(Date.now()), left + 10);
     return () => clearTimeout(timer);
   }, [latest]);
+  const tunnelDown = snapshot.tunnel.state === 'reconnecting' || snapshot.tunnel.state === 'offline';
+  const retryScheduled = useMemo(() => snapshot.rows.some((row) => row.pending?.state === 'retry-scheduled'), [snapshot.rows]);
   useEffect(() => {
-    if (snapshot.tunnel.state !== 'reconnecting') return;
+    if (!(tunnelDown && snapshot.tunnel.nextRetryAt !== null) && !retryScheduled) return;
     const timer = setInterval(() => setNow(Date.now()), 1_000);
     return () => clearInterval(timer);
-  }, [snapshot.tunnel.state]);
+  }, [tunnelDown, snapshot.tunnel.nextRetryAt, retryScheduled]);
 
-  const quit = useCallback(() => {
-    if (quitting.current) return;
-    quitting.current = true;
-    model.notify('stopping: finishing writes and in-flight forwards, closing the tunnel…');
-    onQuit();
-  }, [model, onQuit]);
+  /** q asks once while events wait for the handler; Ctrl+C does not ask, and a second one quits now. */
+  const requestQuit = useCallback(
+    (ask: boolean) => {
+      if (quitting.current) {
+        if (!ask) onQuitNow?.();
+        return;
+      }
+      const { waiting } = model.getSnapshot().stats;
+      if (ask && waiting > 0 && !quitArmed.current) {
+        quitArmed.current = true;
+        model.notify(`${waiting} event${waiting === 1 ? '' : 's'} not yet forwarded — q again to quit`, 'warn');
+        return;
+      }
+      quitting.current = true;
+      model.notify('stopping: finishing writes and in-flight forwards, closing the tunnel…');
+      onQuit();
+    },
+    [model, onQuit, onQuitNow],
+  );
+
+  const retryTunnel = useCallback(() => {
+    const { state } = model.getSnapshot().tunnel;
+    if (state === 'reconnecting' || state === 'offline') {
+      model.session.retryTunnel();
+      model.notify('retrying the tunnel now…');
+    } else if (state === 'disabled') model.notify('there is no tunnel: this listener runs with --no-tunnel');
+    else if (state === 'online') model.notify('the tunnel is online', 'ok');
+    else model.notify('the tunnel is connecting…');
+  }, [model]);
 
   const replay = useCallback(
     (id: string) => {
@@ -248,24 +275,35 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
         const base = targetFor(model.session.targets, event.mftg?.eventType);
         const url = requestUrl(event, base ?? model.session.captureUrl);
         const curl = toCurl(event, body, url);
-        const to = base ? '' : ' (to the capture URL: there is no forward target)';
+        const to = base ? '' : ' (to the capture URL: no forward target)';
+        const storeDir = model.session.options?.storeDir;
+        let file: string | null = null;
+        let fileError: string | null = storeDir ? null : 'no store directory';
+        if (storeDir) {
+          try {
+            file = await writeCurlFile(storeDir, event.id, curl);
+          } catch (error) {
+            fileError = (error as Error).message;
+          }
+        }
         const writeToTerminal = stdout.isTTY ? (data: string): void => void stdout.write(data) : null;
         const result = await copy(curl, writeToTerminal);
+        const saved = file ? `; saved to ${file}` : '';
         const show = (note: string): void => {
-          setTextView(curlDoc(id, curl, note));
-          update((state) => ({ ...state, mode: 'text', back: state.mode === 'detail' ? 'detail' : state.mode === 'list' ? 'list' : state.back, overlayScroll: 0 }));
+          setCurlView({ id, ...screenCurl(event, body, url), bytes: Buffer.byteLength(curl), file, fileError, note });
+          update((state) => ({ ...state, mode: 'curl', back: state.mode === 'detail' ? 'detail' : state.mode === 'list' ? 'list' : state.back }));
         };
         switch (result.method) {
           case 'osc52':
-            model.notify(`curl command sent to the terminal clipboard (OSC 52)${to}; if your terminal ignores OSC 52, copy it from the screen`, 'ok');
-            show('sent with OSC 52 · Esc goes back');
+            model.notify(`curl command sent with OSC 52${to}; if it did not arrive, copy it from the screen`, 'ok');
+            show('sent to the terminal clipboard (OSC 52)');
             break;
           case 'none':
-            model.notify(`curl command not copied: ${result.reason}; shown instead${to}`, 'warn');
-            show('not copied: shown here · Esc goes back');
+            model.notify(`curl command not copied: ${result.reason}${to}`, 'warn');
+            show(`not copied: ${result.reason}`);
             break;
           default:
-            model.notify(`curl command copied with ${result.method} (${formatBytes(Buffer.byteLength(curl))})${to}`, 'ok');
+            model.notify(`curl command copied with ${result.method} (${formatBytes(Buffer.byteLength(curl))})${to}${saved}`, 'ok');
         }
       })().catch((error: unknown) => model.notify(`could not copy ${id} as curl: ${(error as Error).message}`, 'fail'));
     },
@@ -280,6 +318,7 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
     }
     const state = uiRef.current;
     const action = actionFor(state.mode, input, key);
+    if (action !== 'quit') quitArmed.current = false;
     if (action === null) {
       const typed = input.replace(/[\u0000-\u001f\u007f]/g, '');
       if (state.mode === 'filter' && typed && !key.ctrl && !key.meta) update((current) => reduceUi(current, { typed }, contextRef.current));
@@ -288,7 +327,13 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
     const eventId = state.mode === 'detail' ? state.detailId : selectedRowId(state, contextRef.current);
     switch (action) {
       case 'quit':
-        quit();
+        requestQuit(true);
+        return;
+      case 'interrupt':
+        requestQuit(false);
+        return;
+      case 'tunnel':
+        retryTunnel();
         return;
       case 'replay':
         if (eventId) replay(eventId);
@@ -303,32 +348,19 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
   useInput(handleKey, { isActive: isRawModeSupported === true });
 
   // ---- the frame -------------------------------------------------------------------------------
-  const freshNotice = latest && Date.now() - latest.at < NOTICE_MS ? latest : null;
-  let status: Line;
-  if (ui.mode === 'filter') {
-    status = statusLine(
-      [{ text: '/', bold: true, color: 'yellow' }, { text: ui.query }, { text: ' ', inverse: true }],
-      [{ text: `${filtered.length} of ${snapshot.rows.length} match`, dim: true }],
-      width,
-    );
-  } else if (ui.mode === 'list') {
-    const view = windowFor(filtered, ui.position, listHeight);
-    const right: Line = [];
-    if (ui.query) right.push({ text: `/${ui.query}`, color: 'yellow' }, { text: `  ${filtered.length} of ${snapshot.rows.length}  `, dim: true });
-    else right.push({ text: `${snapshot.rows.length} event${snapshot.rows.length === 1 ? '' : 's'}  `, dim: true });
-    if (ui.position.follow) right.push({ text: 'FOLLOW', bold: true, color: 'green' });
-    else right.push({ text: 'HELD', bold: true, color: 'yellow' }, ...(view.newer > 0 ? [{ text: ` ${view.newer} newer ↓`, color: 'yellow' as const }] : []));
-    status = statusLine(freshNotice ? noticeLine(freshNotice) : [], right, width);
-  } else {
-    const total = wrapped?.lines.length ?? 0;
-    const scroll = ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll;
-    const right: Line = total > bodyHeight ? [{ text: `${scroll + 1}–${Math.min(total, scroll + bodyHeight)} of ${total}`, dim: true }] : [];
-    status = statusLine(freshNotice ? noticeLine(freshNotice) : [], right, width);
-  }
-
   let body;
-  if (ui.mode === 'list' || ui.mode === 'filter') {
-    body = <EventList rows={filtered} position={ui.position} height={listHeight} width={width} targets={snapshot.targets} empty={emptyListLines(snapshot, ui.query)} />;
+  let frameHeight = height;
+  if (curlMode) {
+    // The command is one logical line that the terminal soft-wraps, so a copy from the screen is the
+    // command. Ink counts it as one line: the frame is made as tall as the terminal (Ink then clears
+    // the screen before every frame, so its line count never has to be right) and starts with as
+    // many blank lines as the wraps add, which scroll away.
+    const rows = Math.max(1, terminalRows - status.length - 1);
+    const { extra } = curlPaneRows(curlView, width, rows);
+    frameHeight = Math.max(1, terminalRows);
+    body = <CurlPane view={curlView} width={width} rows={rows} extra={extra} />;
+  } else if (ui.mode === 'list' || ui.mode === 'filter') {
+    body = <EventList rows={filtered} position={ui.position} height={listHeight} width={width} targets={snapshot.targets} empty={emptyListLines(snapshot, ui.query)} now={now} />;
   } else if (wrapped) {
     body = <TextPane lines={wrapped.lines} scroll={ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll} height={bodyHeight} />;
   } else {
@@ -338,12 +370,39 @@ export function App({ model, onQuit, theme: givenTheme, copy = defaultCopy }: Ap
 
   return (
     <ThemeContext.Provider value={theme}>
-      <Box flexDirection="column" width={width} height={height} overflow="hidden">
-        <Header snapshot={snapshot} width={width} now={now} />
+      <Box flexDirection="column" width={width} height={frameHeight} overflowY="hidden" overflowX={curlMode ? 'visible' : 'hidden'}>
+        <Header snapshot={snapshot} width={width} now={now} hidden={curlMode} />
         {body}
-        <ScreenLine line={status} />
-        <HelpBar mode={ui.mode} width={width} />
+        <ScreenLines lines={status} />
+        <HelpBar mode={ui.mode} width={width} tunnelDown={tunnelDown} />
       </Box>
     </ThemeContext.Provider>
   );
+}
+
+function freshNoticeOf(snapshot: LiveSnapshot): Notice | null {
+  const latest = snapshot.notices[snapshot.notices.length - 1];
+  return latest && Date.now() - latest.at < NOTICE_MS ? latest : null;
+}
+
+/** The status area of the list, the filter and the curl view: the newest notice and where the list is. */
+function statusFor(ui: UiState, snapshot: LiveSnapshot, matching: number, newer: number, width: number): Line[] {
+  const notice = freshNoticeOf(snapshot);
+  if (ui.mode === 'filter') {
+    return statusLines([{ text: '/', bold: true, color: 'yellow' }, { text: ui.query }, { text: ' ', inverse: true }], [{ text: `${matching} of ${snapshot.rows.length} match`, dim: true }], width);
+  }
+  if (ui.mode !== 'list') return statusLines(notice ? noticeLine(notice) : [], [], width);
+  const right: Line = [];
+  if (ui.query) right.push({ text: `/${ui.query}`, color: 'yellow' }, { text: `  ${matching} of ${snapshot.rows.length}  `, dim: true });
+  else right.push({ text: `${snapshot.rows.length} event${snapshot.rows.length === 1 ? '' : 's'}  `, dim: true });
+  if (ui.position.follow) right.push({ text: 'FOLLOW', bold: true, color: 'green' });
+  else right.push({ text: 'HELD', bold: true, color: 'yellow' }, ...(newer > 0 ? [{ text: ` ${newer} newer ↓`, color: 'yellow' as const }] : []));
+  return statusLines(notice ? noticeLine(notice) : [], right, width);
+}
+
+/** The status area of the details and help: the newest notice and the scroll position. */
+function paneStatusLines(total: number, scroll: number, height: number, snapshot: LiveSnapshot, width: number): Line[] {
+  const notice = freshNoticeOf(snapshot);
+  const right: Line = total > height ? [{ text: `${scroll + 1}–${Math.min(total, scroll + height)} of ${total}`, dim: true }] : [];
+  return statusLines(notice ? noticeLine(notice) : [], right, width);
 }

@@ -29,7 +29,7 @@ function field(label: string, value: string, style: Omit<Line[number], 'text'> =
 }
 
 function pendingLine(pending: PendingDelivery): Line {
-  if (pending.state === 'retry-scheduled') return [{ text: `  retrying ${pending.retry}/${pending.of} at ${formatClock(new Date(pending.at).toISOString())}`, color: 'yellow' }];
+  if (pending.state === 'retry-scheduled') return [{ text: `  retry ${pending.retry}/${pending.of} at ${formatClock(new Date(pending.at).toISOString())}`, color: 'yellow' }];
   return [{ text: `  waiting for ${pending.target} to answer again (re-delivered in arrival order)`, color: 'yellow' }];
 }
 

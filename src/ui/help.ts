@@ -2,13 +2,16 @@ import { textDoc, type TextDoc } from './detail-lines.js';
 import { KEY_TABLE, type Binding, type Mode } from './keys.js';
 import type { Line } from './segments.js';
 
+const MOVING = new Set(['up', 'down', 'pageUp', 'pageDown', 'home', 'end']);
+const EVERYWHERE = new Set(['tunnel', 'help', 'interrupt']);
+
 const GROUPS: Array<{ title: string; where: (binding: Binding) => boolean }> = [
-  { title: 'Moving (list, details, help)', where: (b) => b.modes.includes('help') && b.modes.includes('list') && b.action !== 'help' && b.action !== 'quit' },
-  { title: 'Events (list and details)', where: (b) => b.modes.includes('list') && b.modes.includes('detail') && !b.modes.includes('help') },
+  { title: 'Moving (list, details, help)', where: (b) => MOVING.has(b.action) },
+  { title: 'Events (list and details)', where: (b) => b.modes.includes('list') && b.modes.includes('detail') && !MOVING.has(b.action) && !EVERYWHERE.has(b.action) },
   { title: 'List', where: (b) => only(b, 'list') },
-  { title: 'Details', where: (b) => b.modes.includes('detail') && !b.modes.includes('list') },
+  { title: 'Details, help, curl view', where: (b) => b.modes.includes('detail') && !b.modes.includes('list') },
   { title: 'Filter (after /)', where: (b) => only(b, 'filter') },
-  { title: 'Everywhere', where: (b) => b.action === 'help' || b.action === 'quit' },
+  { title: 'Everywhere', where: (b) => EVERYWHERE.has(b.action) },
 ];
 
 function only(binding: Binding, mode: Mode): boolean {
@@ -18,7 +21,7 @@ function only(binding: Binding, mode: Mode): boolean {
 const RESULTS: Array<[string, string]> = [
   ['200 · 12 ms', 'the last attempt: status and latency (↻ marks a replay)'],
   ['ECONNREFUSED', 'no answer: the error instead of a status (TIMEOUT, ECONNRESET, …)'],
-  ['retrying 1/3', 'a failed forward waits for its next automatic retry (--retry)'],
+  ['retry 1/3 in 2s', 'a failed forward waits for its next automatic retry (--retry)'],
   ['waiting for handler', 'the handler is down; events go out in arrival order once it answers'],
   ['no target', 'no --forward-to or --route for this event: captured and shown only'],
 ];

@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 
 /** What the screen shows, and so which keys mean what. */
-export type Mode = 'list' | 'detail' | 'filter' | 'help' | 'text';
+export type Mode = 'list' | 'detail' | 'filter' | 'help' | 'curl';
 
 export type Action =
   | 'up'
@@ -19,7 +19,9 @@ export type Action =
   | 'clearFilter'
   | 'follow'
   | 'help'
+  | 'tunnel'
   | 'quit'
+  | 'interrupt'
   | 'filterApply'
   | 'filterCancel'
   | 'filterType'
@@ -42,23 +44,32 @@ export interface Binding {
   label: string;
   description: string;
   modes: readonly Mode[];
-  /** Shown in the help bar of these modes, as `label hint` (in table order). */
-  bar?: { hint: string; label?: string };
+  /**
+   * Shown in the help bar as `label hint` (in table order): in every mode of the binding, or only in
+   * `modes`; with `when: 'tunnelDown'` only while the tunnel is reconnecting or offline.
+   */
+  bar?: { hint: string; label?: string; modes?: readonly Mode[]; when?: 'tunnelDown' };
 }
 
-const BROWSE: readonly Mode[] = ['list', 'detail', 'help', 'text'];
+/** What the help bar depends on besides the mode. */
+export interface BarContext {
+  tunnelDown: boolean;
+}
+
+const BROWSE: readonly Mode[] = ['list', 'detail', 'help', 'curl'];
+const ALL: readonly Mode[] = ['list', 'detail', 'filter', 'help', 'curl'];
 const EVENT: readonly Mode[] = ['list', 'detail'];
 
 /** THE key table: useInput dispatches with it, the help bar and the help screen render it. */
 export const KEY_TABLE: readonly Binding[] = [
-  { action: 'up', keys: [{ key: 'upArrow' }, { input: 'k' }], label: '↑ k', description: 'select the previous (older) event / scroll up', modes: BROWSE, bar: { label: '↑↓', hint: 'move' } },
+  { action: 'up', keys: [{ key: 'upArrow' }, { input: 'k' }], label: '↑ k', description: 'select the previous (older) event / scroll up', modes: BROWSE, bar: { label: '↑↓', hint: 'move', modes: ['list', 'detail', 'help'] } },
   { action: 'down', keys: [{ key: 'downArrow' }, { input: 'j' }], label: '↓ j', description: 'select the next (newer) event / scroll down', modes: BROWSE },
   { action: 'pageUp', keys: [{ key: 'pageUp' }, { input: 'b', ctrl: true }, { input: 'u', ctrl: true }], label: 'PgUp', description: 'one page up', modes: BROWSE },
   { action: 'pageDown', keys: [{ key: 'pageDown' }, { input: 'f', ctrl: true }, { input: 'd', ctrl: true }], label: 'PgDn', description: 'one page down', modes: BROWSE },
   { action: 'home', keys: [{ key: 'home' }, { input: 'g' }], label: 'Home g', description: 'the oldest event / top', modes: BROWSE },
   { action: 'end', keys: [{ key: 'end' }, { input: 'G' }], label: 'End G', description: 'the newest event (and follow) / bottom', modes: BROWSE },
   { action: 'open', keys: [{ key: 'return' }], label: 'Enter', description: 'open the details of the selected event (Enter again closes them)', modes: ['list'], bar: { label: '⏎', hint: 'details' } },
-  { action: 'close', keys: [{ key: 'escape' }, { key: 'return' }], label: 'Esc', description: 'back to the list', modes: ['detail', 'help', 'text'], bar: { hint: 'back' } },
+  { action: 'close', keys: [{ key: 'escape' }, { input: 'q' }, { key: 'return' }], label: 'Esc q', description: 'close the details, help or curl view and go back', modes: ['detail', 'help', 'curl'], bar: { label: 'Esc', hint: 'back' } },
   { action: 'nextSection', keys: [{ key: 'tab' }], label: 'Tab', description: 'jump to the next section (attempts, headers, body)', modes: ['detail'], bar: { hint: 'section' } },
   { action: 'replay', keys: [{ input: 'r' }], label: 'r', description: 'replay the event to the forward target, unchanged; the result shows as a new attempt', modes: EVENT, bar: { hint: 'replay' } },
   { action: 'copy', keys: [{ input: 'c' }], label: 'c', description: 'copy the event as a curl command (clipboard, else OSC 52, and shown)', modes: EVENT, bar: { hint: 'curl' } },
@@ -69,8 +80,10 @@ export const KEY_TABLE: readonly Binding[] = [
   { action: 'filterCancel', keys: [{ key: 'escape' }], label: 'Esc', description: 'drop the filter', modes: ['filter'], bar: { hint: 'clear' } },
   { action: 'filterType', keys: [{ key: 'tab' }], label: 'Tab', description: 'cycle through the event types seen (type:…)', modes: ['filter'], bar: { hint: 'event type' } },
   { action: 'filterErase', keys: [{ key: 'backspace' }, { key: 'delete' }], label: '⌫', description: 'erase a character', modes: ['filter'] },
-  { action: 'help', keys: [{ input: '?' }], label: '?', description: 'this help', modes: ['list', 'detail', 'help', 'text'], bar: { hint: 'help' } },
-  { action: 'quit', keys: [{ input: 'q' }, { input: 'c', ctrl: true }], label: 'q Ctrl+C', description: 'quit (stops the listener, exit code 0)', modes: ['list', 'detail', 'help', 'text', 'filter'], bar: { label: 'q', hint: 'quit' } },
+  { action: 'tunnel', keys: [{ input: 't' }], label: 't', description: 'retry the tunnel now, while it is reconnecting or offline', modes: BROWSE, bar: { hint: 'retry tunnel', when: 'tunnelDown' } },
+  { action: 'help', keys: [{ input: '?' }], label: '?', description: 'this help (? again closes it)', modes: BROWSE, bar: { hint: 'help' } },
+  { action: 'quit', keys: [{ input: 'q' }], label: 'q', description: 'quit: stops the listener, exit code 0; asks once while events still wait for the handler', modes: ['list'], bar: { hint: 'quit' } },
+  { action: 'interrupt', keys: [{ input: 'c', ctrl: true }], label: 'Ctrl+C', description: 'quit from anywhere, without asking', modes: ALL, bar: { hint: 'quit', modes: ['filter'] } },
 ];
 
 function matches(spec: KeySpec, input: string, key: Key): boolean {
@@ -84,13 +97,14 @@ function matches(spec: KeySpec, input: string, key: Key): boolean {
 export function actionFor(mode: Mode, input: string, key: Key, table: readonly Binding[] = KEY_TABLE): Action | null {
   for (const binding of table) {
     if (!binding.modes.includes(mode)) continue;
-    if (mode === 'filter' && binding.action === 'quit' && !key.ctrl) continue; // q is a letter there
     if (binding.keys.some((spec) => matches(spec, input, key))) return binding.action;
   }
   return null;
 }
 
 /** The help bar items of a mode, in table order. */
-export function barItems(mode: Mode, table: readonly Binding[] = KEY_TABLE): Array<{ label: string; hint: string }> {
-  return table.filter((binding) => binding.bar && binding.modes.includes(mode)).map((binding) => ({ label: binding.bar!.label ?? binding.label, hint: binding.bar!.hint }));
+export function barItems(mode: Mode, context: BarContext = { tunnelDown: false }, table: readonly Binding[] = KEY_TABLE): Array<{ label: string; hint: string }> {
+  return table
+    .filter(({ bar, modes }) => bar && (bar.modes ?? modes).includes(mode) && (bar.when !== 'tunnelDown' || context.tunnelDown))
+    .map((binding) => ({ label: binding.bar!.label ?? binding.label, hint: binding.bar!.hint }));
 }

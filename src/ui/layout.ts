@@ -3,7 +3,8 @@ import { eventTypeTone, formatBytes, formatClock, formatDuration, formatOutcome,
 import { MFTG_PASTE_HINT } from '../output/plain-printer.js';
 import type { CapturedEvent } from '../core/types.js';
 import type { EventRow, LiveSnapshot } from './model.js';
-import { fit, lineWidth, padLine, truncate, type Line, type Seg } from './segments.js';
+import { terminalSafe } from '../output/terminal-text.js';
+import { cells, fit, lineText, lineWidth, padLine, truncate, truncateLine, wrapLine, type Line, type Seg } from './segments.js';
 import type { ThemeColor } from './theme.js';
 
 /** Below this width the eventType column drops the common `MESSAGE.` prefix. */
@@ -52,9 +53,12 @@ export function shortType(eventType: string, short: boolean): string {
 }
 
 /** The RESULT cell: the last attempt, or why there is none yet; short forms when `width` is tight. */
-export function resultOf(row: EventRow, targets: Targets, width = RESULT): Seg {
+export function resultOf(row: EventRow, targets: Targets, width = RESULT, now = Date.now()): Seg {
   const pending = row.pending;
-  if (pending?.state === 'retry-scheduled') return { text: `retrying ${pending.retry}/${pending.of}`, color: 'yellow' };
+  if (pending?.state === 'retry-scheduled') {
+    const text = retryText(pending, now);
+    return { text: [...text].length <= width ? text : `retry ${pending.retry}/${pending.of}`, color: 'yellow' };
+  }
   if (pending?.state === 'waiting-for-handler') return { text: width >= 19 ? 'waiting for handler' : 'wait for handler', color: 'yellow' };
   const last = row.last;
   if (last) {
@@ -66,13 +70,19 @@ export function resultOf(row: EventRow, targets: Targets, width = RESULT): Seg {
   return { text: 'forwarding…', dim: true };
 }
 
+/** A scheduled retry as the plain lines word it: `retry 2/3 in 4s` (`retry 2/3 now` once it is due). */
+export function retryText(pending: { retry: number; of: number; at: number }, now: number): string {
+  const left = Math.ceil((pending.at - now) / 1000);
+  return `retry ${pending.retry}/${pending.of} ${left > 0 ? `in ${left}s` : 'now'}`;
+}
+
 /** A column cell: the text cut to leave at least one space before the next column. */
 function cell(text: string, width: number): string {
   return width <= 0 ? '' : fit(text, width - 1) + ' ';
 }
 
 /** One event list line, exactly `width` cells. */
-export function rowLine(row: EventRow, columns: Columns, targets: Targets, width: number, selected: boolean): Line {
+export function rowLine(row: EventRow, columns: Columns, targets: Targets, width: number, selected: boolean, now = Date.now()): Line {
   const line: Line = [{ text: selected ? '› ' : '  ', bold: true }, { text: fit(formatClock(row.receivedAt), TIME), dim: !selected }];
   const m = row.mftg;
   if (m) {
@@ -88,7 +98,7 @@ export function rowLine(row: EventRow, columns: Columns, targets: Targets, width
     const title = truncate(`${row.method} ${row.path}`, Math.max(1, span - 1));
     line.push({ text: title + ' ' }, { text: cell(detail, Math.max(0, span - [...title].length - 1)), dim: true });
   }
-  line.push(resultOf(row, targets, columns.result));
+  line.push(resultOf(row, targets, columns.result, now));
   const padded = padLine(line, width);
   return selected ? padded.map((seg) => ({ ...seg, inverse: true })) : padded;
 }
@@ -104,47 +114,148 @@ export function columnTitles(columns: Columns, width: number): Line {
   return padLine([{ text, bold: true, dim: true }], width);
 }
 
-function secondsUntil(at: number | null, now: number): string {
-  if (at === null) return '';
-  return `, next try in ${Math.max(0, Math.ceil((at - now) / 1000))} s`;
+function secondsLeft(at: number, now: number): number {
+  return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-/** The public URL part of the header (one or two lines). */
+/** The first candidate that fits `width`; the last one cut at its end when none does. */
+export function firstFit(candidates: readonly Line[], width: number): Line {
+  for (const line of candidates) if (lineWidth(line) <= width) return line;
+  return truncateLine(candidates[candidates.length - 1] ?? [], width);
+}
+
+/**
+ * Words of a line on lines of at most `width` cells, continuation lines indented by `indent` (a word
+ * longer than a line is cut into pieces); more than `maxLines` lines end in `…`.
+ */
+export function wrapWords(line: Line, width: number, maxLines: number, indent = 0): Line[] {
+  if (lineWidth(line) <= width) return [line];
+  const out: Line[] = [];
+  let current: Line = [];
+  let used = 0;
+  const words: Seg[] = [];
+  for (const seg of line) for (const word of terminalSafe(seg.text).split(/(?<= )/)) if (word) words.push({ ...seg, text: word });
+  const pad = Math.max(0, Math.min(indent, width - 1));
+  const next = (): void => {
+    out.push(current);
+    current = pad > 0 ? [{ text: ' '.repeat(pad) }] : [];
+    used = pad;
+  };
+  for (const word of words) {
+    let text = word.text;
+    while (cells(text) > 0) {
+      const room = width - used;
+      const size = cells(text.trimEnd());
+      if (size <= room) {
+        current.push({ ...word, text });
+        used += cells(text);
+        break;
+      }
+      if (used > pad && size <= width - pad) {
+        next();
+        continue;
+      }
+      const chars = [...text];
+      current.push({ ...word, text: chars.slice(0, room).join('') });
+      next();
+      text = chars.slice(room).join('');
+    }
+  }
+  if (current.length > 0) out.push(current);
+  const trimmed = out.map((parts) => {
+    const last = parts[parts.length - 1];
+    return last ? [...parts.slice(0, -1), { ...last, text: last.text.trimEnd() }] : parts;
+  });
+  if (trimmed.length <= maxLines) return trimmed;
+  const kept = trimmed.slice(0, maxLines);
+  kept[maxLines - 1] = truncateLine([...kept[maxLines - 1]!, { text: ' …' }], width);
+  return kept;
+}
+
+const TITLE: Seg = { text: 'mftg-hooks  ', bold: true };
+
+/**
+ * The public URL, remembered while the tunnel is down: dimmed, whole (on a line of its own), with
+ * what it means now when there is room.
+ */
+function rememberedUrlLines(url: string | null, width: number): Line[] {
+  if (!url) return [];
+  const shown: Seg = { text: url, dim: true };
+  const line = firstFit(
+    [
+      [{ text: '  ' }, shown, { text: '  (the public URL: unreachable until the tunnel is back)', dim: true }],
+      [{ text: '  ' }, shown, { text: '  (unreachable now)', dim: true }],
+      [{ text: '  ' }, shown],
+      [shown],
+    ],
+    width,
+  );
+  return lineWidth(line) <= width ? [line] : wrapLine([shown], width);
+}
+
+/** The public URL part of the header: state first, the URL never cut, labels shortened to fit. */
 function tunnelLines(snapshot: LiveSnapshot, width: number, now: number): Line[] {
-  const title: Seg = { text: 'mftg-hooks  ', bold: true };
   const { tunnel } = snapshot;
+  const url = snapshot.publicCaptureUrl;
+  const reasonLines = (color: ThemeColor): Line[] => wrapWords([{ text: `  ${tunnel.reason ?? 'unknown reason'}`, color }], width, 2, 2);
   switch (tunnel.state) {
     case 'online': {
-      const url = snapshot.publicCaptureUrl ?? tunnel.publicUrl ?? '';
-      const one: Line = [title, { text: '● online  ', color: 'green', bold: true }, { text: url, bold: true }];
-      const hint: Seg = { text: `  ${MFTG_PASTE_HINT}`, dim: true };
-      if (lineWidth(one) + cellsOf(hint) <= width) return [[...one, hint]];
-      if (lineWidth(one) <= width) return [one];
+      const shown = url ?? tunnel.publicUrl ?? '';
+      const state: Seg = { text: '● online  ', color: 'green', bold: true };
+      const link: Seg = { text: shown, bold: true };
+      const fits = firstFit([[TITLE, state, link, { text: `  ${MFTG_PASTE_HINT}`, dim: true }], [TITLE, state, link], [state, link]], width);
+      if (lineWidth(fits) <= width && lineText(fits).includes(shown)) return [fits];
       // Never cut the URL people paste into MFTG: give it a line of its own.
-      return [[title, { text: '● online', color: 'green', bold: true }, { text: ' — paste into MFTG → Webhooks:', dim: true }], [{ text: url, bold: true }]];
+      const heading = firstFit([[TITLE, { text: '● online', color: 'green', bold: true }, { text: ' — paste into MFTG → Webhooks:', dim: true }], [TITLE, { text: '● online', color: 'green', bold: true }]], width);
+      return [heading, ...(cells(shown) <= width ? [[link]] : wrapLine([link], width))];
     }
-    case 'connecting':
-      return [[title, { text: '◌ connecting the tunnel…', color: 'yellow' }, { text: '  no public URL yet; local capture works', dim: true }]];
-    case 'reconnecting': {
-      const state: Line = [title, { text: '◌ reconnecting', color: 'yellow', bold: true }, { text: ` (attempt ${tunnel.attempt}${secondsUntil(tunnel.nextRetryAt, now)})` }, { text: ' — no public URL now; local capture keeps working', dim: true }];
-      return [state, [{ text: `  ${tunnel.reason ?? 'unknown reason'}`, color: 'yellow' }]];
+    case 'connecting': {
+      const state: Seg = { text: '◌ connecting the tunnel…', color: 'yellow' };
+      return [firstFit([[TITLE, state, { text: '  no public URL yet; local capture works', dim: true }], [TITLE, state, { text: '  local capture works', dim: true }], [TITLE, state], [state]], width), ...rememberedUrlLines(url, width)];
     }
-    case 'offline':
-      return [
-        [title, { text: '✖ offline', color: 'red', bold: true }, { text: ' — no public URL; local capture keeps working', dim: true }],
-        [{ text: `  ${tunnel.reason ?? 'unknown reason'}`, color: 'red' }],
-      ];
+    case 'reconnecting':
+    case 'offline': {
+      const offline = tunnel.state === 'offline';
+      const color: ThemeColor = offline ? 'red' : 'yellow';
+      const state: Seg = offline ? { text: '✖ offline', color, bold: true } : { text: '◌ reconnecting', color, bold: true };
+      const next = tunnel.nextRetryAt === null ? null : secondsLeft(tunnel.nextRetryAt, now);
+      const long: Seg = { text: offline ? (next === null ? '' : ` (next try in ${next} s)`) : ` (attempt ${tunnel.attempt}${next === null ? '' : `, next try in ${next} s`})` };
+      const short: Seg = { text: offline ? (next === null ? '' : ` (${next} s)`) : ` (#${tunnel.attempt}${next === null ? '' : `, ${next} s`})` };
+      const works: Seg = { text: ' — local capture keeps working', dim: true };
+      const worksShort: Seg = { text: ' — capture works', dim: true };
+      const first = firstFit([[TITLE, state, long, works], [TITLE, state, long, worksShort], [TITLE, state, long], [state, long], [state, short]], width);
+      return [first, ...rememberedUrlLines(url, width), ...reasonLines(color)];
+    }
     case 'disabled':
-      return [[title, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel): capturing on this machine only', dim: true }]];
+      return [firstFit([[TITLE, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel): capturing on this machine only', dim: true }], [TITLE, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel)', dim: true }], [{ text: 'no public URL', bold: true }, { text: ' (--no-tunnel)', dim: true }]], width)];
   }
 }
 
-function cellsOf(seg: Seg): number {
-  return [...seg.text].length;
+function countSegs(label: string, value: number, color?: ThemeColor): Line {
+  return [{ text: `${label} `, dim: true }, { text: String(value), bold: true, ...(value > 0 && color ? { color } : {}) }];
 }
 
-function countSeg(label: string, value: number, color?: ThemeColor): Line {
-  return [{ text: `${label} `, dim: true }, { text: String(value), bold: true, ...(value > 0 && color ? { color } : {}) }, { text: '  ' }];
+function joined(parts: Line[], separator: string): Line {
+  return parts.flatMap((part, index) => (index === 0 ? part : [{ text: separator }, ...part]));
+}
+
+/**
+ * The counters: events (captured, delivered, failed, waiting, rejected) and handler attempts apart,
+ * on one line when they fit, else two.
+ */
+export function countLines(snapshot: LiveSnapshot, width: number): Line[] {
+  const { stats } = snapshot;
+  const events = [countSegs('captured', stats.captured), countSegs('delivered', stats.delivered, 'green'), countSegs('failed', stats.failed, 'red'), countSegs('waiting', stats.waiting, 'yellow'), countSegs('rejected', stats.rejected, 'yellow')];
+  const reasons = Object.entries(stats.rejectedByReason).filter(([, n]) => (n ?? 0) > 0);
+  const why: Line = reasons.length > 0 ? [{ text: ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})`, dim: true }] : [];
+  const attempts: Line = [{ text: 'attempts ', dim: true }, { text: String(stats.attempts.ok), bold: true }, { text: ' ok, ', dim: true }, { text: String(stats.attempts.failed), bold: true, ...(stats.attempts.failed > 0 ? { color: 'red' as const } : {}) }, { text: ' failed', dim: true }];
+  const loading: Line = snapshot.loading ? [{ text: '  reading stored events…', dim: true }] : [];
+  const withWhy = [...joined(events, '  '), ...why];
+  const one = [[...withWhy, { text: '   ' }, ...attempts, ...loading], [...joined(events, '  '), { text: '   ' }, ...attempts, ...loading]];
+  for (const line of one) if (lineWidth(line) <= width) return [line];
+  const eventsLine = firstFit([withWhy, joined(events, '  '), joined(events, ' ')], width);
+  const attemptsLine = firstFit([[...attempts, { text: ' (forwards, retries and replays)', dim: true }, ...loading], [...attempts, ...loading], attempts], width);
+  return [eventsLine, attemptsLine];
 }
 
 /** The header: URL-changed banner, public URL and tunnel state, local URL, targets, counts. */
@@ -153,9 +264,9 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number):
   const changed = snapshot.tunnel.urlChanged;
   if (changed) {
     const banner = { color: 'yellow' as const, bold: true, inverse: true };
-    lines.push(padLine([{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG: Integrations → Webhooks → your station → URL', ...banner }], width));
+    lines.push(firstFit([[{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG: Integrations → Webhooks → your station → URL', ...banner }], [{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG → Webhooks', ...banner }], [{ text: ' !! THE PUBLIC URL CHANGED', ...banner }]], width));
     const current = snapshot.publicCaptureUrl ?? changed.current;
-    lines.push(padLine([{ text: ` was ${changed.previous}  now `, ...banner }, { text: current, ...banner }], width));
+    lines.push(firstFit([[{ text: ` was ${changed.previous}  now `, ...banner }, { text: current, ...banner }], [{ text: ' now ', ...banner }, { text: current, ...banner }]], width));
   }
   lines.push(...tunnelLines(snapshot, width, now));
 
@@ -163,18 +274,13 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number):
   const { forwardTo, routes } = snapshot.targets;
   const forward: Line = forwardTo
     ? [{ text: 'forward → ', dim: true }, { text: forwardTo }]
-    : [{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only; start with --forward-to <url>)', dim: true }];
+    : firstFit([[{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only; start with --forward-to <url>)', dim: true }], [{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only)', dim: true }]], width);
   if (lineWidth(local) + 3 + lineWidth(forward) <= width) lines.push([...local, { text: '   ' }, ...forward]);
   else lines.push(local, forward);
   // MFTG has three event types, so there are at most three routes worth a line each.
   for (const [type, url] of Object.entries(routes)) lines.push([{ text: 'route   ', dim: true }, { text: `${type} → ${url}` }]);
 
-  const { stats } = snapshot;
-  const counts: Line = [...countSeg('captured', stats.captured), ...countSeg('ok', stats.attempts.ok, 'green'), ...countSeg('failed', stats.attempts.failed, 'red'), ...countSeg('rejected', stats.rejected, 'yellow')];
-  const reasons = Object.entries(stats.rejectedByReason).filter(([, n]) => (n ?? 0) > 0);
-  if (reasons.length > 0) counts.splice(counts.length - 1, 1, { text: ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})`, dim: true }, { text: '  ' });
-  if (snapshot.loading) counts.push({ text: 'reading stored events…', dim: true });
-  lines.push(counts);
+  lines.push(...countLines(snapshot, width));
   return lines.map((line) => padLine(line, width));
 }
 
@@ -197,4 +303,23 @@ export function statusLine(left: Line, right: Line, width: number): Line {
   if (rightWidth >= width) return padLine(right, width);
   const leftCut = padLine(left, width - rightWidth - 1);
   return [...leftCut, { text: ' ' }, ...right];
+}
+
+/** A notice longer than this many lines is cut at its end (only captured text gets that long). */
+export const STATUS_LINES_MAX = 2;
+
+/**
+ * The status area: one line when the notice fits beside `right`, else the notice word-wrapped on up
+ * to STATUS_LINES_MAX lines, `right` beside its last line (or on a line of its own). A notice is never
+ * cut in the middle of a line to make room.
+ */
+export function statusLines(left: Line, right: Line, width: number): Line[] {
+  const rightWidth = lineWidth(right);
+  if (lineWidth(left) + 1 + rightWidth <= width) return [statusLine(left, right, width)];
+  const wrapped = wrapWords(left, width, STATUS_LINES_MAX);
+  const last = wrapped[wrapped.length - 1]!;
+  if (rightWidth === 0) return wrapped.map((line) => padLine(line, width));
+  if (lineWidth(last) + 1 + rightWidth <= width) return [...wrapped.slice(0, -1).map((line) => padLine(line, width)), statusLine(last, right, width)];
+  if (wrapped.length < STATUS_LINES_MAX) return [...wrapped.map((line) => padLine(line, width)), statusLine([], right, width)];
+  return wrapped.map((line) => padLine(line, width));
 }

@@ -71,11 +71,13 @@ export function windowFor(rows: readonly EventRow[], position: ListPosition, hei
   return { top, selected, newer: count - 1 - selected };
 }
 
-/** The position after moving the selection by `delta` rows (clamped); moving never follows. */
+/** The position after moving the selection by `delta` rows (clamped); a move holds the list, a move that cannot move changes nothing. */
 export function moveBy(rows: readonly EventRow[], position: ListPosition, height: number, delta: number): ListPosition {
   if (rows.length === 0) return position;
   const current = windowFor(rows, position, height);
   const selected = Math.max(0, Math.min(rows.length - 1, current.selected + delta));
+  // ↓ on the newest row cannot move the selection: following goes on.
+  if (position.follow && selected === current.selected) return position;
   const visible = Math.max(1, height);
   let top = current.top;
   if (selected < top) top = selected;

@@ -10,7 +10,7 @@ export const BATCH_MS = 50;
 export const MAX_NOTICES = 20;
 
 /** What the live UI needs of a listener: the ListenSession, or a stand-in in tests. */
-export type LiveSource = Pick<ListenSession, 'on' | 'stats' | 'tunnelState' | 'publicCaptureUrl' | 'captureUrl' | 'targets' | 'eventStore' | 'replay'> & { options?: { createTunnel?: unknown } };
+export type LiveSource = Pick<ListenSession, 'on' | 'stats' | 'tunnelState' | 'publicCaptureUrl' | 'captureUrl' | 'targets' | 'eventStore' | 'replay' | 'retryTunnel'> & { options?: { createTunnel?: unknown; storeDir?: string } };
 
 /** One line of the event list: what a row shows, without headers or body. */
 export interface EventRow {

@@ -1,3 +1,4 @@
+import { terminalSafe } from '../output/terminal-text.js';
 import type { ThemeColor } from './theme.js';
 
 /** A run of text with one style. A screen line is an array of them. */
@@ -11,10 +12,25 @@ export interface Seg {
 
 export type Line = Seg[];
 
+/**
+ * Captured text comes from the network: a segment's text is shown with every control character
+ * escaped (`\\e]52;…`), so a body cannot clear the screen or write the clipboard. Every function
+ * here measures, cuts and pads the escaped text, and ScreenLine escapes again before Ink sees it
+ * (idempotent: escaped text has no control character left), so nothing reaches the terminal raw.
+ */
+export function safeSeg(seg: Seg): Seg {
+  const text = terminalSafe(seg.text);
+  return text === seg.text ? seg : { ...seg, text };
+}
+
+export function safeLine(line: Line): Line {
+  return line.map(safeSeg);
+}
+
 /** Text length in terminal cells, close enough for what the UI shows (code points; no wide glyphs). */
 export function cells(text: string): number {
   let count = 0;
-  for (const _ of text) count++;
+  for (const _ of terminalSafe(text)) count++;
   return count;
 }
 
@@ -23,7 +39,8 @@ export function lineWidth(line: Line): number {
 }
 
 /** `text` cut to `width` cells, ending in `…` when cut. */
-export function truncate(text: string, width: number): string {
+export function truncate(raw: string, width: number): string {
+  const text = terminalSafe(raw);
   if (width <= 0) return '';
   if (cells(text) <= width) return text;
   if (width === 1) return '…';
@@ -37,7 +54,8 @@ export function fit(text: string, width: number): string {
 }
 
 /** Cuts a line to `width` cells, the last one becoming `…` when something was cut. */
-export function truncateLine(line: Line, width: number): Line {
+export function truncateLine(raw: Line, width: number): Line {
+  const line = safeLine(raw);
   if (lineWidth(line) <= width) return line;
   if (width <= 0) return [];
   const out: Line = [];
@@ -71,7 +89,8 @@ export function padLine(line: Line, width: number): Line {
 }
 
 /** Splits a line into lines of at most `width` cells; continuation lines are indented by `indent`. */
-export function wrapLine(line: Line, width: number, indent = 0): Line[] {
+export function wrapLine(raw: Line, width: number, indent = 0): Line[] {
+  const line = safeLine(raw);
   if (width <= 0) return [line];
   if (lineWidth(line) <= width) return [line];
   const out: Line[] = [];

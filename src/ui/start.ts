@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import { createElement } from 'react';
-import type { ListenSession } from '../core/session.js';
+import type { ListenSession, SessionStats } from '../core/session.js';
 import { App } from './App.js';
 import { LiveModel } from './model.js';
 
@@ -8,12 +8,28 @@ import { LiveModel } from './model.js';
 const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
 const LEAVE_ALT_SCREEN = '\u001b[?1049l';
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * What the live view leaves on the terminal when it exits: the events (captured, delivered, failed,
+ * waiting) and, apart, the handler attempts; events still waiting get a line of their own.
+ */
+export function exitLines(stats: SessionStats, storeDir: string): string[] {
+  const fates = [`${stats.delivered} delivered`, `${stats.failed} failed`, `${stats.waiting} waiting`].join(', ');
+  const attempts = stats.attempts.ok + stats.attempts.failed;
+  // Replays from this UI or another terminal are handler attempts too: not delivered events.
+  const tried = attempts > 0 ? `; ${plural(attempts, 'handler attempt')} (${stats.attempts.ok} ok, ${stats.attempts.failed} failed: forwards, retries and replays)` : '';
+  const lines = [`mftg-hooks: captured ${plural(stats.captured, 'event')} (${fates})${tried}; they stay in ${storeDir} (mftg-hooks events list)`];
+  if (stats.waiting > 0) lines.push(`mftg-hooks: ${plural(stats.waiting, 'event')} still waiting for the handler: they are re-delivered at the next start`);
+  return lines;
+}
+
 /**
  * Starts the live UI for a session (stdin and stdout are TTYs). `onQuit` is called when the user
  * quits; the caller stops the session and then calls `unmount`. `exited` resolves once the terminal
  * is restored.
  */
-export function startLiveUi(session: ListenSession, options: { onQuit: () => void }): { unmount: () => void; exited: Promise<void> } {
+export function startLiveUi(session: ListenSession, options: { onQuit: () => void; onQuitNow?: () => void }): { unmount: () => void; exited: Promise<void> } {
   const model = new LiveModel(session);
   const stdout = process.stdout;
   stdout.write(ENTER_ALT_SCREEN);
@@ -27,7 +43,7 @@ export function startLiveUi(session: ListenSession, options: { onQuit: () => voi
   };
   process.once('uncaughtExceptionMonitor', leaveAltScreen);
   process.once('exit', leaveAltScreen);
-  const instance = render(createElement(App, { model, onQuit: options.onQuit }), { exitOnCtrlC: false, patchConsole: true });
+  const instance = render(createElement(App, { model, onQuit: options.onQuit, ...(options.onQuitNow ? { onQuitNow: options.onQuitNow } : {}) }), { exitOnCtrlC: false, patchConsole: true });
   let done = false;
   const exited = instance.waitUntilExit().then(
     () => undefined,
@@ -44,10 +60,7 @@ export function startLiveUi(session: ListenSession, options: { onQuit: () => voi
       process.off('exit', leaveAltScreen);
       // A session that never started (port in use, store busy) has its own error line to print.
       if (!session.captureUrl) return;
-      const { stats } = session;
-      // Replays from this UI or another terminal are handler attempts too: not "forwarded" events.
-      const forwarded = stats.attempts.ok + stats.attempts.failed > 0 ? `; ${stats.attempts.ok} handler attempts ok, ${stats.attempts.failed} failed (forwards, retries and replays)` : '';
-      stdout.write(`mftg-hooks: captured ${stats.captured} event${stats.captured === 1 ? '' : 's'}${forwarded}; they stay in ${session.options.storeDir} (mftg-hooks events list)\n`);
+      for (const line of exitLines(session.stats, session.options.storeDir)) stdout.write(`${line}\n`);
     },
     exited,
   };

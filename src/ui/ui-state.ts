@@ -5,14 +5,14 @@ import type { EventRow } from './model.js';
 /** Everything the user has chosen: mode, list position, filter, open event, scroll offsets. */
 export interface UiState {
   mode: Mode;
-  /** Where Esc from help or a text view goes back to. */
+  /** Where Esc from help or the curl view goes back to. */
   back: 'list' | 'detail';
   position: ListPosition;
   query: string;
   detailId: string | null;
   /** First visible line of the detail view. */
   detailScroll: number;
-  /** First visible line of the help or text view. */
+  /** First visible line of the help view. */
   overlayScroll: number;
 }
 
@@ -143,7 +143,7 @@ export function reduceUi(state: UiState, input: UiInput, ctx: UiContext): UiStat
           return { ...state, detailScroll: paneScroll(state.detailScroll, action, ctx) };
       }
     case 'help':
-    case 'text':
+    case 'curl':
       switch (action) {
         case 'close':
           return { ...state, mode: state.back };

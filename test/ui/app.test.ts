@@ -1,49 +1,16 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { createElement } from 'react';
-import { DISABLED_TUNNEL, type SessionOptions, type TunnelLike, type TunnelState } from '../../src/core/session.js';
-import { App, type CopyFunction } from '../../src/ui/App.js';
-import type { CopyMethod } from '../../src/ui/clipboard.js';
-import { LiveModel } from '../../src/ui/model.js';
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { allBytes, receivedBoth, sendFailedLegacy, sentModern } from '../fixtures/mftg-payloads.js';
 import { runCli } from '../helpers/cli.js';
-import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
-import { startSession } from '../helpers/session.js';
-import { cellsOf, deliver, frameLines, KEY, lineWith, renderScreen, type Screen } from './helpers.js';
+import { waitUntil } from '../helpers/temp.js';
+import { HandTunnel, setup } from './fixture.js';
+import { cellsOf, deliver, frameLines, KEY, lineWith } from './helpers.js';
 
-interface Fixture {
-  screen: Screen;
-  handler: RecordingHandler;
-  session: Awaited<ReturnType<typeof startSession>>['session'];
-  storeDir: string;
-  ids: string[];
-  quits: () => number;
-  copied: string[];
-}
-
-/** A real listener on a temp store and a recording handler; `seed` is delivered before the UI starts. */
-async function setup(t: TestContext, options: { seed?: Array<Buffer | object>; columns?: number; rows?: number; copyMethod?: CopyMethod; session?: Partial<SessionOptions>; forward?: boolean } = {}): Promise<Fixture> {
-  const handler = await startRecordingHandler();
-  const started = await startSession({ targets: { forwardTo: options.forward === false ? null : handler.url, routes: {} }, ...options.session });
-  const ids: string[] = [];
-  for (const body of options.seed ?? []) ids.push(await deliver(started.session, body, Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json'));
-  if (options.forward !== false && options.session?.targets === undefined) await handler.waitFor(ids.length);
-  const model = new LiveModel(started.session);
-  let quits = 0;
-  const copied: string[] = [];
-  const copy: CopyFunction = async (text) => {
-    copied.push(text);
-    return options.copyMethod === 'none' ? { method: 'none', reason: 'no clipboard tool' } : { method: options.copyMethod ?? 'xclip' };
-  };
-  const screen = renderScreen(createElement(App, { model, onQuit: () => quits++, copy }), options.columns ?? 100, options.rows ?? 30);
-  t.after(async () => {
-    screen.unmount();
-    model.dispose();
-    await started.close();
-    await handler.close().catch(() => undefined);
-  });
-  return { screen, handler, session: started.session, storeDir: started.storeDir, ids, quits: () => quits, copied };
-}
+const run = promisify(execFile);
 
 const selected = (frame: string): string => frameLines(frame).find((line) => line.startsWith('›')) ?? '';
 
@@ -60,7 +27,8 @@ test('rows: time, eventType, message id, partner → station, status and latency
   // A sent or failed message goes from the station to the partner
   assert.ok(lineWith(frame, 'MESSAGE.SEND.SUCCESS')!.includes('ACME-AS2 → ZZGLOBEXCORP'));
   assert.ok(lineWith(frame, 'MESSAGE.SEND.FAILED')!.includes('<720784109397786'));
-  assert.ok(frame.includes('captured 3  ok 3  failed 0  rejected 0'), frame);
+  // Events and handler attempts are counted apart (delivered is the delivery state's to count)
+  assert.match(frame, /captured 3 {2}delivered \d+ {2}failed 0 {2}waiting 0 {2}rejected 0 {3}attempts 3 ok, 0 failed/);
   assert.ok(frame.includes('no public URL (--no-tunnel)'));
   // And the newest is selected (follow mode)
   assert.ok(selected(frame).includes('MESSAGE.SEND.FAILED'));
@@ -178,14 +146,128 @@ test('copy as curl: c puts a curl command for the target on the clipboard and sa
   assert.ok(copied[0]!.includes(receivedBoth.messageIdentifier));
 });
 
-test('copy as curl without a clipboard: the command is shown on screen', async (t) => {
-  const { screen, handler } = await setup(t, { seed: [receivedBoth], copyMethod: 'none' });
+test('copy as curl without a clipboard: one line to copy from the screen, also saved to a 0600 file in the store', async (t) => {
+  const { screen, handler, storeDir, ids } = await setup(t, { seed: [receivedBoth], copyMethod: 'none' });
   await screen.waitFor((f) => f.includes('200 · '), 'the forward');
   screen.press('c');
   const frame = await screen.waitFor((f) => f.includes('curl command for') && f.includes('not copied: no clipboard tool'), 'the curl view and why');
-  assert.ok(frame.includes(`curl ${handler.url} \\`), frame);
-  screen.press(KEY.escape);
+  // Then the command is one line of the frame, as long as it is: no line breaks or padding of the UI inside it
+  const line = frameLines(frame).find((l) => l.startsWith(`curl ${handler.url} `))!;
+  assert.ok(line, frame);
+  assert.ok(line.length > 100, 'longer than the terminal: the terminal wraps it');
+  assert.ok(line.endsWith(`'${JSON.stringify(receivedBoth)}'`), line);
+  assert.doesNotMatch(line, /\\$| {2,}/);
+  // And the frame is as tall as the terminal with the lines the wrap adds taken from the top
+  const lines = frameLines(frame);
+  assert.equal(lines.length, 30);
+  assert.equal(lines.slice(0, Math.ceil(line.length / 100) - 1).join(''), '');
+  // And it was written to a file in the store, readable by the user only, that runs with sh
+  const file = join(storeDir, 'curl', `${ids[0]}.sh`);
+  assert.ok(frame.includes(`saved to ${file}`), frame);
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  await run('sh', [file]);
+  const requests = await handler.waitFor(2);
+  assert.deepEqual(requests[1]!.body, Buffer.from(JSON.stringify(receivedBoth)));
+  // And q goes back
+  screen.press('q');
   await screen.waitFor((f) => f.includes('PARTNER → STATION'), 'back to the list');
+});
+
+test('copy as curl: a body with line breaks and non-ASCII text still makes one line, and it sends the same bytes', async (t) => {
+  const pretty = Buffer.from(JSON.stringify({ ...receivedBoth, messageSubject: 'Bestellung für Köln — 10 % \'quoted\'' }, null, 2) + '\n');
+  const { screen, handler } = await setup(t, { seed: [pretty], copyMethod: 'none' });
+  await screen.waitFor((f) => f.includes('200 · '), 'the forward');
+  screen.press('c');
+  const frame = await screen.waitFor((f) => f.includes('curl command for'), 'the curl view');
+  const line = frameLines(frame).find((l) => l.startsWith('printf '))!;
+  assert.ok(line, frame);
+  assert.match(line, /^[\x20-\x7e]+$/, 'printable ASCII only');
+  // When the line is run by a shell, the handler gets the body byte for byte
+  await run('sh', ['-c', line]);
+  const requests = await handler.waitFor(2);
+  assert.deepEqual(requests[1]!.body, pretty);
+  assert.equal(requests[1]!.headers['content-type'], 'application/octet-stream');
+});
+
+test('overlays: q and Esc go back from help, details and the curl view; q on the list quits', async (t) => {
+  const { screen, quits } = await setup(t, { seed: [receivedBoth], copyMethod: 'none' });
+  await screen.waitFor((f) => f.includes('200 · '), 'the row');
+  for (const [open, title] of [['?', 'mftg-hooks live view — keys'], [KEY.enter, '── Attempts (1)'], ['c', 'curl command for']] as const) {
+    screen.press(open);
+    await screen.waitFor((f) => f.includes(title), title);
+    screen.press('q');
+    await screen.waitFor((f) => f.includes('PARTNER → STATION'), `back from ${title}`);
+    assert.equal(quits(), 0, `q in ${title} does not quit`);
+  }
+  // Esc too, and from help opened in the details it goes back to the details
+  screen.press(KEY.enter);
+  await screen.waitFor((f) => f.includes('── Attempts (1)'), 'details');
+  screen.press('?');
+  await screen.waitFor((f) => f.includes('mftg-hooks live view — keys'), 'help over the details');
+  screen.press(KEY.escape);
+  await screen.waitFor((f) => f.includes('── Attempts (1)'), 'details again');
+  screen.press(KEY.escape);
+  await screen.waitFor((f) => f.includes('PARTNER → STATION'), 'the list');
+  screen.press('q');
+  await screen.waitFor((f) => f.includes('stopping'), 'stopping notice');
+  assert.equal(quits(), 1);
+});
+
+test('quitting while events wait for the handler asks once; another key cancels the question', async (t) => {
+  const { screen, quits, session, model } = await setup(t, { seed: [receivedBoth] });
+  await screen.waitFor((f) => f.includes('200 · '), 'the row');
+  // Given three events still waiting for the handler
+  session.stats.waiting = 3;
+  model.notify('');
+  await screen.waitFor((f) => f.includes('waiting 3'), 'the waiting count');
+  // When q is pressed, it asks
+  screen.press('q');
+  await screen.waitFor((f) => f.includes('3 events not yet forwarded — q again to quit'), 'the question');
+  assert.equal(quits(), 0);
+  // When another key comes in between, the next q asks again
+  screen.press('f');
+  screen.press('q');
+  await screen.waitFor((f) => f.includes('3 events not yet forwarded — q again to quit') && f.includes('HELD'), 'asked again');
+  assert.equal(quits(), 0);
+  // When q is pressed again right away, it quits
+  screen.press('q');
+  await screen.waitFor((f) => f.includes('stopping'), 'stopping notice');
+  assert.equal(quits(), 1);
+});
+
+test('Ctrl+C quits from anywhere without asking; a second one asks to quit now', async (t) => {
+  const { screen, quits, session, model, quitsNow } = await setup(t, { seed: [receivedBoth] });
+  await screen.waitFor((f) => f.includes('200 · '), 'the row');
+  session.stats.waiting = 2;
+  model.notify('');
+  screen.press('?');
+  await screen.waitFor((f) => f.includes('mftg-hooks live view — keys'), 'help');
+  screen.press('\u0003');
+  await screen.waitFor((f) => f.includes('stopping'), 'stopping notice');
+  assert.equal(quits(), 1);
+  assert.equal(quitsNow(), 0);
+  screen.press('\u0003');
+  await waitUntil(() => quitsNow() === 1, 'quit now');
+  assert.equal(quits(), 1);
+});
+
+test('↓ on the newest row keeps following; the filter footer shows the filter keys', async (t) => {
+  const { screen, session } = await setup(t, { seed: [receivedBoth, sentModern] });
+  await screen.waitFor((f) => (f.match(/200 · /g) ?? []).length === 2 && f.includes('FOLLOW'), 'following');
+  // When ↓ is pressed on the newest row, the selection cannot move: it keeps following
+  screen.press(KEY.down);
+  screen.press('j');
+  screen.press(KEY.pageDown);
+  await deliver(session, sendFailedLegacy);
+  const frame = await screen.waitFor((f) => selected(f).includes('MESSAGE.SEND.FAILED'), 'the new event followed');
+  assert.ok(frame.includes('FOLLOW') && !frame.includes('HELD'), frame);
+  // When / is pressed, the footer says what the keys do while typing
+  screen.press('/');
+  const filter = await screen.waitFor((f) => f.includes('0 of 3 match') || f.includes('3 of 3 match'), 'the filter');
+  assert.equal(frameLines(filter).at(-1)!.trimEnd(), '⏎ done  Esc clear  Tab event type  Ctrl+C quit');
+  // …and q is a letter there
+  screen.press('q');
+  await screen.waitFor((f) => f.includes('/q'), 'q typed');
 });
 
 test('filter: / matches text in any field, Tab cycles event types, Esc clears', async (t) => {
@@ -211,19 +293,16 @@ test('filter: / matches text in any field, Tab cycles event types, Esc clears', 
   await screen.waitFor((f) => f.includes('3 events') && f.includes('MESSAGE.RECEIVED.SUCCESS'), 'filter cleared');
 });
 
-test('keys: ? shows the key table, Esc closes it, q quits once', async (t) => {
-  const { screen, quits } = await setup(t, { seed: [receivedBoth] });
+test('keys: ? shows the key table, Esc closes it', async (t) => {
+  const { screen } = await setup(t, { seed: [receivedBoth] });
   const list = await screen.waitFor((f) => f.includes('200 · '), 'the row');
   assert.ok(frameLines(list).at(-1)!.startsWith('↑↓ move  ⏎ details  r replay  c curl  / filter  f follow  ? help  q quit'), frameLines(list).at(-1));
   screen.press('?');
   const help = await screen.waitFor((f) => f.includes('mftg-hooks live view — keys'), 'help');
   assert.ok(help.includes('replay the event to the forward target'), help);
+  assert.ok(!frameLines(help).at(-1)!.includes('quit'), 'q goes back from here: the bar does not say quit');
   screen.press(KEY.escape);
   await screen.waitFor((f) => f.includes('PARTNER → STATION'), 'list again');
-  screen.press('q');
-  screen.press('q');
-  await screen.waitFor((f) => f.includes('stopping'), 'stopping notice');
-  assert.equal(quits(), 1);
 });
 
 test('an 80×24 terminal shows header, rows and keys in 23 lines of at most 80 cells; resizing reflows', async (t) => {
@@ -286,34 +365,12 @@ test('row status shows retries and an unreachable handler', async (t) => {
   const { screen, handler, session } = await setup(t, { session: { retries: 2, retryBackoffMs: 60_000 } });
   handler.respond((_req, res) => void res.writeHead(503).end('busy'));
   await deliver(session, receivedBoth);
-  await screen.waitFor((f) => selected(f).includes('retrying 1/2'), 'retrying 1/2');
+  await screen.waitFor((f) => /retry 1\/2 in \d+s/.test(selected(f)), 'retry 1/2 in …s');
   // When the handler goes away, new events wait for it
   await handler.close();
   await deliver(session, sentModern);
   await screen.waitFor((f) => selected(f).includes('waiting for handler'), 'waiting for handler');
 });
-
-/** A tunnel the test drives by hand. */
-class HandTunnel implements TunnelLike {
-  state: TunnelState = { ...DISABLED_TUNNEL, state: 'connecting' };
-  private readonly listeners = new Set<(state: TunnelState) => void>();
-  onState(listener: (state: TunnelState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  set(state: Partial<TunnelState>): void {
-    this.state = { ...this.state, ...state };
-    for (const listener of this.listeners) listener(this.state);
-  }
-  start(): void {
-    this.set({});
-  }
-  retries = 0;
-  retryNow(): void {
-    this.retries++;
-  }
-  async close(): Promise<void> {}
-}
 
 test('the header follows the tunnel: connecting, online URL, reconnecting countdown, URL-changed banner', async (t) => {
   const tunnel = new HandTunnel();
@@ -328,4 +385,40 @@ test('the header follows the tunnel: connecting, online URL, reconnecting countd
   tunnel.set({ state: 'online', publicUrl: 'https://brave-lynx-7.loca.lt', attempt: 0, nextRetryAt: null, reason: null, urlChanged: { previous: 'https://quiet-otter-42.loca.lt', current: 'https://brave-lynx-7.loca.lt' } });
   const frame = await screen.waitFor((f) => f.includes('THE PUBLIC URL CHANGED'), 'the banner');
   assert.ok(frame.includes('was https://quiet-otter-42.loca.lt  now https://brave-lynx-7.loca.lt/test-token-0123456789'), frame);
+});
+
+test('tunnel recovery: the remembered URL stays shown while reconnecting or offline, and t retries now', async (t) => {
+  const tunnel = new HandTunnel();
+  const { screen } = await setup(t, { session: { createTunnel: () => tunnel }, columns: 80, rows: 24 });
+  const url = 'https://quiet-otter-42.loca.lt/test-token-0123456789';
+  tunnel.set({ state: 'online', publicUrl: 'https://quiet-otter-42.loca.lt', subdomain: 'quiet-otter-42' });
+  const online = await screen.waitFor((f) => f.includes(`● online  ${url}`), 'online');
+  // Online, t is not offered
+  assert.ok(!frameLines(online).at(-1)!.includes('t retry tunnel'), frameLines(online).at(-1));
+  // When the tunnel drops, the last URL stays on screen and the help bar offers t
+  tunnel.set({ state: 'reconnecting', attempt: 4, nextRetryAt: Date.now() + 30_000, reason: 'socket hang up' });
+  const down = await screen.waitFor((f) => f.includes('◌ reconnecting (attempt 4, next try in 30 s)'), 'reconnecting');
+  assert.ok(lineWith(down, url)!.startsWith(`  ${url}`), down);
+  assert.ok(frameLines(down).at(-1)!.includes('t retry tunnel'), frameLines(down).at(-1));
+  // When t is pressed, the tunnel is retried at once
+  screen.press('t');
+  await waitUntil(() => tunnel.retries === 1, 'retryNow');
+  await screen.waitFor((f) => f.includes('retrying the tunnel now'), 'the notice');
+  // Offline works the same way, also from the details
+  tunnel.set({ state: 'offline', attempt: 5, nextRetryAt: Date.now() + 60_000, reason: 'the tunnel server refused the tunnel (403)' });
+  const offline = await screen.waitFor((f) => f.includes('✖ offline (next try in 60 s)'), 'offline');
+  assert.ok(offline.includes(url), offline);
+  screen.press('t');
+  await waitUntil(() => tunnel.retries === 2, 'retryNow again');
+  for (const line of frameLines(offline)) assert.ok([...line].length <= 80, line);
+});
+
+test('copy as curl: a command longer than the screen is not shown cut; the view says how to run the file', async (t) => {
+  const { screen } = await setup(t, { seed: [{ ...receivedBoth, messageSubject: 'x'.repeat(3_000) }], copyMethod: 'none', columns: 80, rows: 24 });
+  await screen.waitFor((f) => f.includes('200 · '), 'the forward');
+  screen.press('c');
+  const frame = await screen.waitFor((f) => f.includes('curl command for'), 'the curl view');
+  assert.match(frame, /saved to \S+\/curl\/\S+\.sh\nToo long for this screen: run the file above with sh\./);
+  assert.ok(!frameLines(frame).some((line) => line.startsWith('curl http')), frame);
+  for (const line of frameLines(frame)) assert.ok([...line].length <= 80 || line.startsWith('saved to '), line);
 });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DISABLED_TUNNEL, type TunnelState } from '../../src/core/session.js';
 import type { ForwardAttempt, MftgSummary } from '../../src/core/types.js';
-import { columnsFor, columnTitles, headerLines, helpBarLine, resultOf, rowLine } from '../../src/ui/layout.js';
+import { columnsFor, columnTitles, headerLines, helpBarLine, resultOf, rowLine, statusLines } from '../../src/ui/layout.js';
 import type { EventRow, LiveSnapshot } from '../../src/ui/model.js';
 import { rowOf } from '../../src/ui/model.js';
-import { lineText, lineWidth, truncateLine, wrapLine } from '../../src/ui/segments.js';
+import { lineText, lineWidth, truncateLine, wrapLine, type Line } from '../../src/ui/segments.js';
 
 const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
 
@@ -76,7 +76,10 @@ test('the RESULT cell: last attempt, replay mark, retrying n/N, waiting for hand
   assert.equal(resultOf(row({ attempts: 1, last: attempt({ status: 502 }) }), targets).color, 'red');
   assert.equal(resultOf(row({ attempts: 1, last: attempt({ status: null, error: 'ECONNREFUSED', durationMs: 1 }) }), targets).text, 'ECONNREFUSED', 'an error needs no latency when space is short');
   assert.equal(resultOf(row({ attempts: 2, last: attempt({ kind: 'replay' }) }), targets).text, '↻ 200 · 12 ms');
-  assert.equal(resultOf(row({ pending: { state: 'retry-scheduled', at: 0, retry: 2, of: 3 } }), targets).text, 'retrying 2/3');
+  // Worded like the plain lines: the retry, of how many, and when
+  assert.equal(resultOf(row({ pending: { state: 'retry-scheduled', at: 4_000, retry: 2, of: 3 } }), targets, 20, 200).text, 'retry 2/3 in 4s');
+  assert.equal(resultOf(row({ pending: { state: 'retry-scheduled', at: 4_000, retry: 2, of: 3 } }), targets, 20, 4_000).text, 'retry 2/3 now');
+  assert.equal(resultOf(row({ pending: { state: 'retry-scheduled', at: 512_000, retry: 10, of: 10 } }), targets, 16, 0).text, 'retry 10/10', 'the countdown goes first when the cell is narrow');
   assert.equal(resultOf(row({ pending: { state: 'waiting-for-handler', target: 'x' } }), targets).text, 'waiting for handler');
   assert.equal(resultOf(row(), { forwardTo: null, routes: {} }).text, 'no target');
   // A route for its eventType is a target even without --forward-to.
@@ -84,12 +87,13 @@ test('the RESULT cell: last attempt, replay mark, retrying n/N, waiting for hand
 });
 
 test('the header: no public URL and why, local URL, forward target, counts', () => {
-  const lines = headerLines(snapshot({ stats: { captured: 7, delivered: 0, failed: 0, waiting: 0, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 }, attempts: { ok: 5, failed: 2 } } }), 100, Date.now()).map(lineText);
+  const lines = headerLines(snapshot({ stats: { captured: 7, delivered: 4, failed: 1, waiting: 2, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 }, attempts: { ok: 5, failed: 2 } } }), 120, Date.now()).map(lineText);
   const text = lines.join('\n');
   assert.ok(text.includes('no public URL (--no-tunnel)'), text);
   assert.ok(text.includes('local http://127.0.0.1:41234/tok-0123456789abcdef'), text);
   assert.ok(text.includes('forward → http://127.0.0.1:3000/hook'), text);
-  assert.match(text, /captured 7 {2}ok 5 {2}failed 2 {2}rejected 3 \(2 not-found, 1 too-large\)/);
+  // Events and attempts are counted apart
+  assert.match(text, /captured 7 {2}delivered 4 {2}failed 1 {2}waiting 2 {2}rejected 3 \(2 not-found, 1 too-large\) {3}attempts 5 ok, 2 failed/);
   const none = headerLines(snapshot({ targets: { forwardTo: null, routes: { 'MESSAGE.SEND.FAILED': 'http://127.0.0.1:9/failed' } } }), 80, Date.now()).map(lineText).join('\n');
   assert.ok(none.includes('forward → none'), none);
   assert.ok(none.includes('route   MESSAGE.SEND.FAILED → http://127.0.0.1:9/failed'), none);
@@ -107,10 +111,78 @@ test('the header: tunnel online (URL never cut), connecting, reconnecting with a
   assert.ok(headerLines(snapshot({ tunnel: tunnel({ state: 'connecting' }) }), 100, 0).map(lineText).join('\n').includes('connecting the tunnel'));
   const now = 1_000_000;
   const reconnecting = headerLines(snapshot({ tunnel: tunnel({ state: 'reconnecting', attempt: 3, nextRetryAt: now + 4_200, reason: 'socket closed' }) }), 100, now).map(lineText).join('\n');
-  assert.ok(reconnecting.includes('reconnecting (attempt 3, next try in 5 s) — no public URL now'), reconnecting);
+  assert.ok(reconnecting.includes('reconnecting (attempt 3, next try in 5 s) — local capture keeps working'), reconnecting);
   assert.ok(reconnecting.includes('\n  socket closed'), reconnecting);
   const offline = headerLines(snapshot({ tunnel: tunnel({ state: 'offline', reason: 'subdomain taken' }) }), 100, now).map(lineText).join('\n');
-  assert.ok(offline.includes('offline — no public URL') && offline.includes('\n  subdomain taken'), offline);
+  assert.ok(offline.includes('offline — local capture keeps working') && offline.includes('\n  subdomain taken'), offline);
+});
+
+const PUBLIC = 'https://mftg-4137ad59d6.loca.lt';
+const CAPTURE = `${PUBLIC}/Zq3vN8kLp2XwR7tY5mBd4g`;
+const NOW = 1_000_000;
+const STATES: Record<string, Partial<LiveSnapshot>> = {
+  disabled: {},
+  connecting: { tunnel: { ...DISABLED_TUNNEL, state: 'connecting' } },
+  online: { tunnel: { ...DISABLED_TUNNEL, state: 'online', publicUrl: PUBLIC }, publicCaptureUrl: CAPTURE },
+  reconnecting: { tunnel: { ...DISABLED_TUNNEL, state: 'reconnecting', publicUrl: PUBLIC, attempt: 12, nextRetryAt: NOW + 29_500, reason: 'tunnel server unreachable (ECONNREFUSED 127.0.0.1:9)' }, publicCaptureUrl: CAPTURE },
+  offline: { tunnel: { ...DISABLED_TUNNEL, state: 'offline', publicUrl: PUBLIC, attempt: 3, nextRetryAt: NOW + 60_000, reason: 'the tunnel server refused the tunnel (403 Forbidden)' }, publicCaptureUrl: CAPTURE },
+};
+const WHOLE: Record<string, string[]> = {
+  disabled: ['no public URL (--no-tunnel)'],
+  connecting: ['◌ connecting the tunnel…'],
+  online: ['● online', CAPTURE],
+  reconnecting: ['◌ reconnecting (attempt 12, next try in 30 s)', CAPTURE, 'tunnel server unreachable (ECONNREFUSED 127.0.0.1:9)'],
+  offline: ['✖ offline (next try in 60 s)', CAPTURE, 'the tunnel server refused the tunnel (403 Forbidden)'],
+};
+
+test('at 80 and 100 columns the URL, the tunnel state and the counts are never cut: labels give way first', () => {
+  const stats = { captured: 1234, delivered: 1200, failed: 12, waiting: 22, rejected: 3, rejectedByReason: { 'not-found': 3 }, attempts: { ok: 1300, failed: 40 } };
+  const local = 'http://127.0.0.1:41234/Zq3vN8kLp2XwR7tY5mBd4g';
+  for (const width of [80, 100]) {
+    for (const [state, overrides] of Object.entries(STATES)) {
+      // Given a listener in this tunnel state with four-digit counts
+      const lines = headerLines(snapshot({ ...overrides, stats, localUrl: local, targets: { forwardTo: 'http://localhost:3000/webhooks/mftg', routes: {} } }), width, NOW).map(lineText);
+      const text = lines.join('\n');
+      // Then every line is exactly the width, nothing is cut with …, and what matters is there whole
+      for (const line of lines) assert.equal([...line].length, width, `${state} ${width}: ${line}`);
+      assert.ok(!text.replace('connecting the tunnel…', '').includes('…'), `${state} ${width}:\n${text}`);
+      for (const part of WHOLE[state]!) assert.ok(text.includes(part), `${state} ${width}: ${part}\n${text}`);
+      assert.ok(text.includes(local), `${state} ${width}`);
+      for (const count of ['captured 1234', 'delivered 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed']) assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
+    }
+  }
+});
+
+test('while the tunnel is down, the remembered public URL stays shown, dimmed', () => {
+  for (const state of ['reconnecting', 'offline']) {
+    const lines = headerLines(snapshot(STATES[state]), 80, NOW);
+    const url = lines.flat().find((seg) => seg.text === CAPTURE);
+    assert.ok(url, state);
+    assert.equal(url.dim, true, state);
+  }
+  // Online, it is bold and not dimmed
+  const online = headerLines(snapshot(STATES.online), 80, NOW).flat().find((seg) => seg.text === CAPTURE);
+  assert.equal(online?.bold, true);
+  assert.notEqual(online?.dim, true);
+});
+
+test('the status line is never cut in the middle: a notice wraps on words, the list position keeps its place', () => {
+  const right: Line = [{ text: '6 events  ' }, { text: 'FOLLOW' }];
+  const osc = 'curl command sent with OSC 52; if it did not arrive, copy it from the screen';
+  for (const width of [80, 100]) {
+    const lines = statusLines([{ text: osc }], right, width).map(lineText);
+    for (const line of lines) assert.equal([...line].length, width);
+    assert.ok(lines.join(' ').replace(/ +/g, ' ').includes(osc), `${width}: ${lines.join('\n')}`);
+    assert.ok(lines.at(-1)!.endsWith('6 events  FOLLOW'), `${width}: ${lines.join('\n')}`);
+    assert.ok(!lines.join('').includes('…'));
+  }
+  assert.equal(statusLines([{ text: osc }], right, 100).length, 1);
+  // A notice of two lines' worth wraps on a word boundary
+  const long = 'replayed 01m8hyve480tnw: 204 · 2.1 ms from http://127.0.0.1:39377/webhooks/mftg/orders/incoming?tenant=acme-production';
+  const wrapped = statusLines([{ text: long }], right, 80).map(lineText);
+  assert.equal(wrapped.length, 2);
+  assert.ok(wrapped[0]!.trimEnd().endsWith('from'), wrapped[0]);
+  assert.ok(wrapped.join(' ').replace(/ +/g, ' ').includes(long));
 });
 
 test('the header: a loud banner when the public URL changed', () => {

@@ -14,15 +14,17 @@ export interface EventListProps {
   targets: Targets;
   /** Shown when there is no row. */
   empty: Line[];
+  /** For retry countdowns. */
+  now?: number;
 }
 
 /** Column titles and the visible rows only (newest at the bottom). */
-export function EventList({ rows, position, height, width, targets, empty }: EventListProps) {
+export function EventList({ rows, position, height, width, targets, empty, now = Date.now() }: EventListProps) {
   const columns = columnsFor(width);
   const view = windowFor(rows, position, height);
   const lines: Line[] = [];
   for (let index = view.top; index < Math.min(rows.length, view.top + height); index++) {
-    lines.push(rowLine(rows[index]!, columns, targets, width, index === view.selected));
+    lines.push(rowLine(rows[index]!, columns, targets, width, index === view.selected, now));
   }
   return (
     <>

@@ -3,6 +3,7 @@ import type { LiveSnapshot } from '../model.js';
 import { ScreenLines } from './ScreenLine.js';
 
 /** Public URL and tunnel state, local URL, forward targets, counts, and the URL-changed banner. */
-export function Header({ snapshot, width, now }: { snapshot: LiveSnapshot; width: number; now: number }) {
+export function Header({ snapshot, width, now, hidden = false }: { snapshot: LiveSnapshot; width: number; now: number; hidden?: boolean }) {
+  if (hidden) return null;
   return <ScreenLines lines={headerLines(snapshot, width, now)} />;
 }

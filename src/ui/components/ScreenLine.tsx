@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import { createContext, useContext } from 'react';
-import type { Line } from '../segments.js';
+import { safeSeg, type Line } from '../segments.js';
 import { themeFor, type Theme } from '../theme.js';
 
 export const ThemeContext = createContext<Theme>(themeFor());
@@ -11,7 +11,7 @@ export function ScreenLine({ line }: { line: Line }) {
   if (line.length === 0) return <Text> </Text>;
   return (
     <Text wrap="truncate-end">
-      {line.map((seg, index) => (
+      {line.map(safeSeg).map((seg, index) => (
         <Text key={index} color={seg.color ? theme.color(seg.color) : undefined} bold={seg.bold ?? false} dimColor={seg.dim ?? false} inverse={seg.inverse ?? false}>
           {seg.text}
         </Text>
