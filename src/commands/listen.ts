@@ -154,7 +154,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
       await session.start();
       const ui = await loadingUi;
       collectWarnings();
-      const handle = ui.startLiveUi(session, { onQuit: stop });
+      const handle = ui.startLiveUi(session, { onQuit: stop, onQuitNow: () => quitNow(session) });
       detach = handle.unmount;
       waitForUi = handle.exited;
     } else {
