@@ -52,7 +52,27 @@ export async function readCapturedMessages(store: EventStore): Promise<CapturedM
     for (const field of ['messageIdentifier', 'messageAS2ID']) if (typeof doc[field] === 'string') ids.add(doc[field] as string);
     if (m.partner && m.partnerName) partnerNames.set(m.partner, m.partnerName);
   }
-  return { ids, newestByStation, oldestReceivedAt: all[0]?.event.receivedAt ?? null, partnerNames };
+  return { ids, newestByStation, oldestReceivedAt: await oldestTime(all), partnerNames };
+}
+
+function isReconciled(event: CapturedEvent): boolean {
+  return (event as CapturedEvent & { source?: unknown }).source === 'reconcile' || header(event.headers, RECONCILE_SOURCE_HEADER) === 'reconcile';
+}
+
+/**
+ * The oldest stored event's time. A recovered event counts at its message's MFTG time, not at the
+ * moment it was recovered: otherwise the first run would narrow the next run's default window to
+ * nothing.
+ */
+async function oldestTime(all: Awaited<ReturnType<EventStore['readAll']>>): Promise<string | null> {
+  let oldest = all[0] ? Date.parse(all[0].event.receivedAt) : Number.NaN;
+  for (const { event, body } of all) {
+    if (!isReconciled(event)) continue;
+    const doc = parseJsonObject(await body());
+    const at = doc ? [doc.receivedAt, doc.sentAt, doc.lastAttemptTime].find((value): value is number => typeof value === 'number' && Number.isFinite(value)) : undefined;
+    if (at !== undefined && !(at >= oldest)) oldest = at;
+  }
+  return Number.isNaN(oldest) ? null : new Date(oldest).toISOString();
 }
 
 /**
