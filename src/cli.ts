@@ -6,6 +6,7 @@ import { parseHeaderArgument, parseSetArgument, type SetInstruction } from './co
 import { MFTG_EVENT_TYPES } from './core/mftg.js';
 import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
+import { parseSince, parseTypes } from './core/reconcile/settings.js';
 import { parseBind, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
 
 /** Every flag's environment twin: MFTG_HOOKS_<FLAG_IN_UPPER_SNAKE> (flag > env > default). */
@@ -48,6 +49,8 @@ export interface Actions {
   eventsExport: Action;
   replay: Action;
   trigger: Action;
+  reconcile: Action;
+  eventsAttachments: Action;
 }
 
 /** Turns a core validation error into commander's "invalid argument" (exit 2, one line). */
@@ -192,6 +195,28 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .addOption(option('--json', 'one trigger record on stdout'))
     .addOption(storeOption())
     .action(run(actions.trigger));
+
+  // Switches of reconcile and attachments have no environment twin (PRODUCT.md section 1).
+  program
+    .command('reconcile')
+    .description('find through the MFTG API the deliveries that never reached this store, and ingest them (credentials: MFTG_API_USERNAME + MFTG_API_PASSWORD, or MFTG_API_TOKEN)')
+    .addOption(new Option('--since <30m|2h|1d|ISO-8601>', 'oldest message to look at (default: the oldest stored event, at most 24 h back)').argParser(flagParser((value) => parseSince(value))))
+    .addOption(new Option('--station <AS2 id>', 'repeatable: only this station').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
+    .addOption(new Option('--types <list>', 'comma-separated: received, sent, failed').argParser(flagParser(parseTypes)).default(['received', 'failed'], 'received,failed'))
+    .addOption(new Option('--dry-run', 'list what would be recovered; change nothing, send nothing'))
+    .addOption(new Option('--json', 'the reconcile record on stdout (last line)'))
+    .addOption(storeOption())
+    .addHelpText('after', '\nExamples:\n  MFTG_API_USERNAME=api@acme.example MFTG_API_PASSWORD=… mftg-hooks reconcile\n  mftg-hooks reconcile --since 2h --types received,sent,failed --dry-run\n  mftg-hooks reconcile --station ACME-AS2 --json')
+    .action(run(actions.reconcile));
+  events
+    .command('attachments')
+    .description("the files of an event's message, through the MFTG API")
+    .argument('<id>', 'event id or unique prefix')
+    .addOption(new Option('--save <dir>', 'download them byte for byte into dir (never overwriting a file)'))
+    .addOption(new Option('--json', 'one attachments record on stdout'))
+    .addOption(storeOption())
+    .addHelpText('after', '\nExamples:\n  mftg-hooks events attachments 01hq3\n  mftg-hooks events attachments 01hq3 --save ./files')
+    .action(run(actions.eventsAttachments));
 
   return program;
 }

@@ -11,6 +11,8 @@ const actions: Actions = {
   eventsExport: async (options, args) => (await import('./commands/export.js')).eventsExport(options, args),
   replay: async (options, args) => (await import('./commands/replay.js')).replayCommand(options, args),
   trigger: async (options, args) => (await import('./commands/trigger.js')).triggerCommand(options, args),
+  reconcile: async (options) => (await import('./commands/reconcile.js')).reconcileCommand(options),
+  eventsAttachments: async (options, args) => (await import('./commands/attachments.js')).eventsAttachments(options, args),
 };
 
 let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);

@@ -1,0 +1,191 @@
+import type { Dispatcher } from 'undici';
+import { MftgHooksError } from '../errors.js';
+import { targetFor, type Targets } from '../forwarder.js';
+import { createDispatcher, joinTarget, send } from '../http-send.js';
+import { newId } from '../ids.js';
+import { parseJsonObject, summarize } from '../mftg.js';
+import { readSettings } from '../store/state-files.js';
+import { EventStore } from '../store/store.js';
+import { isSuccess, type CapturedEvent, type ForwardAttempt, type HeaderPairs } from '../types.js';
+import { RECONCILE_SOURCE_HEADER, type CapturedMessages, type ReconcileSink } from './reconciler.js';
+
+/**
+ * The two ways a recovered payload enters the store today. Both are temporary: they become one call
+ * to the ingest path (store first, then show, then forward) when it exists.
+ */
+
+/** Forward timeout of the store sink (the listener's own --timeout applies through a listener). */
+export const RECONCILE_FORWARD_TIMEOUT_MS = 30_000;
+
+function header(headers: HeaderPairs, name: string): string | undefined {
+  return headers.find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+/** A delivery that came from MFTG itself, not a sample (`trigger`) or an earlier reconcile. */
+function isRealDelivery(event: CapturedEvent): boolean {
+  const source = (event as CapturedEvent & { source?: unknown }).source;
+  if (source !== undefined && source !== 'webhook') return false;
+  if (header(event.headers, RECONCILE_SOURCE_HEADER) !== undefined) return false;
+  return header(event.headers, 'user-agent') !== 'mftg-hooks-trigger';
+}
+
+/** Reads what the reconciler compares against: one pass over the metadata, bodies only for templates. */
+export async function readCapturedMessages(store: EventStore): Promise<CapturedMessages> {
+  const all = await store.readAll();
+  const ids = new Set<string>();
+  const partnerNames = new Map<string, string>();
+  for (const { event } of all) {
+    const m = event.mftg;
+    if (!m) continue;
+    if (m.messageId) ids.add(m.messageId);
+    if (m.partner && m.partnerName && !partnerNames.has(m.partner) && isRealDelivery(event)) partnerNames.set(m.partner, m.partnerName);
+  }
+  const newestByStation = new Map<string, Record<string, unknown>>();
+  for (let i = all.length - 1; i >= 0; i--) {
+    const { event, body } = all[i]!;
+    const m = event.mftg;
+    if (!m?.station || newestByStation.has(m.station) || !isRealDelivery(event)) continue;
+    const doc = parseJsonObject(await body());
+    if (!doc) continue;
+    newestByStation.set(m.station, doc);
+    // A message id under the other field name (MFTG sends both; the summary keeps one).
+    for (const field of ['messageIdentifier', 'messageAS2ID']) if (typeof doc[field] === 'string') ids.add(doc[field] as string);
+    if (m.partner && m.partnerName) partnerNames.set(m.partner, m.partnerName);
+  }
+  return { ids, newestByStation, oldestReceivedAt: await oldestTime(all), partnerNames };
+}
+
+function isReconciled(event: CapturedEvent): boolean {
+  return (event as CapturedEvent & { source?: unknown }).source === 'reconcile' || header(event.headers, RECONCILE_SOURCE_HEADER) === 'reconcile';
+}
+
+/**
+ * The oldest stored event's time. A recovered event counts at its message's MFTG time, not at the
+ * moment it was recovered: otherwise the first run would narrow the next run's default window to
+ * nothing.
+ */
+async function oldestTime(all: Awaited<ReturnType<EventStore['readAll']>>): Promise<string | null> {
+  let oldest = all[0] ? Date.parse(all[0].event.receivedAt) : Number.NaN;
+  for (const { event, body } of all) {
+    if (!isReconciled(event)) continue;
+    const doc = parseJsonObject(await body());
+    const at = doc ? [doc.receivedAt, doc.sentAt, doc.lastAttemptTime].find((value): value is number => typeof value === 'number' && Number.isFinite(value)) : undefined;
+    if (at !== undefined && !(at >= oldest)) oldest = at;
+  }
+  return Number.isNaN(oldest) ? null : new Date(oldest).toISOString();
+}
+
+/**
+ * Through a running listener: POSTs to its capture URL, so the listener stores, shows and forwards
+ * the event like any delivery; the event id is then found in the store (as `trigger` does).
+ */
+export class ListenerSink implements ReconcileSink {
+  readonly #store: EventStore;
+  readonly #captureUrl: string;
+  readonly #dispatcher: Dispatcher;
+  readonly #claimed = new Set<string>();
+
+  private constructor(store: EventStore, captureUrl: string) {
+    this.#store = store;
+    this.#captureUrl = captureUrl;
+    this.#dispatcher = createDispatcher({ insecure: false });
+  }
+
+  static async open(storeDir: string, captureUrl: string): Promise<ListenerSink> {
+    return new ListenerSink(await EventStore.open(storeDir), captureUrl);
+  }
+
+  capturedMessages(): Promise<CapturedMessages> {
+    return readCapturedMessages(this.#store);
+  }
+
+  async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
+    // Seam: becomes ingest(event, body) with source `reconcile` once the shared ingest path lands.
+    const { attempt } = await send({ eventId: '', kind: 'forward', target: this.#captureUrl, method: 'POST', headers, body, timeoutMs: RECONCILE_FORWARD_TIMEOUT_MS, dispatcher: this.#dispatcher });
+    if (!isSuccess(attempt)) {
+      throw new MftgHooksError('E_NO_LISTENER', `the running listener did not accept a recovered event (${attempt.status ?? attempt.error})`, 'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again');
+    }
+    // The listener stored it before answering 200: it is among the newest events.
+    const messageId = summarize(body)?.messageId ?? null;
+    const recent = await this.#store.list({ limit: 50 });
+    const found = recent.reverse().find((event) => event.mftg?.messageId === messageId && header(event.headers, RECONCILE_SOURCE_HEADER) === 'reconcile' && !this.#claimed.has(event.id));
+    if (!found) throw new MftgHooksError('E_STORE_UNREADABLE', `the listener accepted ${messageId} but it is not in the store`, 'is the listener using another --store?');
+    this.#claimed.add(found.id);
+    return found.id;
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+    await this.#store.close();
+  }
+}
+
+/**
+ * No listener running: appends the event to the store itself and forwards it once to the last run's
+ * `--forward-to` (or `--route`), recording the attempt. A failed forward waits for the next
+ * `listen`, which re-delivers events that never reached the handler.
+ */
+export class StoreSink implements ReconcileSink {
+  readonly #store: EventStore;
+  readonly #targets: Targets;
+  readonly #timeoutMs: number;
+  #dispatcher: Dispatcher | null = null;
+  #writing = false;
+  /** Every forward attempt made, for the command's report. */
+  readonly attempts: ForwardAttempt[] = [];
+
+  private constructor(store: EventStore, targets: Targets, timeoutMs: number) {
+    this.#store = store;
+    this.#targets = targets;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  static async open(storeDir: string, options: { timeoutMs?: number } = {}): Promise<StoreSink> {
+    const settings = await readSettings(storeDir);
+    const targets = { forwardTo: settings.forwardTo ?? null, routes: settings.routes ?? {} };
+    return new StoreSink(await EventStore.open(storeDir), targets, options.timeoutMs ?? RECONCILE_FORWARD_TIMEOUT_MS);
+  }
+
+  /** The handler of the last run, or null when none is remembered. */
+  get forwardTo(): string | null {
+    return this.#targets.forwardTo;
+  }
+
+  capturedMessages(): Promise<CapturedMessages> {
+    return readCapturedMessages(this.#store);
+  }
+
+  async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
+    // Seam: becomes ingest(event, body) with source `reconcile` once the shared ingest path lands.
+    if (!this.#writing) {
+      await this.#store.openForWriting();
+      this.#writing = true;
+    }
+    const now = Date.now();
+    const event: CapturedEvent & { source: 'reconcile' } = {
+      id: newId(now),
+      receivedAt: new Date(now).toISOString(),
+      method: 'POST',
+      path: '/',
+      headers,
+      remoteAddress: null,
+      size: body.length,
+      mftg: summarize(body),
+      source: 'reconcile',
+    };
+    await this.#store.appendEvent(event, body);
+    const base = targetFor(this.#targets, event.mftg?.eventType);
+    if (base !== null) {
+      this.#dispatcher ??= createDispatcher({ insecure: false });
+      const { attempt, responseBody } = await send({ eventId: event.id, kind: 'forward', target: joinTarget(base, event.path), method: 'POST', headers, body, timeoutMs: this.#timeoutMs, dispatcher: this.#dispatcher });
+      await this.#store.appendAttempt(attempt, responseBody);
+      this.attempts.push(attempt);
+    }
+    return event.id;
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher?.close();
+    await this.#store.close();
+  }
+}
