@@ -11,6 +11,7 @@ const actions: Actions = {
   eventsExport: async (options, args) => (await import('./commands/export.js')).eventsExport(options, args),
   replay: async (options, args) => (await import('./commands/replay.js')).replayCommand(options, args),
   trigger: async (options, args) => (await import('./commands/trigger.js')).triggerCommand(options, args),
+  inspect: async (options) => (await import('./commands/inspect.js')).inspectCommand(options),
 };
 
 let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);
