@@ -7,6 +7,7 @@ import { MFTG_EVENT_TYPES } from './core/mftg.js';
 import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
 import { parseSince, parseTypes } from './core/reconcile/settings.js';
+import { parseInspectAddress, type InspectAddress } from './web/address.js';
 import { parseBind, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
 
 /** Every flag's environment twin: MFTG_HOOKS_<FLAG_IN_UPPER_SNAKE> (flag > env > default). */
@@ -51,6 +52,7 @@ export interface Actions {
   trigger: Action;
   reconcile: Action;
   eventsAttachments: Action;
+  inspect: Action;
 }
 
 /** Turns a core validation error into commander's "invalid argument" (exit 2, one line). */
@@ -81,6 +83,15 @@ function parseExportFormat(value: string): 'json' | 'curl' | 'har' {
   if (v !== 'json' && v !== 'curl' && v !== 'har') throw new InvalidArgumentError('expected json, curl or har.');
   return v;
 }
+
+/** `--inspect <[host:]port>`, loopback only; `off` (also in MFTG_HOOKS_INSPECT) turns it off like --no-inspect. */
+function parseInspectOption(value: string): InspectAddress | false {
+  if (['off', 'false', 'no', 'none'].includes(value.trim().toLowerCase())) return false;
+  return parseInspectAddress(value);
+}
+
+const inspectOption = (): Option =>
+  option('--inspect <[host:]port>', 'the local web inspector, loopback only (default 127.0.0.1:4141, else the next free port up to 4150, else any)').argParser(flagParser(parseInspectOption));
 
 /** `--set`/`--header` options shared by replay and trigger. */
 const setOption = (): Option =>
@@ -124,6 +135,8 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .addOption(option('--max-body <bytes>', 'largest accepted request body').argParser(parsePositiveInt).default(DEFAULT_MAX_BODY_BYTES))
     .addOption(option('--keep <n>', 'newest events kept in the store').argParser(parsePositiveInt).default(DEFAULT_KEEP_EVENTS))
     .addOption(storeOption())
+    .addOption(inspectOption())
+    .addOption(new Option('--no-inspect', 'no web inspector (MFTG_HOOKS_INSPECT=off too)'))
     .addOption(option('--json', 'newline-delimited JSON records on stdout, no UI'))
     .addOption(option('--no-ui', 'plain log lines instead of the live UI'))
     .action(run(actions.listen));
@@ -217,6 +230,14 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .addOption(storeOption())
     .addHelpText('after', '\nExamples:\n  mftg-hooks events attachments 01hq3\n  mftg-hooks events attachments 01hq3 --save ./files')
     .action(run(actions.eventsAttachments));
+  program
+    .command('inspect')
+    .description('serve the web inspector on the store alone, without a listener (history, replays)')
+    .addOption(inspectOption())
+    .addOption(option('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
+    .addOption(storeOption())
+    .action(run(actions.inspect));
 
   return program;
 }

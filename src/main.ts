@@ -13,6 +13,7 @@ const actions: Actions = {
   trigger: async (options, args) => (await import('./commands/trigger.js')).triggerCommand(options, args),
   reconcile: async (options) => (await import('./commands/reconcile.js')).reconcileCommand(options),
   eventsAttachments: async (options, args) => (await import('./commands/attachments.js')).eventsAttachments(options, args),
+  inspect: async (options) => (await import('./commands/inspect.js')).inspectCommand(options),
 };
 
 let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);

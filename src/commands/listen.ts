@@ -7,6 +7,7 @@ import { attachJsonPrinter } from '../output/json-printer.js';
 import { colorsFor } from '../output/format.js';
 import { attachPlainPrinter } from '../output/plain-printer.js';
 import { parseRoutesFromEnv } from '../parse.js';
+import type { InspectAddress } from '../web/address.js';
 import { storeDirFrom } from './common.js';
 
 /** The options `listen` works with, after flags, environment and remembered settings are merged. */
@@ -25,6 +26,15 @@ export interface ListenOptions {
   maxBodyBytes: number;
   keep: number;
   output: 'json' | 'plain' | 'ui';
+  /** Where the web inspector listens (`--inspect`), or null for `--no-inspect`. */
+  inspect: InspectAddress | null;
+}
+
+/** `--inspect` as parsed: an address, false for `--no-inspect`/`off`, undefined for the default one. */
+export function inspectAddressFrom(value: unknown): InspectAddress | null {
+  if (value === false) return null;
+  if (value && typeof value === 'object') return value as InspectAddress;
+  return { host: '127.0.0.1', port: null };
 }
 
 function routesFrom(options: Record<string, unknown>): Record<string, string> {
@@ -72,6 +82,7 @@ export async function resolveListenOptions(options: Record<string, unknown>): Pr
     maxBodyBytes: options.maxBody as number,
     keep: options.keep as number,
     output,
+    inspect: inspectAddressFrom(options.inspect),
   };
   if (token !== null && token !== settings.token) await updateSettings(storeDir, { token });
   return resolved;
@@ -139,6 +150,9 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
       : {}),
   });
   const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
+  // Before the session starts, so its URL is in the first record; a taken --inspect port stops here.
+  const inspector = options.inspect ? await (await import('../web/server.js')).startInspector(session, { address: options.inspect }) : null;
+  session.inspectUrl = inspector?.url ?? null;
   const { stopped, stop } = untilStopped(() => quitNow(session));
   let detach: () => void = () => undefined;
   let waitForUi: Promise<void> | null = null;
@@ -164,6 +178,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     await stopped;
   } finally {
     await session.close();
+    await inspector?.close();
     detach();
     if (waitForUi) await waitForUi;
     // Warnings from opening the store (torn records…) came before the UI could show them.

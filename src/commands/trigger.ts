@@ -1,9 +1,8 @@
-import { MftgHooksError, usageError } from '../core/errors.js';
+import { usageError } from '../core/errors.js';
 import { applySet, type SetInstruction } from '../core/json-edit.js';
-import { createDispatcher, send } from '../core/http-send.js';
+import { createDispatcher, httpRequest } from '../core/http-send.js';
+import { postThroughListener, SAMPLE_HEADERS } from '../core/ingest.js';
 import { buildSample, resolveSampleType, SAMPLE_DESCRIPTIONS, type SampleVariant } from '../core/mftg-samples.js';
-import { readListener } from '../core/store/state-files.js';
-import { EventStore } from '../core/store/store.js';
 import { isSuccess } from '../core/types.js';
 import { colorsFor, formatDuration } from '../output/format.js';
 import { storeDirFrom } from './common.js';
@@ -11,19 +10,22 @@ import { storeDirFrom } from './common.js';
 /** Default timeout of a trigger's request. */
 const TRIGGER_TIMEOUT_MS = 30_000;
 
-/** What `trigger` sends besides the body: JSON, and a User-Agent that tells samples from real deliveries. */
-export const SAMPLE_HEADERS: ReadonlyArray<[string, string]> = [
-  ['content-type', 'application/json'],
-  ['user-agent', 'mftg-hooks-trigger'],
-];
+/** What came back from the one POST a trigger makes (no retry: best effort, like MFTG). */
+interface TriggerResult {
+  url: string;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+  /** The event it became in the listener's store (through the listener only). */
+  eventId: string | null;
+}
 
-/** POSTs a sample once (no retry: best effort, like MFTG) and says what came back. */
-async function postSample(url: string, body: Buffer, options: { timeoutMs: number; insecure: boolean }): Promise<{ url: string; status: number | null; error: string | null; durationMs: number }> {
+/** `--to`: straight to that URL, as a plain HTTP request (nothing is stored). */
+async function postSample(url: string, body: Buffer, options: { timeoutMs: number; insecure: boolean }): Promise<TriggerResult> {
   const dispatcher = createDispatcher({ insecure: options.insecure });
   try {
-    // `send` is the one HTTP primitive (error codes, timeouts); the attempt it describes is not stored.
-    const { attempt } = await send({ eventId: '', kind: 'forward', target: url, method: 'POST', headers: [...SAMPLE_HEADERS], body, timeoutMs: options.timeoutMs, dispatcher });
-    return { url, status: attempt.status, error: attempt.error, durationMs: attempt.durationMs };
+    const result = await httpRequest({ target: url, method: 'POST', headers: [...SAMPLE_HEADERS], body, timeoutMs: options.timeoutMs, dispatcher });
+    return { url, status: result.status, error: result.error, durationMs: result.durationMs, eventId: null };
   } finally {
     await dispatcher.close();
   }
@@ -65,30 +67,14 @@ export async function triggerCommand(options: Record<string, unknown>, args: str
     return 0;
   }
 
-  const storeDir = storeDirFrom(options);
-  let url: string;
-  let viaListener = false;
-  if (typeof options.to === 'string') {
-    url = options.to;
-  } else {
-    const listener = await readListener(storeDir);
-    if (!listener) {
-      throw new MftgHooksError('E_NO_LISTENER', `no listener is running for the store ${storeDir}`, 'start `mftg-hooks listen` in another terminal (same --store or MFTG_HOOKS_HOME), or pass --to <url>');
-    }
-    url = listener.captureUrl;
-    viaListener = true;
-  }
-
-  const delivery = await postSample(url, body, { timeoutMs: typeof options.timeout === 'number' ? options.timeout : TRIGGER_TIMEOUT_MS, insecure: options.insecure === true });
+  const timeoutMs = typeof options.timeout === 'number' ? options.timeout : TRIGGER_TIMEOUT_MS;
+  const viaListener = typeof options.to !== 'string';
+  // Through the listener, the sample is marked as a trigger (its source) and flows like a delivery.
+  const delivery: TriggerResult = viaListener
+    ? await postThroughListener(storeDirFrom(options), { source: 'trigger', body, headers: [...SAMPLE_HEADERS], timeoutMs })
+    : await postSample(options.to as string, body, { timeoutMs, insecure: options.insecure === true });
   const ok = isSuccess(delivery);
-  // The listener stores an event before it answers, so a 2xx means it is in the store already.
-  let eventId: string | null = null;
-  if (ok && viaListener) {
-    const store = await EventStore.open(storeDir);
-    const recent = await store.list({ limit: 20, eventType });
-    eventId = recent.reverse().find((event) => event.mftg?.messageId === messageId)?.id ?? null;
-    await store.close();
-  }
+  const { url, eventId } = delivery;
 
   if (options.json === true) {
     process.stdout.write(JSON.stringify({ type: 'trigger', eventType, messageId, url: delivery.url, status: delivery.status, error: delivery.error, durationMs: delivery.durationMs, eventId }) + '\n');

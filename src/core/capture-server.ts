@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { MftgHooksError, isErrnoException } from './errors.js';
-import { newId } from './ids.js';
-import { summarize } from './mftg.js';
+import { EVENT_ID_HEADER, newCapturedEvent, readSourceMark } from './events.js';
 import { unsafePathReason } from './path-safety.js';
 import { proveSelfCheck, SELF_CHECK_PATH, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
 import type { CapturedEvent, HeaderPairs } from './types.js';
@@ -32,9 +31,17 @@ export interface CaptureServerOptions {
   /** The secret first path segment; null accepts every path (`--no-token`). */
   token: string | null;
   maxBodyBytes: number;
-  /** Persists the event; the request is answered only after this resolves. */
+  /**
+   * The two halves of the ingest path (ingest.ts): `persist` stores the event, and the request is
+   * answered only after it resolves; `onCaptured` then shows and forwards it.
+   */
   persist: (event: CapturedEvent, body: Buffer) => Promise<void>;
   onCaptured: (event: CapturedEvent, body: Buffer) => void;
+  /**
+   * The listener's source secret: a request carrying it with `x-mftg-hooks-source` is stored with
+   * that source (`trigger`, `reconcile`) instead of `webhook` (events.ts). Default none.
+   */
+  sourceSecret?: string | null;
   onRejected: (reason: RejectReason, path: string, detail?: string) => void;
   /** Nonces the tunnel self-check may present; default: the process-wide `selfCheckNonces`. */
   selfCheckNonces?: SelfCheckNonces;
@@ -52,17 +59,6 @@ interface Connection {
   failed: boolean;
   /** A response with `connection: close` was sent: requests pipelined behind it will never be answered. */
   closing: boolean;
-}
-
-let isoMs = -1;
-let isoText = '';
-/** Under a burst, dozens of requests arrive within one millisecond: its timestamp is formatted once. */
-function isoTimestamp(ms: number): string {
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
 }
 
 function headerPairs(raw: string[]): HeaderPairs {
@@ -282,21 +278,13 @@ export class CaptureServer {
     req.on('end', () => {
       if (tooLarge) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const summary = summarize(body);
-      const event: CapturedEvent = {
-        id: newId(receivedAt),
-        receivedAt: isoTimestamp(receivedAt),
-        method: req.method ?? 'GET',
-        path,
-        headers: headerPairs(req.rawHeaders),
-        remoteAddress: req.socket.remoteAddress ?? null,
-        size: body.length,
-        mftg: summary,
-      };
+      const mark = readSourceMark(headerPairs(req.rawHeaders), this.options.sourceSecret ?? null);
+      const event = newCapturedEvent({ source: mark.source, receivedAtMs: receivedAt, method: req.method ?? 'GET', path, headers: mark.headers, remoteAddress: req.socket.remoteAddress ?? null, body });
       const work: Promise<void> = this.options.persist(event, body).then(
         () => {
           this.inFlight.delete(work);
-          res.writeHead(200, { 'content-length': '0' });
+          // Only the listener's own posts (trigger, reconcile) learn the id; a webhook's answer stays bare.
+          res.writeHead(200, mark.marked ? { 'content-length': '0', [EVENT_ID_HEADER]: event.id } : { 'content-length': '0' });
           res.end();
           this.options.onCaptured(event, body);
         },

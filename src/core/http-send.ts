@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Agent, Dispatcher } from 'undici';
 import { MftgHooksError } from './errors.js';
-import { newId } from './ids.js';
 import { unsafePathReason } from './path-safety.js';
 import { RESPONSE_PREVIEW_BYTES } from './store/store.js';
-import type { AttemptKind, ForwardAttempt, HeaderPairs } from './types.js';
+import type { HeaderPairs } from './types.js';
 
 /**
  * undici takes ~55 ms to load. The CLI's flag definitions import constants from the forwarder (and so
@@ -22,17 +21,6 @@ function undici(): typeof import('undici') {
  * `transfer-encoding`, `keep-alive`, `upgrade` and `expect`, and sets `host` from the target.
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host']);
-
-/**
- * Errors that mean "nothing is listening there": the event waits until the handler is back.
- * ENOTFOUND is not one: a host that does not resolve is a typo in the target, not a handler that is
- * down (EAI_AGAIN, a resolver that did not answer, is).
- */
-const UNREACHABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'EPIPE']);
-
-export function isUnreachable(error: string | null): boolean {
-  return error !== null && UNREACHABLE_ERRORS.has(error);
-}
 
 /** The headers the handler receives: the captured ones minus hop-by-hop ones, in order and case. */
 export function forwardableHeaders(headers: HeaderPairs, bodyLength: number): string[] {
@@ -105,31 +93,39 @@ export function createDispatcher(options: { insecure: boolean }): Agent {
   });
 }
 
-export interface SendRequest {
-  eventId: string;
-  kind: AttemptKind;
+export interface HttpRequest {
   target: string;
   method: string;
   headers: HeaderPairs;
   body: Buffer;
   /** 0 waits forever. */
   timeoutMs: number;
-  modified?: boolean;
   dispatcher: Dispatcher;
   signal?: AbortSignal;
 }
 
-export interface SendResult {
-  attempt: ForwardAttempt;
+/** What one request got: a response (status, headers, a preview of the body) or an error code. */
+export interface HttpResult {
+  /** ISO-8601 start time. */
+  startedAt: string;
+  /** HTTP status, or null when no response came (see `error`). */
+  status: number | null;
+  /** `ECONNREFUSED`, `TIMEOUT`, … or null when a response came. */
+  error: string | null;
+  durationMs: number;
+  responseHeaders: HeaderPairs;
+  /** Full size of the response body. */
+  responseSize: number;
   /** At most RESPONSE_PREVIEW_BYTES of the response body. */
   responseBody: Buffer;
 }
 
 /**
- * Sends one request and describes what happened. Never throws: a failure is an attempt with an
- * `error` code. Redirects are recorded, not followed.
+ * Sends one request and describes what happened: the one HTTP primitive. Never throws: a failure is
+ * a result with an `error` code. Redirects are recorded, not followed. It knows nothing of events:
+ * attempts are made from its results by the delivery module alone (delivery/attempts.ts).
  */
-export async function send(req: SendRequest): Promise<SendResult> {
+export async function httpRequest(req: HttpRequest): Promise<HttpResult> {
   const started = Date.now();
   const startedNs = process.hrtime.bigint();
   const controller = new AbortController();
@@ -137,7 +133,7 @@ export async function send(req: SendRequest): Promise<SendResult> {
   const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs) : null;
   const onOuterAbort = (): void => controller.abort();
   req.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const base = { id: newId(), eventId: req.eventId, kind: req.kind, target: req.target, startedAt: new Date(started).toISOString(), modified: req.modified ?? false };
+  const startedAt = new Date(started).toISOString();
   const elapsed = (): number => Number((process.hrtime.bigint() - startedNs) / 1000n) / 1000;
   try {
     const response = await undici().request(req.target, {
@@ -164,15 +160,9 @@ export async function send(req: SendRequest): Promise<SendResult> {
       if (Array.isArray(value)) for (const v of value) responseHeaders.push([name, v]);
       else if (value !== undefined) responseHeaders.push([name, value]);
     }
-    return {
-      attempt: { ...base, status: response.statusCode, error: null, durationMs: elapsed(), responseHeaders, responseSize },
-      responseBody: Buffer.concat(kept, keptBytes),
-    };
+    return { startedAt, status: response.statusCode, error: null, durationMs: elapsed(), responseHeaders, responseSize, responseBody: Buffer.concat(kept, keptBytes) };
   } catch (error) {
-    return {
-      attempt: { ...base, status: null, error: errorCode(error, timedOut), durationMs: elapsed(), responseHeaders: [], responseSize: 0 },
-      responseBody: Buffer.alloc(0),
-    };
+    return { startedAt, status: null, error: errorCode(error, timedOut), durationMs: elapsed(), responseHeaders: [], responseSize: 0, responseBody: Buffer.alloc(0) };
   } finally {
     if (timer) clearTimeout(timer);
     req.signal?.removeEventListener('abort', onOuterAbort);

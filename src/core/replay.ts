@@ -3,8 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MftgHooksError } from './errors.js';
-import { targetFor, type Targets } from './forwarder.js';
-import { createDispatcher, joinTarget, send } from './http-send.js';
+import { Attempts, replayRequest } from './delivery/attempts.js';
+import { targetFor, type Targets } from './delivery/forwarder.js';
+import { createDispatcher, joinTarget } from './http-send.js';
 import { parseJsonObject } from './mftg.js';
 import { readListener, readSettings } from './store/state-files.js';
 import { EventStore } from './store/store.js';
@@ -142,6 +143,8 @@ async function selectEvents(store: EventStore, selection: ReplaySelection): Prom
 export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
   const store = await EventStore.open(options.storeDir);
   const dispatcher = createDispatcher({ insecure: options.insecure });
+  // The one owner of attempts; stored on the original event, where a running listener picks it up.
+  const attempts = new Attempts({ dispatcher, record: ({ attempt, responseBody }) => store.appendAttempt(attempt, responseBody) });
   try {
     const events = await selectEvents(store, options.selection);
     if (events.length === 0) return [];
@@ -170,10 +173,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
       let body = setJsonFields(stored, options.sets, `the body of event ${event.id}`);
       if (options.edit) body = await (options.editor ?? ((b, label) => editInEditor(b, label, options.env)))(body, `event-${event.id}`);
       const headers = options.headers.length > 0 ? applyHeaders(event.headers, options.headers) : event.headers;
-      const modified = !body.equals(stored) || JSON.stringify(headers) !== JSON.stringify(event.headers);
       options.onSending?.(index + 1, plan.length, event, target);
-      const result = await send({ eventId: event.id, kind: 'replay', target, method: event.method, headers, body, timeoutMs: options.timeoutMs, modified, dispatcher });
-      await store.appendAttempt(result.attempt, result.responseBody);
+      const result = await attempts.attempt(replayRequest(event, stored, target, { body, headers }, options.timeoutMs));
       results.push({ event, attempt: result.attempt });
       options.onAttempt?.(result.attempt, event);
     }

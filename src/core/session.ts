@@ -1,15 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { Agent } from 'undici';
 import { CaptureServer, type RejectReason } from './capture-server.js';
+import { Attempts, replayRequest, type SendResult } from './delivery/attempts.js';
+import { Forwarder, MAX_SHUTDOWN_GRACE_MS, targetFor, type PendingDelivery, type Targets } from './delivery/forwarder.js';
 import { DeliveryLedger } from './delivery-state.js';
 import { MftgHooksError } from './errors.js';
-import { Forwarder, MAX_SHUTDOWN_GRACE_MS, targetFor, type PendingDelivery, type Targets } from './forwarder.js';
-import { createDispatcher, joinTarget, send, type SendResult } from './http-send.js';
+import { newCapturedEvent, newSourceSecret } from './events.js';
+import { createDispatcher, joinTarget } from './http-send.js';
 import { newId } from './ids.js';
-import { DEFAULT_KEEP_EVENTS, EventStore } from './store/store.js';
+import { Ingest, sampleRequest } from './ingest.js';
+import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
+import { DEFAULT_KEEP_EVENTS, EventStore, type ListFilter } from './store/store.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import type { TunnelState, TunnelStateName } from './tunnel.js';
-import { isSuccess, type CapturedEvent, type ForwardAttempt } from './types.js';
+import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from './types.js';
 
 /** The tunnel as the session sees it (implemented by TunnelSupervisor; a stand-in in tests). */
 export interface TunnelLike {
@@ -27,7 +31,7 @@ export const DISABLED_TUNNEL: TunnelState = { state: 'disabled', publicUrl: null
 
 /** Everything a listener reports. Front ends (live UI, plain lines, --json) consume only these. */
 export type SessionElement =
-  | { type: 'ready'; localUrl: string; store: string; forwardTo: string | null; routes: Record<string, string> }
+  | { type: 'ready'; localUrl: string; store: string; forwardTo: string | null; routes: Record<string, string>; inspectUrl?: string | null }
   | { type: 'tunnel'; tunnel: TunnelState; publicCaptureUrl: string | null }
   | { type: 'event'; event: CapturedEvent; foreign: boolean }
   | { type: 'attempt'; attempt: ForwardAttempt; foreign: boolean }
@@ -99,18 +103,27 @@ function localHostFor(bind: string): string {
 }
 
 /**
- * One `listen` run: the store, the capture server, the forwarder and the tunnel, wired so that
- * capture never waits for anything but the store. Emits SessionElements; never prints.
+ * One `listen` run: the store, the capture server, the forwarder and the tunnel, wired as the
+ * pipeline — sources (the capture server, triggers) → ingest → store → delivery — so that capture
+ * never waits for anything but the store. Emits SessionElements and never prints; every face reads
+ * it as a SessionView.
  */
-export class ListenSession {
+export class ListenSession implements SessionView {
   readonly options: SessionOptions;
   readonly stats: SessionStats = emptyStats();
   private readonly emitter = new EventEmitter();
   private store: EventStore | null = null;
   private capture: CaptureServer | null = null;
   private forwarder: Forwarder | null = null;
+  private ingestPath: Ingest | null = null;
+  private attempts: Attempts | null = null;
   private ledger: DeliveryLedger;
   private dispatcher: Agent | null = null;
+  /** Marks this run's own posts (trigger, reconcile from another terminal) with their source. */
+  private readonly sourceSecret = newSourceSecret();
+  private ready = false;
+  /** The web inspector's URL while it serves this session (set by `listen` before `start`). */
+  inspectUrl: string | null = null;
   private tunnel: TunnelLike | null = null;
   private stopFollowing: (() => void) | null = null;
   private closing: Promise<void> | null = null;
@@ -126,6 +139,40 @@ export class ListenSession {
   on(listener: (element: SessionElement) => void): () => void {
     this.emitter.on('element', listener);
     return () => this.emitter.off('element', listener);
+  }
+
+  subscribe(listener: (element: SessionElement) => void): () => void {
+    return this.on(listener);
+  }
+
+  snapshot(): SessionSnapshot {
+    return {
+      mode: 'listen',
+      ready: this.ready,
+      store: this.options.storeDir,
+      localUrl: this.localCaptureUrl || null,
+      publicCaptureUrl: this.publicCaptureUrl(),
+      tunnel: this.tunnelState,
+      targets: { forwardTo: this.options.targets.forwardTo, routes: { ...this.options.targets.routes } },
+      stats: this.statsCopy(),
+      inspectUrl: this.inspectUrl,
+    };
+  }
+
+  listEvents(filter: ListFilter): Promise<EventRecord[]> {
+    return this.eventStore.list(filter);
+  }
+
+  getEvent(idOrPrefix: string): Promise<EventRecord> {
+    return this.eventStore.get(idOrPrefix);
+  }
+
+  async getBody(idOrPrefix: string): Promise<Buffer> {
+    return (await this.eventStore.getWithBody(idOrPrefix)).body;
+  }
+
+  getResponseBody(eventIdOrPrefix: string, attemptId: string): Promise<Buffer> {
+    return this.eventStore.attemptBody(eventIdOrPrefix, attemptId);
   }
 
   private emit(element: SessionElement): void {
@@ -161,13 +208,14 @@ export class ListenSession {
     this.store = store;
     await store.openForWriting();
     this.dispatcher = createDispatcher({ insecure: options.insecure });
+    // The one owner of this listener's attempts: forwards, retries and every replay made here.
+    this.attempts = new Attempts({ dispatcher: this.dispatcher, record: (result) => this.recordAttempt(result) });
     this.forwarder = new Forwarder({
       targets: options.targets,
       timeoutMs: options.timeoutMs,
       retries: options.retries,
       retryBackoffMs: options.retryBackoffMs,
-      dispatcher: this.dispatcher,
-      record: (result) => this.recordAttempt(result),
+      attempts: this.attempts,
       loadBody: async (eventId) => (await store.getWithBody(eventId)).body,
       onPending: (eventId, pending) => this.emit({ type: 'pending', eventId, pending }),
     });
@@ -185,25 +233,32 @@ export class ListenSession {
           return leftovers;
         })
       : null;
-    this.capture = new CaptureServer({
-      port: options.port,
-      bind: options.bind,
-      token: options.token,
-      maxBodyBytes: options.maxBodyBytes,
-      persist: (event, body) => {
+    const ingest = new Ingest({
+      store: (event, body) => {
         // Stored as meant for the handler: pending until an attempt settles it, whatever ends this run.
         if (forwarder.covers(event)) event.forward = true;
         return store.appendEvent(event, body);
       },
-      onCaptured: (event, body) => {
+      emit: (event) => {
         this.stats.captured++;
         if (event.forward) {
           this.ledger.track(event.id);
           this.syncStats();
         }
         this.emit({ type: 'event', event, foreign: false });
-        forwarder.deliver(event, body);
       },
+      deliver: (event, body) => forwarder.deliver(event, body),
+    });
+    this.ingestPath = ingest;
+    this.capture = new CaptureServer({
+      port: options.port,
+      bind: options.bind,
+      token: options.token,
+      maxBodyBytes: options.maxBodyBytes,
+      sourceSecret: this.sourceSecret,
+      // The first source: it answers the sender between the two halves of ingest.
+      persist: (event, body) => ingest.store(event, body),
+      onCaptured: (event, body) => ingest.publish(event, body),
       onRejected: (reason, path, detail) => {
         this.stats.rejected++;
         this.stats.rejectedByReason[reason] = (this.stats.rejectedByReason[reason] ?? 0) + 1;
@@ -224,7 +279,8 @@ export class ListenSession {
       else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
       else this.emit({ type: 'cleared' });
     });
-    this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes });
+    this.ready = true;
+    this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes, inspectUrl: this.inspectUrl });
     store.onWarning((message) => this.emit({ type: 'warning', message }));
     recovering?.then(
       (count) => {
@@ -250,6 +306,7 @@ export class ListenSession {
       publicUrl: this.publicCaptureUrl(),
       forwardTo: this.options.targets.forwardTo,
       routes: this.options.targets.routes,
+      sourceSecret: this.sourceSecret,
     };
   }
 
@@ -296,6 +353,7 @@ export class ListenSession {
     return this.forwarder?.inFlightCount ?? 0;
   }
 
+  /** Records an attempt of this listener (made by `attempts`): counted, stored, then announced. */
   private async recordAttempt(result: SendResult): Promise<void> {
     const { attempt } = result;
     this.applyAttempt(attempt);
@@ -308,19 +366,32 @@ export class ListenSession {
   }
 
   /**
-   * Sends a stored event again, unchanged, to the target its eventType routes to, and records the
-   * attempt (kind `replay`). Used by the live UI's replay key.
+   * Sends a stored event again and records the attempt (kind `replay`, `modified` when `edits`
+   * changed it): unchanged and to the target its eventType routes to unless `edits` say otherwise.
+   * Used by the live UI's replay key and the web inspector.
    */
-  async replay(eventIdOrPrefix: string): Promise<ForwardAttempt> {
+  async replay(eventIdOrPrefix: string, edits: ReplayEdits = {}): Promise<ForwardAttempt> {
     const store = this.eventStore;
     const { event, body } = await store.getWithBody(eventIdOrPrefix);
-    const base = targetFor(this.options.targets, event.mftg?.eventType);
-    if (!base || !this.dispatcher) {
+    const base = edits.target ?? targetFor(this.options.targets, event.mftg?.eventType);
+    if (!base || !this.attempts) {
       throw new MftgHooksError('E_NO_TARGET', 'there is no forward target to replay to', 'start the listener with --forward-to <url>');
     }
-    const result = await send({ eventId: event.id, kind: 'replay', target: joinTarget(base, event.path), method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, dispatcher: this.dispatcher });
-    await this.recordAttempt(result);
-    return result.attempt;
+    const { attempt } = await this.attempts.attempt(replayRequest(event, body, joinTarget(base, event.path), edits, this.options.timeoutMs));
+    return attempt;
+  }
+
+  /**
+   * Makes a realistic sample (source `trigger`) and sends it down the ingest path like a delivery:
+   * stored, shown, forwarded. Resolves with its id once stored.
+   */
+  async trigger(request: TriggerRequest): Promise<string> {
+    const ingest = this.ingestPath;
+    if (!ingest || this.closing) throw new MftgHooksError('E_NO_LISTENER', 'the listener is not running', 'start `mftg-hooks listen`');
+    const sample = sampleRequest(request.eventType, request.variant);
+    const event = newCapturedEvent({ source: 'trigger', method: 'POST', path: '/', headers: sample.headers, remoteAddress: null, body: sample.body });
+    await ingest.ingest(event, sample.body);
+    return event.id;
   }
 
   /** Retries the tunnel now instead of waiting for the backoff (no-op without a tunnel). */

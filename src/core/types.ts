@@ -27,7 +27,15 @@ export interface MftgDetails extends MftgSummary {
   attachments: string[];
 }
 
-/** One request that reached the capture URL. Created only by the capture server. */
+/**
+ * Where an event came from (PRODUCT.md §2): `webhook` (a request to the capture URL), `trigger` (a
+ * sample made by `trigger` or a face's Trigger), `reconcile` (recovered through the MFTG API).
+ */
+export type EventSource = 'webhook' | 'trigger' | 'reconcile';
+
+export const EVENT_SOURCES: readonly EventSource[] = ['webhook', 'trigger', 'reconcile'];
+
+/** One stored event. Made only by `newCapturedEvent` (events.ts), stored only through ingest (ingest.ts). */
 export interface CapturedEvent {
   /** Unique, sortable by arrival; any unique prefix identifies it. */
   id: string;
@@ -48,6 +56,13 @@ export interface CapturedEvent {
    * without a target (capture and show only) and for events stored by earlier versions.
    */
   forward?: true;
+  /** Where it came from; absent on events stored by earlier versions, which read as `webhook` (`sourceOf`). */
+  source?: EventSource;
+}
+
+/** The event's source; events stored before sources existed were all webhooks. */
+export function sourceOf(event: Pick<CapturedEvent, 'source'>): EventSource {
+  return event.source ?? 'webhook';
 }
 
 /**
@@ -60,7 +75,7 @@ export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
 export type AttemptKind = 'forward' | 'retry' | 'replay';
 
-/** One try at delivering an event to a target. Created only by the forwarder. */
+/** One try at delivering an event to a target. Created only by the delivery module (delivery/attempts.ts). */
 export interface ForwardAttempt {
   id: string;
   eventId: string;
@@ -97,4 +112,12 @@ export function isSuccess(attempt: Pick<ForwardAttempt, 'status'>): boolean {
 
 export function lastAttempt(event: EventRecord): ForwardAttempt | undefined {
   return event.attempts[event.attempts.length - 1];
+}
+
+/**
+ * The compile-time check of an exhaustive switch: a `default:` that calls this stops compiling when a
+ * new kind is added and a switch forgets it (a new session element can not be ignored silently).
+ */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
 }

@@ -3,6 +3,7 @@ import type { PendingDelivery } from '../core/forwarder.js';
 import type { DeliveryPhase, SessionElement, SessionStats, TunnelState } from '../core/session.js';
 import { eventTitle, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';
+import { assertNever, sourceOf } from '../core/types.js';
 
 /** Said once when the tunnel server cannot be reached at all. */
 export const UNREACHABLE_HINT = 'no route to the tunnel server (offline, or a firewall?): retrying with backoff; deliveries to the local URL are still captured. --no-tunnel stops trying; --tunnel-host points at a self-hosted server.';
@@ -108,6 +109,7 @@ export function attachPlainPrinter(
         line(`forward  ${element.forwardTo ?? colors.dim('none (capture and show only; add --forward-to <url>)')}`);
         for (const [type, url] of Object.entries(element.routes)) line(`route    ${terminalSafe(type)} → ${url}`);
         line(colors.dim(`store    ${element.store}`));
+        if (element.inspectUrl) line(`inspect  ${colors.bold(element.inspectUrl)}  (the web inspector)`);
         break;
       case 'tunnel': {
         const { tunnel } = element;
@@ -126,7 +128,9 @@ export function attachPlainPrinter(
       case 'event': {
         const { event } = element;
         const title = paint(colors, eventTypeTone(event.mftg?.eventType), terminalSafe(eventTitle(event)));
-        const parts = [formatClock(event.receivedAt), colors.dim(terminalSafe(event.id)), '←', title, terminalSafe(event.mftg?.messageId ?? ''), terminalSafe(partiesOf(event)), colors.dim(formatBytes(event.size))];
+        // Webhooks are the rule: only the other sources are named.
+        const source = sourceOf(event);
+        const parts = [formatClock(event.receivedAt), colors.dim(terminalSafe(event.id)), source === 'webhook' ? '←' : `← ${colors.cyan(source)}`, title, terminalSafe(event.mftg?.messageId ?? ''), terminalSafe(partiesOf(event)), colors.dim(formatBytes(event.size))];
         line(parts.filter((p) => p !== '').join('  '));
         break;
       }
@@ -166,6 +170,8 @@ export function attachPlainPrinter(
       case 'delivery':
         for (const text of deliveryLines(colors, element)) line(text);
         break;
+      default:
+        assertNever(element, 'session element');
     }
   });
 }

@@ -1,6 +1,6 @@
 import { mftgDetails } from '../core/mftg.js';
 import type { SessionElement } from '../core/session.js';
-import type { CapturedEvent, EventRecord, ForwardAttempt } from '../core/types.js';
+import { assertNever, sourceOf, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../core/types.js';
 
 /**
  * The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). The listener's
@@ -21,6 +21,7 @@ export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<str
     partner: m?.partner ?? null,
     station: m?.station ?? null,
     subject: m?.subject ?? null,
+    source: sourceOf(event),
   };
   if (foreign !== undefined) record.foreign = foreign;
   return record;
@@ -57,7 +58,7 @@ export function eventDetailRecord(event: EventRecord, body: Buffer): Record<stri
 export function sessionRecord(element: SessionElement): Record<string, unknown> | null {
   switch (element.type) {
     case 'ready':
-      return { type: 'ready', localUrl: element.localUrl, store: element.store, forwardTo: element.forwardTo, routes: element.routes };
+      return { type: 'ready', localUrl: element.localUrl, store: element.store, forwardTo: element.forwardTo, routes: element.routes, inspectUrl: element.inspectUrl ?? null };
     case 'tunnel': {
       const t = element.tunnel;
       return {
@@ -84,5 +85,7 @@ export function sessionRecord(element: SessionElement): Record<string, unknown> 
       return null;
     case 'delivery':
       return { type: 'delivery', phase: element.phase, inFlight: element.inFlight, pending: element.pending, deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString() };
+    default:
+      return assertNever(element, 'session element');
   }
 }

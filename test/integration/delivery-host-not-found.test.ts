@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Agent } from 'undici';
 import { Forwarder, type PendingDelivery } from '../../src/core/forwarder.js';
-import type { SendResult } from '../../src/core/http-send.js';
+import { Attempts, type SendResult } from '../../src/core/delivery/attempts.js';
 import type { CapturedEvent } from '../../src/core/types.js';
 import { waitUntil } from '../helpers/temp.js';
 
@@ -23,8 +23,7 @@ test('a handler host that does not resolve is one failed attempt, not retried an
     timeoutMs: 5_000,
     retries: 3,
     retryBackoffMs: 50,
-    dispatcher,
-    record: async (result) => void recorded.push(result),
+    attempts: new Attempts({ dispatcher, record: async (result) => void recorded.push(result) }),
     loadBody: () => Promise.reject(new Error('not stored')),
     onPending: (_id, state) => pending.push(state),
   });

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { Forwarder } from '../../src/core/forwarder.js';
-import { createDispatcher, type SendResult } from '../../src/core/http-send.js';
+import { createDispatcher } from '../../src/core/http-send.js';
+import { Attempts, type SendResult } from '../../src/core/delivery/attempts.js';
 import type { CapturedEvent } from '../../src/core/types.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { attemptsOf, capturedIds, post, startListener } from '../helpers/deliveries.js';
@@ -124,8 +125,7 @@ test('at shutdown a forward gets at most the grace time, then it is aborted and 
     timeoutMs: 0,
     retries: 3,
     retryBackoffMs: 100,
-    dispatcher,
-    record: async (result) => void recorded.push(result),
+    attempts: new Attempts({ dispatcher, record: async (result) => void recorded.push(result) }),
     loadBody: () => Promise.reject(new Error('not stored')),
   });
   const event: CapturedEvent = { id: '01abcdefghjkmn', receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [], remoteAddress: null, size: 2, mftg: null, forward: true };

@@ -17,7 +17,8 @@ import {
   toHar,
   toJsonExport,
 } from '../../src/core/export.js';
-import { createDispatcher, send } from '../../src/core/http-send.js';
+import { sendAttempt as send } from '../../src/core/delivery/attempts.js';
+import { createDispatcher } from '../../src/core/http-send.js';
 import type { EventRecord, ForwardAttempt, HeaderPairs } from '../../src/core/types.js';
 import { newId } from '../../src/core/ids.js';
 import { EventStore } from '../../src/core/store/store.js';

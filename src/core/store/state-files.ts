@@ -26,6 +26,8 @@ export interface ListenerInfo {
   publicUrl: string | null;
   forwardTo: string | null;
   routes: Record<string, string>;
+  /** The per-run secret that marks events posted by `trigger`/reconcile with their source (events.ts). */
+  sourceSecret?: string;
 }
 
 const SETTINGS_FILE = 'settings.json';
