@@ -58,7 +58,7 @@ export async function reconcileCommand(options: Record<string, unknown>): Promis
   const storeDir = storeDirFrom(options);
   const dryRun = options.dryRun === true;
   const listener = await readListener(storeDir);
-  const sink = listener ? await ListenerSink.open(storeDir, listener.captureUrl) : await StoreSink.open(storeDir);
+  const sink = listener ? await ListenerSink.open(storeDir) : await StoreSink.open(storeDir);
   const client = new MftgApiClient(apiOptions);
   const progress = progressLine(process.stderr);
   let summary: ReconcileSummary;

@@ -66,8 +66,8 @@ function sameSecret(given: string, secret: string): boolean {
 
 /**
  * The source a request to the capture URL stands for. `webhook` unless it carries a valid source
- * header together with the listener's `secret`; then both headers are dropped from what is stored
- * and forwarded. A request without the right secret is a webhook and is kept exactly as it came
+ * header together with the listener's `secret`; then the secret is dropped from what is stored and
+ * forwarded, and the source header is kept once. A request without the right secret is a webhook and is kept exactly as it came
  * (its headers included: they are the sender's).
  */
 export function readSourceMark(headers: HeaderPairs, secret: string | null): { source: EventSource; headers: HeaderPairs; marked: boolean } {
@@ -83,9 +83,16 @@ export function readSourceMark(headers: HeaderPairs, secret: string | null): { s
   }
   if (given === null || claimed === null || !sameSecret(given, secret)) return { source: 'webhook', headers, marked: false };
   if (claimed !== 'trigger' && claimed !== 'reconcile' && claimed !== 'webhook') return { source: 'webhook', headers, marked: false };
+  // The secret never leaves the capture server; the source header stays (once), so the handler can
+  // tell a sample or a recovered delivery from a live one (PRODUCT.md §8).
+  let sourceKept = false;
   const kept = headers.filter(([name]) => {
     const lower = name.toLowerCase();
-    return lower !== SOURCE_HEADER && lower !== SOURCE_SECRET_HEADER;
+    if (lower === SOURCE_SECRET_HEADER) return false;
+    if (lower !== SOURCE_HEADER) return true;
+    if (sourceKept) return false;
+    sourceKept = true;
+    return true;
   });
   return { source: claimed, headers: kept, marked: true };
 }

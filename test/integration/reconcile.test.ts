@@ -245,7 +245,7 @@ test('through a running listener: the recovered events appear in its stream and 
   await handler.waitFor(20);
 
   // When reconcile runs through it
-  const sink = await ListenerSink.open(running.storeDir, running.session.captureUrl);
+  const sink = await ListenerSink.open(running.storeDir);
   const summary = await reconcile(w.api, sink, { since: now - 60 * MINUTE }).finally(() => sink.close());
 
   // Then the 15 missing messages became events of that listener, each forwarded once
@@ -258,6 +258,7 @@ test('through a running listener: the recovered events appear in its stream and 
     return events.length === 15 ? events : null;
   }, 'the recovered events in the stream');
   assert.deepEqual(new Set(shown.map((e) => e.mftg?.messageId)), new Set(w.missing.map((m) => m.message.as2MessageId)));
+  assert.deepEqual(new Set(shown.map((e) => e.source)), new Set(['reconcile']));
   await handler.waitFor(35);
   for (const { message } of w.messages) {
     assert.equal(handler.requests.filter((r) => (JSON.parse(r.body.toString()) as { messageIdentifier: string }).messageIdentifier === message.as2MessageId).length, 1, message.as2MessageId);

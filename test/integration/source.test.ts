@@ -42,7 +42,7 @@ describe('every event has a source', () => {
     assert.equal((await listed(String(shown.id))).source, 'webhook');
   });
 
-  test('a trigger through the listener is a trigger, and the mark never reaches the store or the handler', async () => {
+  test('a trigger through the listener is a trigger; the handler sees its source header, never the secret', async () => {
     const before = handler.requests.length;
     // When `trigger` sends a sample through the running listener
     const result = await runCli(['trigger', 'received'], { env: running.env });
@@ -53,12 +53,12 @@ describe('every event has a source', () => {
     const shown = await running.listener.waitForRecord((r) => r.type === 'event' && r.id === eventId, 'the trigger event');
     assert.equal(shown.source, 'trigger');
     assert.equal((await listed(eventId)).source, 'trigger');
-    // And neither the stored headers nor the forwarded request carry the source mark
+    // And the stored headers and the forwarded request carry the source header once, never the secret
     const show = JSON.parse((await runCli(['events', 'show', eventId, '--json'], { env: running.env })).stdout.toString()) as { headers: Array<[string, string]>; source: string };
     assert.equal(show.source, 'trigger');
-    assert.deepEqual(show.headers.filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')), []);
+    assert.deepEqual(show.headers.filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')), [[SOURCE_HEADER, 'trigger']]);
     const forwarded = (await handler.waitFor(before + 1))[before]!;
-    assert.deepEqual(headerPairs(forwarded).filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')), []);
+    assert.deepEqual(headerPairs(forwarded).filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')), [[SOURCE_HEADER, 'trigger']]);
     assert.equal(forwarded.headers['user-agent'], 'mftg-hooks-trigger');
   });
 

@@ -1,9 +1,11 @@
-import type { Dispatcher } from 'undici';
 import { MftgHooksError } from '../errors.js';
-import { targetFor, type Targets } from '../forwarder.js';
-import { createDispatcher, joinTarget, send } from '../http-send.js';
-import { newId } from '../ids.js';
-import { parseJsonObject, summarize } from '../mftg.js';
+import { Attempts } from '../delivery/attempts.js';
+import { targetFor, type Targets } from '../delivery/forwarder.js';
+import { retryRule } from '../delivery/retry-rule.js';
+import { newCapturedEvent } from '../events.js';
+import { createDispatcher, joinTarget } from '../http-send.js';
+import { postThroughListener } from '../ingest.js';
+import { parseJsonObject } from '../mftg.js';
 import { readSettings } from '../store/state-files.js';
 import { EventStore } from '../store/store.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt, type HeaderPairs } from '../types.js';
@@ -76,23 +78,20 @@ async function oldestTime(all: Awaited<ReturnType<EventStore['readAll']>>): Prom
 }
 
 /**
- * Through a running listener: POSTs to its capture URL, so the listener stores, shows and forwards
- * the event like any delivery; the event id is then found in the store (as `trigger` does).
+ * Through a running listener: the event is posted to its capture URL with the listener's source
+ * mark, so the listener stores it with source `reconcile`, shows it and forwards it like any delivery.
  */
 export class ListenerSink implements ReconcileSink {
   readonly #store: EventStore;
-  readonly #captureUrl: string;
-  readonly #dispatcher: Dispatcher;
-  readonly #claimed = new Set<string>();
+  readonly #storeDir: string;
 
-  private constructor(store: EventStore, captureUrl: string) {
+  private constructor(store: EventStore, storeDir: string) {
     this.#store = store;
-    this.#captureUrl = captureUrl;
-    this.#dispatcher = createDispatcher({ insecure: false });
+    this.#storeDir = storeDir;
   }
 
-  static async open(storeDir: string, captureUrl: string): Promise<ListenerSink> {
-    return new ListenerSink(await EventStore.open(storeDir), captureUrl);
+  static async open(storeDir: string): Promise<ListenerSink> {
+    return new ListenerSink(await EventStore.open(storeDir), storeDir);
   }
 
   capturedMessages(): Promise<CapturedMessages> {
@@ -100,36 +99,29 @@ export class ListenerSink implements ReconcileSink {
   }
 
   async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
-    // Seam: becomes ingest(event, body) with source `reconcile` once the shared ingest path lands.
-    const { attempt } = await send({ eventId: '', kind: 'forward', target: this.#captureUrl, method: 'POST', headers, body, timeoutMs: RECONCILE_FORWARD_TIMEOUT_MS, dispatcher: this.#dispatcher });
-    if (!isSuccess(attempt)) {
-      throw new MftgHooksError('E_NO_LISTENER', `the running listener did not accept a recovered event (${attempt.status ?? attempt.error})`, 'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again');
+    const result = await postThroughListener(this.#storeDir, { source: 'reconcile', body, headers, timeoutMs: RECONCILE_FORWARD_TIMEOUT_MS });
+    if (result.status === null || result.status < 200 || result.status >= 300 || result.eventId === null) {
+      throw new MftgHooksError('E_NO_LISTENER', `the running listener did not accept a recovered event (${result.status ?? result.error})`, 'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again');
     }
-    // The listener stored it before answering 200: it is among the newest events.
-    const messageId = summarize(body)?.messageId ?? null;
-    const recent = await this.#store.list({ limit: 50 });
-    const found = recent.reverse().find((event) => event.mftg?.messageId === messageId && header(event.headers, RECONCILE_SOURCE_HEADER) === 'reconcile' && !this.#claimed.has(event.id));
-    if (!found) throw new MftgHooksError('E_STORE_UNREADABLE', `the listener accepted ${messageId} but it is not in the store`, 'is the listener using another --store?');
-    this.#claimed.add(found.id);
-    return found.id;
+    return result.eventId;
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
     await this.#store.close();
   }
 }
 
 /**
- * No listener running: appends the event to the store itself and forwards it once to the last run's
- * `--forward-to` (or `--route`), recording the attempt. A failed forward waits for the next
- * `listen`, which re-delivers events that never reached the handler.
+ * No listener running: this process is the store's one writer for the run. Each recovered event is
+ * made by the one event factory, stored, and forwarded once to the last run's `--forward-to` (or
+ * `--route`) through the one owner of attempts; one that was not delivered stays pending, and the
+ * next `listen` with a target re-delivers it.
  */
 export class StoreSink implements ReconcileSink {
   readonly #store: EventStore;
   readonly #targets: Targets;
   readonly #timeoutMs: number;
-  #dispatcher: Dispatcher | null = null;
+  #attempts: Attempts | null = null;
   #writing = false;
   /** Every forward attempt made, for the command's report. */
   readonly attempts: ForwardAttempt[] = [];
@@ -156,36 +148,35 @@ export class StoreSink implements ReconcileSink {
   }
 
   async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
-    // Seam: becomes ingest(event, body) with source `reconcile` once the shared ingest path lands.
     if (!this.#writing) {
       await this.#store.openForWriting();
       this.#writing = true;
     }
-    const now = Date.now();
-    const event: CapturedEvent & { source: 'reconcile' } = {
-      id: newId(now),
-      receivedAt: new Date(now).toISOString(),
-      method: 'POST',
-      path: '/',
-      headers,
-      remoteAddress: null,
-      size: body.length,
-      mftg: summarize(body),
-      source: 'reconcile',
-    };
-    await this.#store.appendEvent(event, body);
+    const event = newCapturedEvent({ source: 'reconcile', method: 'POST', path: '/', headers, remoteAddress: null, body });
     const base = targetFor(this.#targets, event.mftg?.eventType);
+    if (base !== null) event.forward = true;
+    await this.#store.appendEvent(event, body);
     if (base !== null) {
-      this.#dispatcher ??= createDispatcher({ insecure: false });
-      const { attempt, responseBody } = await send({ eventId: event.id, kind: 'forward', target: joinTarget(base, event.path), method: 'POST', headers, body, timeoutMs: this.#timeoutMs, dispatcher: this.#dispatcher });
-      await this.#store.appendAttempt(attempt, responseBody);
+      const store = this.#store;
+      this.#attempts ??= new Attempts({ dispatcher: createDispatcher({ insecure: false }), record: async ({ attempt, responseBody }) => store.appendAttempt(attempt, responseBody) });
+      // One forward, no automatic retry: what is not delivered stays pending for the next listener.
+      const { attempt } = await this.#attempts.attempt({
+        eventId: event.id,
+        kind: 'forward',
+        target: joinTarget(base, event.path),
+        method: event.method,
+        headers: event.headers,
+        body,
+        timeoutMs: this.#timeoutMs,
+        decide: (made) => (isSuccess(made) ? 'delivered' : retryRule(made, { retry: 0, retries: 1 }).delivery),
+      });
       this.attempts.push(attempt);
     }
     return event.id;
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher?.close();
+    await this.#attempts?.dispatcher.close();
     await this.#store.close();
   }
 }
