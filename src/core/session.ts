@@ -5,6 +5,7 @@ import { MftgHooksError } from './errors.js';
 import { Forwarder, targetFor, type PendingDelivery, type Targets } from './forwarder.js';
 import { createDispatcher, joinTarget, send, type SendResult } from './http-send.js';
 import { EventStore } from './store/store.js';
+import { lockStore, type StoreLock } from './store/lock.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import type { TunnelState, TunnelStateName } from './tunnel.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt } from './types.js';
@@ -94,6 +95,7 @@ export class ListenSession {
   private tunnel: TunnelLike | null = null;
   private stopFollowing: (() => void) | null = null;
   private closing: Promise<void> | null = null;
+  private lock: StoreLock | null = null;
   private localCaptureUrl = '';
   tunnelState: TunnelState = DISABLED_TUNNEL;
 
@@ -132,10 +134,11 @@ export class ListenSession {
 
   async start(): Promise<void> {
     const { options } = this;
-    const running = await readListener(options.storeDir);
-    if (running && running.pid !== process.pid) {
-      throw new MftgHooksError('E_STORE_BUSY', `another listener (pid ${running.pid}) is using the store ${options.storeDir} at ${running.captureUrl}`, 'stop it first, or give this one its own --store');
-    }
+    // Exactly one listener per store, whatever starts at the same moment: the lock comes first.
+    this.lock = await lockStore(options.storeDir, async (holder) => {
+      const running = await readListener(options.storeDir);
+      return running?.pid === holder.pid ? running.captureUrl : null;
+    });
     const store = await EventStore.open(options.storeDir, options.keep === undefined ? {} : { keep: options.keep });
     this.store = store;
     await store.openForWriting();
@@ -264,6 +267,7 @@ export class ListenSession {
       await this.dispatcher?.close();
       await this.store?.close();
       await removeListener(this.options.storeDir).catch(() => undefined);
+      await this.lock?.release();
     })();
     return this.closing;
   }
