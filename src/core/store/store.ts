@@ -436,11 +436,11 @@ export class EventStore {
   // ---- writing --------------------------------------------------------------------------------
 
   /** Appends a frame; resolves once the bytes are in the file (they survive the process being killed). */
-  private append(request: FrameRequest): Promise<void> {
+  private append(kind: FrameKind, meta: unknown, body: Buffer, eventId: string | null): Promise<void> {
     if (this.closed) return Promise.reject(new MftgHooksError('E_STORE_UNWRITABLE', 'the event store is closed'));
-    if (!this.owned) return this.appendToNewest(request);
+    if (!this.owned) return this.appendToNewest({ kind, meta, body, eventId });
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...request, resolve, reject });
+      this.queue.push({ kind, meta, body, eventId, resolve, reject });
       if (!this.drainScheduled) {
         this.drainScheduled = true;
         setImmediate(() => this.drain());
@@ -568,12 +568,12 @@ export class EventStore {
 
   /** Stores a captured event and its exact body bytes. Only the listener (after openForWriting) calls this. */
   appendEvent(event: CapturedEvent, body: Buffer): Promise<void> {
-    return this.append({ kind: FrameKind.Event, meta: event, body, eventId: event.id });
+    return this.append(FrameKind.Event, event, body, event.id);
   }
 
   /** Stores an attempt with (at most RESPONSE_PREVIEW_BYTES of) the handler's response body. */
   async appendAttempt(attempt: ForwardAttempt, responseBody: Buffer): Promise<void> {
-    await this.append({ kind: FrameKind.Attempt, meta: attempt, body: responseBody.subarray(0, RESPONSE_PREVIEW_BYTES), eventId: null });
+    await this.append(FrameKind.Attempt, attempt, responseBody.subarray(0, RESPONSE_PREVIEW_BYTES), null);
   }
 
   /**
@@ -581,7 +581,7 @@ export class EventStore {
    * the segment a running listener writes to), then the older segments are deleted.
    */
   async clear(): Promise<void> {
-    await this.append({ kind: FrameKind.Clear, meta: { clearedAt: new Date().toISOString() }, body: Buffer.alloc(0), eventId: null });
+    await this.append(FrameKind.Clear, { clearedAt: new Date().toISOString() }, Buffer.alloc(0), null);
     const seqs = await this.segmentSeqs();
     const newest = seqs[seqs.length - 1];
     for (const seq of seqs) if (seq !== newest && seq !== this.owned?.seq) await this.deleteSegment(seq);
