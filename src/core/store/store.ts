@@ -319,24 +319,26 @@ export class EventStore {
       if (!sealed && scan.format) this.trySeal(newest, { events, firstId, lastId });
     }
     try {
-      this.owned = this.createSegment(highest + 1);
+      this.owned = this.createSegment(highest + 1)!;
     } catch (error) {
       throw storeError('E_STORE_UNWRITABLE', this.dir, error);
     }
   }
 
   /**
-   * A new segment at `first` or the next free number above it, with a fresh key, open for
-   * appending. Throws when it cannot be created (no space, no inodes): nothing changes then.
+   * A new segment at `first` or the next free number above it (among `names` numbers), with a fresh
+   * key, open for appending. Throws when it cannot be created (no space, no inodes): nothing changes
+   * then. With `names` 1, null when that number is taken.
    */
-  private createSegment(first: number): OwnedSegment {
+  private createSegment(first: number, names = MAX_TAKEN_NAMES): OwnedSegment | null {
     const key = randomBytes(4).readUInt32BE(0);
     const header = encodeSegmentHeader(key);
-    for (let seq = first; seq < first + MAX_TAKEN_NAMES; seq++) {
+    for (let seq = first; seq < first + names; seq++) {
       const fd = createExclusive(this.segmentPath(seq), header, `${this.writerId.toString(16)}`);
       if (fd === null) continue;
       return { seq, fd, key, events: 0, bytes: SEGMENT_HEADER_SIZE, firstId: null, lastId: null, torn: false };
     }
+    if (names === 1) return null;
     throw new Error(`the segment names ${segmentName(first)} to ${segmentName(first + MAX_TAKEN_NAMES - 1)} are all taken`);
   }
 
@@ -373,7 +375,7 @@ export class EventStore {
    */
   private roll(): void {
     const owned = this.owned!;
-    const next = this.createSegment(owned.seq + 1);
+    const next = this.createSegment(owned.seq + 1)!;
     this.owned = next;
     this.rolledBytes.set(owned.seq, owned.bytes);
     try {
@@ -529,7 +531,12 @@ export class EventStore {
         const { seqs, highest } = await this.listSegments();
         const seq = seqs[seqs.length - 1];
         if (seq === undefined) {
-          const created = this.createSegment(highest + 1);
+          // Only this number: when a listener starting at the same moment took it, append to that one.
+          const created = this.createSegment(highest + 1, 1);
+          if (!created) {
+            if (tries < 3) continue;
+            throw new Error(`${segmentName(highest + 1)} is taken by something that is not a segment`);
+          }
           try {
             this.writeWhole(created.fd, encodeFrame(request.kind, this.writerId, request.meta, request.body, created.key));
           } finally {
