@@ -9,7 +9,7 @@ export type ExportFormat = 'json' | 'curl' | 'har';
 
 /** The capture token the stored requests were sent with: the running listener's, else the remembered one. */
 async function captureToken(storeDir: string): Promise<string | null> {
-  const listener = await readListener(storeDir);
+  const listener = await readListener(storeDir, (message) => process.stderr.write(`mftg-hooks: warning: ${message}\n`));
   if (listener) {
     const token = new URL(listener.captureUrl).pathname.replace(/^\/+|\/+$/g, '');
     return token === '' ? null : token;
@@ -92,6 +92,7 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
     await write(`${stored.length > 0 ? '\n  ' : ''}]\n}\n`);
     return 0;
   } finally {
+    for (const warning of store.warnings.splice(0)) process.stderr.write(`mftg-hooks: warning: ${warning}\n`);
     await store.close();
   }
 }

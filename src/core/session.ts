@@ -11,6 +11,7 @@ import { newId } from './ids.js';
 import { Ingest, sampleRequest } from './ingest.js';
 import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
 import { DEFAULT_KEEP_EVENTS, EventStore, type ListFilter } from './store/store.js';
+import { lockStore, type StoreLock } from './store/lock.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import type { TunnelState, TunnelStateName } from './tunnel.js';
 import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from './types.js';
@@ -127,6 +128,7 @@ export class ListenSession implements SessionView {
   private tunnel: TunnelLike | null = null;
   private stopFollowing: (() => void) | null = null;
   private closing: Promise<void> | null = null;
+  private lock: StoreLock | null = null;
   private localCaptureUrl = '';
   tunnelState: TunnelState = DISABLED_TUNNEL;
 
@@ -200,10 +202,11 @@ export class ListenSession implements SessionView {
 
   async start(): Promise<void> {
     const { options } = this;
-    const running = await readListener(options.storeDir);
-    if (running && running.pid !== process.pid) {
-      throw new MftgHooksError('E_STORE_BUSY', `another listener (pid ${running.pid}) is using the store ${options.storeDir} at ${running.captureUrl}`, 'stop it first, or give this one its own --store');
-    }
+    // Exactly one listener per store, whatever starts at the same moment: the lock comes first.
+    this.lock = await lockStore(options.storeDir, async (holder) => {
+      const running = await readListener(options.storeDir);
+      return running?.pid === holder.pid ? running.captureUrl : null;
+    });
     const store = await EventStore.open(options.storeDir, options.keep === undefined ? {} : { keep: options.keep });
     this.store = store;
     await store.openForWriting();
@@ -422,6 +425,7 @@ export class ListenSession implements SessionView {
       await this.store?.close();
       if (this.localCaptureUrl) this.emit({ type: 'delivery', phase: 'stopped', inFlight: 0, pending: this.ledger.pendingCount, deadlineAt: null, stats: this.statsCopy() });
       await removeListener(this.options.storeDir).catch(() => undefined);
+      await this.lock?.release();
     })();
     return this.closing;
   }

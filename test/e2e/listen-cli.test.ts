@@ -120,13 +120,13 @@ test('usage and environment errors: one clear line and the right exit code', asy
     await chmod(locked, 0o500);
     const unwritable = await runCli(['listen', '--no-tunnel', '--store', join(locked, 'store')]);
     assert.equal(unwritable.code, 1);
-    assert.match(unwritable.stderr, /cannot write the event store/);
+    assert.match(unwritable.stderr, /cannot create the store /);
   } else {
     const file = join(dir.path, 'a-file');
     await (await import('node:fs/promises')).writeFile(file, 'x');
     const unwritable = await runCli(['listen', '--no-tunnel', '--store', join(file, 'store')]);
     assert.equal(unwritable.code, 1);
-    assert.match(unwritable.stderr, /cannot write the event store/);
+    assert.match(unwritable.stderr, /cannot create the store /);
   }
   // Unknown ids
   const missing = await runCli(['events', 'show', 'zzzz'], { env });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { newId } from '../../src/core/ids.js';
@@ -11,6 +11,11 @@ import { tempDir, waitUntil } from '../helpers/temp.js';
 
 function event(overrides: Partial<CapturedEvent> = {}): CapturedEvent {
   return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: '127.0.0.1', size: 0, mftg: null, ...overrides };
+}
+
+/** The key a segment's frames are checksummed with (bytes 8–11 of its header). */
+async function segmentKey(path: string): Promise<number> {
+  return (await readFile(path)).readUInt32BE(8);
 }
 
 function attempt(eventId: string, status: number | null): ForwardAttempt {
@@ -71,8 +76,9 @@ test('a torn last record is skipped with a warning and the next writer starts a 
   await store.appendEvent(first, Buffer.from('one'));
   await store.appendEvent(second, Buffer.from('two'));
   await store.close();
-  const frame = encodeFrame(FrameKind.Event, 1, event(), Buffer.from('three, never finished'));
-  await appendFile(join(dir.path, 'events', '00000001.seg'), frame.subarray(0, frame.length - 11));
+  const segment = join(dir.path, 'events', '00000001.seg');
+  const frame = encodeFrame(FrameKind.Event, 1, event(), Buffer.from('three, never finished'), await segmentKey(segment));
+  await appendFile(segment, frame.subarray(0, frame.length - 11));
   // When a reader lists and a new listener opens it
   const reader = await EventStore.open(dir.path);
   const listed = await reader.list({ limit: 10 });
@@ -156,12 +162,14 @@ test('a follower reports what another process appended to a segment this one has
   assert.equal(segments.length, 2);
   // When a replay that picked the older segment just before the roll appends its attempt there
   const foreignWriter = 0x5eed;
-  await appendFile(join(dir.path, 'events', segments[0]!), encodeFrame(FrameKind.Attempt, foreignWriter, attempt(first.id, 299), Buffer.from('late')));
+  const sealed = join(dir.path, 'events', segments[0]!);
+  const key = await segmentKey(sealed);
+  await appendFile(sealed, encodeFrame(FrameKind.Attempt, foreignWriter, attempt(first.id, 299), Buffer.from('late'), key));
   // Then the follower reports it, and none of the listener's own frames
   await waitUntil(() => seen.includes('attempt:299'), 'the attempt appended to the sealed segment');
   assert.deepEqual(seen, ['attempt:299']);
   // And an attempt that lands there after the follower has moved on to the new segment is reported too, once
-  await appendFile(join(dir.path, 'events', segments[0]!), encodeFrame(FrameKind.Attempt, foreignWriter, attempt(first.id, 298), Buffer.alloc(0)));
+  await appendFile(sealed, encodeFrame(FrameKind.Attempt, foreignWriter, attempt(first.id, 298), Buffer.alloc(0), key));
   await waitUntil(() => seen.includes('attempt:298'), 'the attempt appended after the follower moved on');
   await new Promise((resolve) => setTimeout(resolve, 600));
   assert.deepEqual(seen, ['attempt:299', 'attempt:298']);
@@ -220,13 +228,14 @@ test('frames encoded back to back keep their own bytes, across many shared alloc
     const size = i % 97 === 0 ? 100 * 1024 : (i * 37) % 3_000;
     const body = Buffer.alloc(size, i % 251);
     const meta = { i, text: 'é'.repeat(i % 5) };
-    frames.push({ frame: encodeFrame(FrameKind.Event, 7, meta, body), meta, body });
+    frames.push({ frame: encodeFrame(FrameKind.Event, 7, meta, body, 0xfeedf00d), meta, body });
   }
   for (const { frame, meta, body } of frames) {
     const header = decodeHeader(frame);
     assert.ok(header);
     assert.equal(header.frameLength, frame.length);
-    assert.equal(frameChecksum(frame, header), header.crc);
+    assert.equal(frameChecksum(frame, header, 0, 0xfeedf00d), header.crc);
+    assert.notEqual(frameChecksum(frame, header, 0, 0xfeedf00e), header.crc, 'the checksum depends on the key');
     assert.deepEqual(JSON.parse(frame.toString('utf8', HEADER_SIZE, HEADER_SIZE + header.metaLength)), meta);
     assert.ok(frame.subarray(HEADER_SIZE + header.metaLength, HEADER_SIZE + header.metaLength + header.bodyLength).equals(body));
   }

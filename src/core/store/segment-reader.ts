@@ -1,5 +1,17 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { decodeHeader, findNextMagic, frameChecksum, FrameKind, HEADER_SIZE, trailerMatches, TRAILER_SIZE, type FrameHeader } from './frame.js';
+import {
+  decodeHeader,
+  decodeSegmentHeader,
+  findNextMagic,
+  frameIsValid,
+  FrameKind,
+  HEADER_SIZE,
+  SEGMENT_HEADER_SIZE,
+  trailerMatches,
+  TRAILER_SIZE,
+  type FrameHeader,
+  type SegmentFormat,
+} from './frame.js';
 
 /** Segments up to this size are read in one go (and fully checksummed); larger ones frame by frame. */
 const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
@@ -23,6 +35,8 @@ export interface SegmentScan {
   /** Where the last valid frame ends. */
   validEnd: number;
   size: number;
+  /** The segment's layout; null when a newer mftg-hooks wrote it (nothing is read then). */
+  format: SegmentFormat | null;
 }
 
 function parseMeta(buf: Buffer, start: number, header: FrameHeader): Record<string, unknown> | null {
@@ -34,8 +48,22 @@ function parseMeta(buf: Buffer, start: number, header: FrameHeader): Record<stri
   }
 }
 
-/** Scans a buffer holding frames from `base` on; `verify` checks CRCs (needs the bodies in `buf`). */
-function scanBuffer(buf: Buffer, base: number, scan: SegmentScan): void {
+/** Whether a frame of this format belongs in a segment of that one (see frameIsValid). */
+const formatFits = (header: FrameHeader, segment: SegmentFormat): boolean => header.format === 2 || segment.version === 1;
+
+/**
+ * Scans a buffer holding frames from `base` on (`buf` holds everything up to the end of the file).
+ *
+ * After a damaged spot the reader must find where the next real frame starts without ever trusting
+ * the bytes inside a frame it could not read (they may be a request body carrying frame-shaped bytes):
+ * - format 2: it looks for the next frame magic; a candidate counts only with a checksum keyed by
+ *   the segment's key, which no request body can carry;
+ * - format 1 (no key): when the damaged frame's header and trailer agree on its length, it goes on
+ *   right after it (the damage is inside it); otherwise nothing after the damaged spot is trusted
+ *   and the rest of the segment is skipped. A torn frame (a crash or a short write) is at the end of
+ *   a segment in practice: the writer starts a new segment after one.
+ */
+function scanBuffer(buf: Buffer, base: number, segment: SegmentFormat, scan: SegmentScan): void {
   let pos = 0;
   let badStart = -1;
   const markBad = (at: number): void => {
@@ -48,16 +76,18 @@ function scanBuffer(buf: Buffer, base: number, scan: SegmentScan): void {
   while (pos < buf.length) {
     const header = decodeHeader(buf, pos);
     const end = header ? pos + header.frameLength : -1;
-    const valid =
-      header !== null &&
-      end <= buf.length &&
-      trailerMatches(buf, end - TRAILER_SIZE, header.frameLength) &&
-      frameChecksum(buf, header, pos) === header.crc;
+    const valid = header !== null && frameIsValid(buf, pos, header, segment);
     const meta = valid ? parseMeta(buf, pos, header) : null;
     if (!valid || !meta) {
       markBad(pos);
-      const next = findNextMagic(buf, pos + 1);
-      pos = next < 0 ? buf.length : next;
+      if (segment.version === 2) {
+        const next = findNextMagic(buf, pos + 1);
+        pos = next < 0 ? buf.length : next;
+      } else {
+        // Header and trailer agree on where the damaged frame ends: the damage is inside it.
+        const extentKnown = header !== null && formatFits(header, segment) && end <= buf.length && trailerMatches(buf, end - TRAILER_SIZE, header);
+        pos = extentKnown ? end : buf.length;
+      }
       continue;
     }
     closeBad(pos);
@@ -76,8 +106,11 @@ function scanBuffer(buf: Buffer, base: number, scan: SegmentScan): void {
   closeBad(buf.length);
 }
 
-/** Walks a large segment frame by frame, reading headers, metas and trailers but not bodies. */
-async function scanLarge(handle: FileHandle, from: number, size: number, scan: SegmentScan): Promise<void> {
+/**
+ * Walks a large segment frame by frame, reading headers, metas and trailers but not bodies. It
+ * steps from one frame's end to the next frame's start, so it never looks inside a body.
+ */
+async function scanLarge(handle: FileHandle, from: number, size: number, segment: SegmentFormat, scan: SegmentScan): Promise<void> {
   let pos = from;
   const head = Buffer.alloc(HEADER_SIZE);
   const tail = Buffer.alloc(TRAILER_SIZE);
@@ -85,16 +118,16 @@ async function scanLarge(handle: FileHandle, from: number, size: number, scan: S
     await handle.read(head, 0, HEADER_SIZE, pos);
     const header = decodeHeader(head);
     const end = header ? pos + header.frameLength : -1;
-    let ok = header !== null && end <= size;
+    let ok = header !== null && formatFits(header, segment) && end <= size;
     if (ok && header) {
       await handle.read(tail, 0, TRAILER_SIZE, end - TRAILER_SIZE);
-      ok = trailerMatches(tail, 0, header.frameLength);
+      ok = trailerMatches(tail, 0, header);
     }
     if (!ok || !header) {
       // Fall back to a whole read of what is left: resynchronising needs the bytes.
       const rest = Buffer.alloc(size - pos);
       await handle.read(rest, 0, rest.length, pos);
-      scanBuffer(rest, pos, scan);
+      scanBuffer(rest, pos, segment, scan);
       return;
     }
     const metaBuf = Buffer.alloc(HEADER_SIZE + header.metaLength);
@@ -118,12 +151,20 @@ async function scanLarge(handle: FileHandle, from: number, size: number, scan: S
   }
 }
 
+/** The layout of an open segment, from its first bytes. */
+export async function readSegmentFormat(handle: FileHandle, size: number): Promise<SegmentFormat | null> {
+  const first = Buffer.alloc(Math.min(size, SEGMENT_HEADER_SIZE));
+  if (first.length > 0) await handle.read(first, 0, first.length, 0);
+  return decodeSegmentHeader(first, size);
+}
+
 /**
  * Reads every valid frame of a segment from `from` on. A missing file (deleted by retention or
- * `events clear` in another process) reads as empty.
+ * `events clear` in another process) reads as empty. Rejects with EISDIR and the like when the path
+ * is not a regular file (the store lists only regular files).
  */
 export async function scanSegment(path: string, from = 0): Promise<SegmentScan> {
-  const scan: SegmentScan = { frames: [], skipped: [], validEnd: from, size: 0 };
+  const scan: SegmentScan = { frames: [], skipped: [], validEnd: from, size: 0, format: null };
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -134,12 +175,20 @@ export async function scanSegment(path: string, from = 0): Promise<SegmentScan> 
   try {
     const { size } = await handle.stat();
     scan.size = size;
-    if (size - from <= WHOLE_READ_LIMIT) {
-      const buf = Buffer.alloc(size - from);
-      if (buf.length > 0) await handle.read(buf, 0, buf.length, from);
-      scanBuffer(buf, from, scan);
+    const format = await readSegmentFormat(handle, size);
+    scan.format = format;
+    if (!format) {
+      scan.validEnd = size;
+      return scan;
+    }
+    const start = Math.max(from, format.dataStart);
+    scan.validEnd = Math.max(scan.validEnd, Math.min(start, size));
+    if (size - start <= WHOLE_READ_LIMIT) {
+      const buf = Buffer.alloc(Math.max(0, size - start));
+      if (buf.length > 0) await handle.read(buf, 0, buf.length, start);
+      scanBuffer(buf, start, format, scan);
     } else {
-      await scanLarge(handle, from, size, scan);
+      await scanLarge(handle, start, size, format, scan);
     }
   } finally {
     await handle.close();

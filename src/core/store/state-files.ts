@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { storeError } from '../errors.js';
+import { MftgHooksError, storeError } from '../errors.js';
+import { ensureStoreDir } from './store-dir.js';
 
 /** What is remembered between runs, per store, so the URL pasted into MFTG stays valid. */
 export interface RememberedSettings {
@@ -54,10 +55,11 @@ export async function readSettings(storeDir: string): Promise<RememberedSettings
 
 export async function updateSettings(storeDir: string, patch: Partial<RememberedSettings>): Promise<RememberedSettings> {
   const next = { ...(await readSettings(storeDir)), ...patch };
+  ensureStoreDir(storeDir);
   try {
-    await mkdir(storeDir, { recursive: true, mode: 0o700 });
     await writeJson(join(storeDir, SETTINGS_FILE), next);
   } catch (error) {
+    if (error instanceof MftgHooksError) throw error;
     throw storeError('E_STORE_UNWRITABLE', storeDir, error);
   }
   return next;
@@ -77,10 +79,52 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The running listener of this store, or null (a stale file of a dead process counts as none). */
-export async function readListener(storeDir: string): Promise<ListenerInfo | null> {
-  const info = await readJson<ListenerInfo>(join(storeDir, LISTENER_FILE));
-  return info && isAlive(info.pid) ? info : null;
+const isHttpUrl = (value: unknown): value is string => {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+const isStringRecord = (value: unknown): value is Record<string, string> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((entry) => typeof entry === 'string');
+
+/**
+ * listener.json as a listener wrote it, or null when it is damaged: any process can read it, so its
+ * fields are checked here once instead of crashing every command that uses one (`new URL` on a
+ * captureUrl that is not a URL).
+ */
+function validListener(value: unknown): ListenerInfo | null {
+  if (value === null || typeof value !== 'object') return null;
+  const info = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(info.pid) || (info.pid as number) <= 0 || !isHttpUrl(info.captureUrl)) return null;
+  return {
+    pid: info.pid as number,
+    startedAt: typeof info.startedAt === 'string' ? info.startedAt : '',
+    captureUrl: info.captureUrl,
+    publicUrl: isHttpUrl(info.publicUrl) ? info.publicUrl : null,
+    forwardTo: isHttpUrl(info.forwardTo) ? info.forwardTo : null,
+    routes: isStringRecord(info.routes) ? Object.fromEntries(Object.entries(info.routes).filter(([, url]) => isHttpUrl(url))) : {},
+  };
+}
+
+/**
+ * The running listener of this store, or null (a stale file of a dead process counts as none). A
+ * damaged file counts as none too, with a warning through `warn`.
+ */
+export async function readListener(storeDir: string, warn?: (message: string) => void): Promise<ListenerInfo | null> {
+  const path = join(storeDir, LISTENER_FILE);
+  const raw = await readJson<unknown>(path);
+  if (raw === null) return null;
+  const info = validListener(raw);
+  if (!info) {
+    warn?.(`ignored ${path}: it is damaged (no valid pid and capture URL)`);
+    return null;
+  }
+  return isAlive(info.pid) ? info : null;
 }
 
 export async function writeListener(storeDir: string, info: ListenerInfo): Promise<void> {

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
-import { closeSync, fstatSync, openSync, renameSync, writeFileSync, writevSync } from 'node:fs';
+import { open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, copyFileSync, fstatSync, linkSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync, writevSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { MftgHooksError, isErrnoException, storeError } from '../errors.js';
 import { isPending, isUndelivered } from '../delivery-state.js';
-import type { CapturedEvent, EventRecord, ForwardAttempt } from '../types.js';
-import { decodeHeader, encodeFrame, FrameKind, HEADER_SIZE } from './frame.js';
-import { readRange, scanSegment, type FrameEntry } from './segment-reader.js';
+import { type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
+import { decodeHeader, encodeFrame, encodeSegmentHeader, frameIsValid, FrameKind, HEADER_SIZE, SEGMENT_HEADER_SIZE, type FrameHeader, type SegmentFormat } from './frame.js';
+import { readRange, readSegmentFormat, scanSegment, type FrameEntry, type SegmentScan } from './segment-reader.js';
+import { ensureStoreDir, takeStoreDirWarnings } from './store-dir.js';
 
 /** Default number of newest events kept; older segments are deleted. */
 export const DEFAULT_KEEP_EVENTS = 10_000;
@@ -24,8 +25,11 @@ const FOLLOW_CHUNK_BYTES = 256 * 1024;
 const SEGMENTS_DIR = 'events';
 const SEGMENT_SUFFIX = '.seg';
 const SEAL_SUFFIX = '.sealed.json';
-const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
+/** Names of segments taken by something else (a directory…) are skipped, up to this many in a row. */
+const MAX_TAKEN_NAMES = 100;
+/** Errors of file systems without hard links; segments are then created with an exclusive copy. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
 
 export interface StoreOptions {
   /** Newest events to keep (default DEFAULT_KEEP_EVENTS). */
@@ -69,8 +73,16 @@ interface Located {
   responses: Map<string, BodyLocation>;
 }
 
-interface WriteRequest {
-  frame: Buffer;
+/** A frame to append. It is encoded when written, with the key of the segment it goes into. */
+interface FrameRequest {
+  kind: FrameKind;
+  meta: unknown;
+  body: Buffer;
+  /** The event's id (events only): counted into the segment once its frame is written. */
+  eventId: string | null;
+}
+
+interface WriteRequest extends FrameRequest {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -78,11 +90,55 @@ interface WriteRequest {
 /** The segment this process appends events to (only the listener owns one). */
 interface OwnedSegment {
   seq: number;
+  /** Always a descriptor of this segment's file: it is closed only once the next one is open. */
   fd: number;
+  key: number;
   events: number;
   bytes: number;
   firstId: string | null;
   lastId: string | null;
+  /** Part of a frame was written (a short write): nothing may follow it, the next batch starts a new segment. */
+  torn: boolean;
+}
+
+const errorCode = (error: unknown): string => (isErrnoException(error) ? (error.code ?? error.message) : error instanceof Error ? error.message : String(error));
+
+/**
+ * Creates `path` holding `header`, atomically: the file appears with its header or not at all (a
+ * temporary file is written, then hard-linked into place, which fails if the name is taken). Returns
+ * a descriptor open for appending, or null when something else already has that name.
+ */
+function createExclusive(path: string, header: Buffer, tag: string): number | null {
+  const temp = `${path}.${tag}.tmp`;
+  let fd = openSync(temp, 'ax', FILE_MODE);
+  let keep = false;
+  try {
+    const written = writeSync(fd, header);
+    if (written !== header.length) throw new Error(`short write: ${written} of ${header.length} bytes`);
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      if (isErrnoException(error) && error.code === 'EEXIST') return null;
+      if (!isErrnoException(error) || !NO_HARD_LINKS.has(error.code ?? '')) throw error;
+      try {
+        copyFileSync(temp, path, constants.COPYFILE_EXCL);
+      } catch (copyError) {
+        if (isErrnoException(copyError) && copyError.code === 'EEXIST') return null;
+        throw copyError;
+      }
+      closeSync(fd);
+      fd = openSync(path, 'a', FILE_MODE);
+    }
+    keep = true;
+    return fd;
+  } finally {
+    if (!keep) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 const segmentName = (seq: number): string => String(seq).padStart(8, '0') + SEGMENT_SUFFIX;
@@ -109,6 +165,10 @@ export class EventStore {
   private warningListener: ((message: string) => void) | null = null;
 
   private owned: OwnedSegment | null = null;
+  /** Why the owned segment could not be followed by a new one (disk full…), while that lasts. */
+  private rollFailure: unknown = null;
+  /** Warnings given once per store (a foreign file in the segments directory, seen on every poll). */
+  private readonly warnedOnce = new Set<string>();
   private queue: WriteRequest[] = [];
   private drainScheduled = false;
   private closed = false;
@@ -125,32 +185,66 @@ export class EventStore {
     this.keep = Math.max(1, options.keep ?? DEFAULT_KEEP_EVENTS);
   }
 
-  /** Opens (creating it, private to the user) the store in `dir`. */
+  /**
+   * Opens (creating it, private to the user) the store in `dir`. A directory that other users can
+   * read is made private, with a warning.
+   */
   static async open(dir: string, options: StoreOptions = {}): Promise<EventStore> {
     const store = new EventStore(dir, options);
-    try {
-      await mkdir(store.segmentsDir, { recursive: true, mode: DIR_MODE });
-    } catch (error) {
-      throw storeError('E_STORE_UNWRITABLE', dir, error);
-    }
+    ensureStoreDir(dir, SEGMENTS_DIR);
+    store.warnings.push(...takeStoreDirWarnings(dir));
     return store;
   }
 
   // ---- segments -------------------------------------------------------------------------------
 
-  private async segmentSeqs(): Promise<number[]> {
-    let names: string[];
+  /**
+   * The segments' numbers, oldest first (regular files only), and the highest number any name in
+   * the directory uses (a new segment must go above it). Anything else named like a segment (a
+   * directory `00000003.seg`…) is skipped with a warning, never fatal.
+   */
+  private async listSegments(): Promise<{ seqs: number[]; highest: number }> {
+    let entries: Dirent[];
     try {
-      names = await readdir(this.segmentsDir);
+      entries = await readdir(this.segmentsDir, { withFileTypes: true });
     } catch (error) {
-      if (isErrnoException(error) && error.code === 'ENOENT') return [];
+      if (isErrnoException(error) && error.code === 'ENOENT') return { seqs: [], highest: 0 };
       throw storeError('E_STORE_UNREADABLE', this.dir, error);
     }
-    return names
-      .filter((name) => name.endsWith(SEGMENT_SUFFIX))
-      .map((name) => Number.parseInt(name, 10))
-      .filter((seq) => Number.isSafeInteger(seq))
-      .sort((a, b) => a - b);
+    const seqs: number[] = [];
+    let highest = 0;
+    for (const entry of entries) {
+      if (!entry.name.endsWith(SEGMENT_SUFFIX)) continue;
+      const seq = Number.parseInt(entry.name, 10);
+      if (!Number.isSafeInteger(seq)) continue;
+      highest = Math.max(highest, seq);
+      let regular = entry.isFile();
+      if (!regular && entry.isSymbolicLink()) regular = await stat(join(this.segmentsDir, entry.name)).then((info) => info.isFile(), () => false);
+      if (regular) seqs.push(seq);
+      else this.warnOnce(`ignored ${SEGMENTS_DIR}/${entry.name}: not a regular file`);
+    }
+    return { seqs: seqs.sort((a, b) => a - b), highest };
+  }
+
+  private async segmentSeqs(): Promise<number[]> {
+    return (await this.listSegments()).seqs;
+  }
+
+  /**
+   * Every valid frame of one segment. What cannot be read (a file replaced meanwhile, a newer
+   * format, torn or corrupt records) is reported as a warning and skipped.
+   */
+  private async scan(seq: number): Promise<SegmentScan> {
+    let scan: SegmentScan;
+    try {
+      scan = await scanSegment(this.segmentPath(seq));
+    } catch (error) {
+      this.warnOnce(`could not read segment ${segmentName(seq)} (${errorCode(error)}): skipped`);
+      return { frames: [], skipped: [], validEnd: 0, size: 0, format: null };
+    }
+    if (scan.size > 0 && scan.format === null) this.warnOnce(`segment ${segmentName(seq)} was written by a newer version of mftg-hooks: skipped`);
+    this.noteSkipped(seq, scan.skipped);
+    return scan;
   }
 
   private segmentPath(seq: number): string {
@@ -174,6 +268,12 @@ export class EventStore {
     else this.warnings.push(message);
   }
 
+  private warnOnce(message: string): void {
+    if (this.warnedOnce.has(message)) return;
+    this.warnedOnce.add(message);
+    this.warn(message);
+  }
+
   /** Delivers the warnings found so far, then each new one as it comes (a running listener's). */
   onWarning(listener: (message: string) => void): void {
     this.warningListener = listener;
@@ -188,20 +288,19 @@ export class EventStore {
 
   /**
    * Makes this process the event writer: continues the newest segment, or starts a new one when it
-   * is sealed, too full, or ends in a torn record (so torn bytes are never followed by new frames).
+   * is sealed, too full, of the older format, or ends in a torn record (so torn bytes are never
+   * followed by new frames).
    */
   async openForWriting(): Promise<void> {
     if (this.owned) return;
-    const seqs = await this.segmentSeqs();
+    const { seqs, highest } = await this.listSegments();
     const newest = seqs[seqs.length - 1];
-    let seq = newest ?? 1;
-    let events = 0;
-    let firstId: string | null = null;
-    let lastId: string | null = null;
     if (newest !== undefined) {
       const sealed = await this.readSeal(newest);
-      const scan = await scanSegment(this.segmentPath(newest));
-      this.noteSkipped(newest, scan.skipped);
+      const scan = await this.scan(newest);
+      let events = 0;
+      let firstId: string | null = null;
+      let lastId: string | null = null;
       for (const frame of scan.frames) {
         if (frame.kind !== FrameKind.Event) continue;
         events++;
@@ -209,45 +308,111 @@ export class EventStore {
         lastId = String(frame.meta.id);
       }
       const torn = scan.validEnd < scan.size;
-      if (sealed || torn || events >= SEGMENT_MAX_EVENTS || scan.size >= SEGMENT_MAX_BYTES) {
-        if (!sealed) this.writeSeal(newest, { events, firstId, lastId });
-        seq = newest + 1;
-        events = 0;
-        firstId = lastId = null;
+      const continuable =
+        newest === highest && scan.format?.version === 2 && scan.size >= SEGMENT_HEADER_SIZE && !sealed && !torn && events < SEGMENT_MAX_EVENTS && scan.size < SEGMENT_MAX_BYTES;
+      if (continuable) {
+        try {
+          const fd = openSync(this.segmentPath(newest), 'a', FILE_MODE);
+          this.owned = { seq: newest, fd, key: scan.format!.key, events, bytes: fstatSync(fd).size, firstId, lastId, torn: false };
+          return;
+        } catch (error) {
+          throw storeError('E_STORE_UNWRITABLE', this.dir, error);
+        }
       }
+      if (!sealed && scan.format) this.trySeal(newest, { events, firstId, lastId });
     }
     try {
-      const fd = openSync(this.segmentPath(seq), 'a', FILE_MODE);
-      this.owned = { seq, fd, events, bytes: fstatSync(fd).size, firstId, lastId };
+      this.owned = this.createSegment(highest + 1)!;
     } catch (error) {
       throw storeError('E_STORE_UNWRITABLE', this.dir, error);
     }
   }
 
+  /**
+   * A new segment at `first` or the next free number above it (among `names` numbers), with a fresh
+   * key, open for appending. Throws when it cannot be created (no space, no inodes): nothing changes
+   * then. With `names` 1, null when that number is taken.
+   */
+  private createSegment(first: number, names = MAX_TAKEN_NAMES): OwnedSegment | null {
+    const key = randomBytes(4).readUInt32BE(0);
+    const header = encodeSegmentHeader(key);
+    for (let seq = first; seq < first + names; seq++) {
+      const fd = createExclusive(this.segmentPath(seq), header, `${this.writerId.toString(16)}`);
+      if (fd === null) continue;
+      return { seq, fd, key, events: 0, bytes: SEGMENT_HEADER_SIZE, firstId: null, lastId: null, torn: false };
+    }
+    if (names === 1) return null;
+    throw new Error(`the segment names ${segmentName(first)} to ${segmentName(first + MAX_TAKEN_NAMES - 1)} are all taken`);
+  }
+
   private writeSeal(seq: number, info: SealInfo): void {
     const path = join(this.segmentsDir, sealName(seq));
     const temp = `${path}.${this.writerId}.tmp`;
-    writeFileSync(temp, JSON.stringify(info), { mode: FILE_MODE });
-    renameSync(temp, path);
+    try {
+      writeFileSync(temp, JSON.stringify(info), { mode: FILE_MODE });
+      renameSync(temp, path);
+    } catch (error) {
+      rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
     this.seals.set(seq, info);
   }
 
+  /** A seal only saves readers work (retention counts from it): failing to write one is a warning. */
+  private trySeal(seq: number, info: SealInfo): void {
+    try {
+      this.writeSeal(seq, info);
+    } catch (error) {
+      this.warn(`could not seal segment ${segmentName(seq)} (${errorCode(error)})`);
+    }
+  }
+
   /**
-   * Seals the owned segment and starts the next one. Synchronous, like the writes around it: it
+   * Starts the next segment, then seals the owned one. Synchronous, like the writes around it: it
    * runs between two batches and takes tens of microseconds, where the promise-based calls took
    * several times that in CPU alone. Retention (deleting old segments) then runs in the background.
+   *
+   * The owned segment's descriptor is closed only once the next one is open: when the new segment
+   * cannot be created (disk full, no inodes), everything stays as it was, and no write ever goes to
+   * a closed descriptor number, which the kernel hands to the next accepted connection.
    */
   private roll(): void {
-    const owned = this.owned;
-    if (!owned) return;
-    closeSync(owned.fd);
+    const owned = this.owned!;
+    const next = this.createSegment(owned.seq + 1)!;
+    this.owned = next;
     this.rolledBytes.set(owned.seq, owned.bytes);
-    this.writeSeal(owned.seq, { events: owned.events, firstId: owned.firstId, lastId: owned.lastId });
-    const seq = owned.seq + 1;
-    this.owned = { seq, fd: openSync(this.segmentPath(seq), 'a', FILE_MODE), events: 0, bytes: 0, firstId: null, lastId: null };
+    try {
+      closeSync(owned.fd);
+    } catch {
+      // the descriptor is ours and open: nothing to do if closing reports an error
+    }
+    this.trySeal(owned.seq, { events: owned.events, firstId: owned.firstId, lastId: owned.lastId });
     this.retention = this.retention.then(() => this.enforceRetention()).catch((error: unknown) => {
       this.warn(`deleting old segments failed: ${String(error)}`);
     });
+  }
+
+  /** True when the owned segment must not take more frames: full, or ending in a torn one. */
+  private mustRoll(owned: OwnedSegment): boolean {
+    return owned.torn || owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES;
+  }
+
+  /** Rolls; false (with one warning per outage) when no new segment can be created yet. */
+  private tryRoll(): boolean {
+    try {
+      this.roll();
+    } catch (error) {
+      if (this.rollFailure === null) {
+        this.warn(`cannot start a new segment (${errorCode(error)}): deliveries are answered 503 until the store can write again`);
+      }
+      this.rollFailure = error;
+      return false;
+    }
+    if (this.rollFailure !== null) {
+      this.rollFailure = null;
+      this.warn('the store can write again: deliveries are accepted');
+    }
+    return true;
   }
 
   /** Deletes whole sealed segments once the newer ones hold at least `keep` events. */
@@ -276,11 +441,11 @@ export class EventStore {
   // ---- writing --------------------------------------------------------------------------------
 
   /** Appends a frame; resolves once the bytes are in the file (they survive the process being killed). */
-  private append(frame: Buffer): Promise<void> {
+  private append(kind: FrameKind, meta: unknown, body: Buffer, eventId: string | null): Promise<void> {
     if (this.closed) return Promise.reject(new MftgHooksError('E_STORE_UNWRITABLE', 'the event store is closed'));
-    if (!this.owned) return this.appendToNewest(frame);
+    if (!this.owned) return this.appendToNewest({ kind, meta, body, eventId });
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, resolve, reject });
+      this.queue.push({ kind, meta, body, eventId, resolve, reject });
       if (!this.drainScheduled) {
         this.drainScheduled = true;
         setImmediate(() => this.drain());
@@ -293,66 +458,132 @@ export class EventStore {
    * completed in it) goes out in one writev, so a burst of captures costs one system call per turn,
    * not one per event. The write is synchronous: appending a few KiB to the page cache takes
    * microseconds, less than handing the batch to the libuv thread pool and back (`npm run bench`,
-   * scenario capture). A short write fails the whole batch: not stored means not acknowledged.
+   * scenario capture).
+   *
+   * A frame is acknowledged only once all its bytes are in the segment file: a failed or short write
+   * (disk full) rejects the frames it did not write whole, and those are answered 503, never a false
+   * 200. A frame cut in the middle ends the segment: the next batch starts a new one.
    */
   private drain(): void {
     const batch = this.queue;
     this.queue = [];
     this.drainScheduled = false;
-    const owned = this.owned!;
-    try {
-      const frames = batch.map((request) => request.frame);
-      let expected = 0;
-      for (const frame of frames) expected += frame.length;
-      const written = writevSync(owned.fd, frames);
-      owned.bytes += written;
-      if (written !== expected) throw new Error(`short write: ${written} of ${expected} bytes`);
-    } catch (error) {
-      const failure = storeError('E_STORE_UNWRITABLE', this.dir, error);
+    if (this.mustRoll(this.owned!) && !this.tryRoll()) {
+      const failure = storeError('E_STORE_UNWRITABLE', this.dir, this.rollFailure);
       for (const request of batch) request.reject(failure);
       return;
     }
-    for (const request of batch) request.resolve();
-    if (owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES) {
+    const owned = this.owned!;
+    const frames: Buffer[] = [];
+    const requests: WriteRequest[] = [];
+    for (const request of batch) {
       try {
-        this.roll();
+        frames.push(encodeFrame(request.kind, this.writerId, request.meta, request.body, owned.key));
+        requests.push(request);
       } catch (error) {
-        // No usable segment now: the next batch fails and is answered 503, never a false 200.
-        this.warn(`starting a new segment failed: ${String(error)}`);
+        request.reject(error);
       }
     }
+    let done = 0;
+    let failure: unknown = null;
+    while (done < frames.length) {
+      let written: number;
+      try {
+        written = writevSync(owned.fd, done === 0 ? frames : frames.slice(done));
+      } catch (error) {
+        failure = error;
+        break;
+      }
+      owned.bytes += written;
+      if (written === 0) {
+        failure = new Error('nothing was written');
+        break;
+      }
+      // writev writes at most IOV_MAX buffers per call: whole frames are stored, go on with the rest.
+      while (done < frames.length && written >= frames[done]!.length) {
+        written -= frames[done]!.length;
+        const request = requests[done++]!;
+        if (request.eventId !== null) {
+          owned.events++;
+          owned.firstId ??= request.eventId;
+          owned.lastId = request.eventId;
+        }
+        request.resolve();
+      }
+      if (written > 0) {
+        // Part of a frame was written: the disk is full. Nothing may follow these bytes.
+        owned.torn = true;
+        failure = new Error(`short write: ${written} of ${frames[done]!.length} bytes of a frame`);
+        break;
+      }
+    }
+    if (done < requests.length) {
+      const error = storeError('E_STORE_UNWRITABLE', this.dir, failure);
+      for (let i = done; i < requests.length; i++) requests[i]!.reject(error);
+    }
+    if (this.mustRoll(owned)) this.tryRoll();
   }
 
-  /** Non-owners (replay, clear) append to the newest segment with one write. */
-  private async appendToNewest(frame: Buffer): Promise<void> {
-    const seqs = await this.segmentSeqs();
-    const seq = seqs[seqs.length - 1] ?? 1;
+  /**
+   * Non-owners (replay, clear) append to the newest segment with one write, keyed like that segment.
+   * An empty store gets its first segment, created like the listener creates its own.
+   */
+  private async appendToNewest(request: FrameRequest): Promise<void> {
     try {
-      const handle = await open(this.segmentPath(seq), 'a', FILE_MODE);
-      try {
-        await handle.write(frame);
-      } finally {
-        await handle.close();
+      for (let tries = 0; ; tries++) {
+        const { seqs, highest } = await this.listSegments();
+        const seq = seqs[seqs.length - 1];
+        if (seq === undefined) {
+          // Only this number: when a listener starting at the same moment took it, append to that one.
+          const created = this.createSegment(highest + 1, 1);
+          if (!created) {
+            if (tries < 3) continue;
+            throw new Error(`${segmentName(highest + 1)} is taken by something that is not a segment`);
+          }
+          try {
+            this.writeWhole(created.fd, encodeFrame(request.kind, this.writerId, request.meta, request.body, created.key));
+          } finally {
+            closeSync(created.fd);
+          }
+          return;
+        }
+        let handle: FileHandle;
+        try {
+          // No O_CREAT: a segment deleted meanwhile (retention, clear) is not brought back empty.
+          handle = await open(this.segmentPath(seq), constants.O_RDWR | constants.O_APPEND);
+        } catch (error) {
+          if (isErrnoException(error) && error.code === 'ENOENT' && tries < 3) continue;
+          throw error;
+        }
+        try {
+          const format = await readSegmentFormat(handle, (await handle.stat()).size);
+          if (!format) throw new Error(`segment ${segmentName(seq)} was written by a newer version of mftg-hooks`);
+          const frame = encodeFrame(request.kind, this.writerId, request.meta, request.body, format.key);
+          const { bytesWritten } = await handle.write(frame);
+          if (bytesWritten !== frame.length) throw new Error(`short write: ${bytesWritten} of ${frame.length} bytes`);
+        } finally {
+          await handle.close();
+        }
+        return;
       }
     } catch (error) {
       throw storeError('E_STORE_UNWRITABLE', this.dir, error);
     }
   }
 
+  private writeWhole(fd: number, frame: Buffer): void {
+    const written = writeSync(fd, frame);
+    if (written !== frame.length) throw new Error(`short write: ${written} of ${frame.length} bytes`);
+  }
+
   /** Stores a captured event and its exact body bytes. Only the listener (after openForWriting) calls this. */
   appendEvent(event: CapturedEvent, body: Buffer): Promise<void> {
-    const owned = this.owned;
-    if (owned) {
-      owned.events++;
-      owned.firstId ??= event.id;
-      owned.lastId = event.id;
-    }
-    return this.append(encodeFrame(FrameKind.Event, this.writerId, event, body));
+    return this.append(FrameKind.Event, event, body, event.id);
   }
 
   /** Stores an attempt with (at most RESPONSE_PREVIEW_BYTES of) the handler's response body. */
   async appendAttempt(attempt: ForwardAttempt, responseBody: Buffer): Promise<void> {
-    await this.append(encodeFrame(FrameKind.Attempt, this.writerId, attempt, responseBody.subarray(0, RESPONSE_PREVIEW_BYTES)));
+    await this.append(FrameKind.Attempt, attempt, responseBody.subarray(0, RESPONSE_PREVIEW_BYTES), null);
   }
 
   /**
@@ -360,7 +591,7 @@ export class EventStore {
    * the segment a running listener writes to), then the older segments are deleted.
    */
   async clear(): Promise<void> {
-    await this.append(encodeFrame(FrameKind.Clear, this.writerId, { clearedAt: new Date().toISOString() }, Buffer.alloc(0)));
+    await this.append(FrameKind.Clear, { clearedAt: new Date().toISOString() }, Buffer.alloc(0), null);
     const seqs = await this.segmentSeqs();
     const newest = seqs[seqs.length - 1];
     for (const seq of seqs) if (seq !== newest && seq !== this.owned?.seq) await this.deleteSegment(seq);
@@ -377,8 +608,7 @@ export class EventStore {
     for (let i = seqs.length - 1; i >= 0; i--) {
       const seq = seqs[i]!;
       if (seq < firstSeq) break;
-      const scan = await scanSegment(this.segmentPath(seq));
-      this.noteSkipped(seq, scan.skipped);
+      const scan = await this.scan(seq);
       for (let j = scan.frames.length - 1; j >= 0; j--) {
         const frame = scan.frames[j]!;
         if (frame.kind === FrameKind.Clear) return;
@@ -480,8 +710,7 @@ export class EventStore {
   async readAll(): Promise<StoredEvent[]> {
     let events = new Map<string, Located>();
     for (const seq of await this.segmentSeqs()) {
-      const scan = await scanSegment(this.segmentPath(seq));
-      this.noteSkipped(seq, scan.skipped);
+      const scan = await this.scan(seq);
       for (const frame of scan.frames) {
         const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
         if (frame.kind === FrameKind.Clear) {
@@ -536,15 +765,51 @@ export class EventStore {
     let busy = false;
     let chunk: Buffer | null = null;
 
+    /** Segment layouts, read once per segment (a segment's header never changes). */
+    const formats = new Map<number, SegmentFormat | null>();
+
     const report = (kind: FrameKind, metaText: string): void => {
-      const meta = JSON.parse(metaText) as unknown;
+      let meta: unknown;
+      try {
+        meta = JSON.parse(metaText) as unknown;
+      } catch {
+        return;
+      }
       if (kind === FrameKind.Event) onRecord({ kind: 'event', event: meta as CapturedEvent });
       else if (kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: meta as ForwardAttempt });
       else onRecord({ kind: 'clear' });
     };
 
+    /** Reports one foreign frame (checked whole against the segment's key first); false when it is damaged. */
+    const reportForeign = async (handle: FileHandle, buf: Buffer, inBuf: number, available: number, header: FrameHeader, at: number, format: SegmentFormat): Promise<boolean> => {
+      let frame = buf;
+      let start = inBuf;
+      if (inBuf + header.frameLength > available) {
+        frame = Buffer.alloc(header.frameLength);
+        const { bytesRead } = await handle.read(frame, 0, frame.length, at);
+        if (bytesRead < frame.length) return false;
+        start = 0;
+      } else if (available < buf.length) {
+        frame = buf.subarray(0, available);
+      }
+      if (!frameIsValid(frame, start, header, format)) return false;
+      report(header.kind, frame.toString('utf8', start + HEADER_SIZE, start + HEADER_SIZE + header.metaLength));
+      return true;
+    };
+
     /** Reports the foreign frames of one segment from `at.offset` to `size`, moving `at` past them. */
-    const readAppended = async (handle: FileHandle, at: { offset: number }, size: number): Promise<void> => {
+    const readAppended = async (handle: FileHandle, at: { seq: number; offset: number }, size: number): Promise<void> => {
+      let format = formats.get(at.seq);
+      if (format === undefined) {
+        format = await readSegmentFormat(handle, size);
+        // A header still being copied into place (file systems without hard links) is read again.
+        if (size >= SEGMENT_HEADER_SIZE || format === null) formats.set(at.seq, format);
+      }
+      if (!format) {
+        at.offset = size;
+        return;
+      }
+      if (at.offset < format.dataStart) at.offset = format.dataStart;
       chunk ??= Buffer.allocUnsafe(FOLLOW_CHUNK_BYTES);
       while (at.offset + HEADER_SIZE <= size) {
         const chunkStart = at.offset;
@@ -559,16 +824,9 @@ export class EventStore {
             return;
           }
           if (at.offset + header.frameLength > size) return; // still being written
-          if (header.writer !== this.writerId) {
-            const metaStart = inChunk + HEADER_SIZE;
-            const metaEnd = metaStart + header.metaLength;
-            if (metaEnd <= bytesRead) {
-              report(header.kind, chunk.toString('utf8', metaStart, metaEnd));
-            } else {
-              const meta = Buffer.alloc(header.metaLength);
-              await handle.read(meta, 0, meta.length, at.offset + HEADER_SIZE);
-              report(header.kind, meta.toString('utf8'));
-            }
+          if (header.writer !== this.writerId && !(await reportForeign(handle, chunk, inChunk, bytesRead, header, at.offset, format))) {
+            at.offset = size;
+            return;
           }
           at.offset += header.frameLength;
         }
