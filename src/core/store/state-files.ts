@@ -108,6 +108,7 @@ function validListener(value: unknown): ListenerInfo | null {
     publicUrl: isHttpUrl(info.publicUrl) ? info.publicUrl : null,
     forwardTo: isHttpUrl(info.forwardTo) ? info.forwardTo : null,
     routes: isStringRecord(info.routes) ? Object.fromEntries(Object.entries(info.routes).filter(([, url]) => isHttpUrl(url))) : {},
+    ...(typeof info.sourceSecret === 'string' && info.sourceSecret !== '' ? { sourceSecret: info.sourceSecret } : {}),
   };
 }
 
