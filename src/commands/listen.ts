@@ -53,16 +53,17 @@ function portIsFree(port: number, host: string): Promise<boolean> {
  * run's port, so local scripts and bookmarks keep working, unless something else took it (then a
  * free one, and `notes` says so).
  */
-async function capturePort(options: Record<string, unknown>, remembered: number | undefined, bind: string, notes: string[]): Promise<number> {
+async function capturePort(options: Record<string, unknown>, remembered: number | undefined, bind: string, stderr: NodeJS.WritableStream): Promise<number> {
   if (typeof options.port === 'number') return options.port;
   if (remembered === undefined || !Number.isInteger(remembered) || remembered <= 0 || remembered > 65535) return 0;
   if (await portIsFree(remembered, bind)) return remembered;
-  notes.push(`port ${remembered} (the last run's) is in use: capturing on a free port instead (--port picks one)`);
+  // Before any face starts: one line, above the live UI or beside the --json records.
+  stderr.write(`mftg-hooks: port ${remembered} (the last run's) is in use: capturing on a free port instead (--port picks one)\n`);
   return 0;
 }
 
 /** Flags → ListenOptions: the remembered token, subdomain and port are read (and a new token saved) here. */
-export async function resolveListenOptions(options: Record<string, unknown>, notes: string[] = []): Promise<ListenOptions> {
+export async function resolveListenOptions(options: Record<string, unknown>, stderr: NodeJS.WritableStream = process.stderr): Promise<ListenOptions> {
   const storeDir = storeDirFrom(options);
   const settings = await readSettings(storeDir).catch(() => ({}) as Awaited<ReturnType<typeof readSettings>>);
   let token: string | null;
@@ -82,7 +83,7 @@ export async function resolveListenOptions(options: Record<string, unknown>, not
   const output = options.json ? 'json' : options.ui !== false && interactive ? 'ui' : 'plain';
   const resolved: ListenOptions = {
     storeDir,
-    port: await capturePort(options, settings.port, options.bind as string, notes),
+    port: await capturePort(options, settings.port, options.bind as string, stderr),
     bind: options.bind as string,
     forwardTo: (options.forwardTo as string | undefined) ?? null,
     routes: routesFrom(options),
@@ -122,9 +123,7 @@ function untilStopped(): { stopped: Promise<void>; stop: () => void } {
 }
 
 export async function listen(rawOptions: Record<string, unknown>): Promise<number> {
-  const notes: string[] = [];
-  const options = await resolveListenOptions(rawOptions, notes);
-  for (const note of notes) process.stderr.write(`mftg-hooks: ${note}\n`);
+  const options = await resolveListenOptions(rawOptions);
   const tunnel = options.tunnel;
   const session = new ListenSession({
     storeDir: options.storeDir,
@@ -146,7 +145,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
         }
       : {}),
   });
-  session.on((e) => e.type === 'ready' && void updateSettings(options.storeDir, { port: Number(new URL(e.localUrl).port) }).catch(() => undefined));
+  session.on((e) => (e.type === 'ready' ? void updateSettings(options.storeDir, { port: Number(new URL(e.localUrl).port) }).catch(() => undefined) : undefined));
   const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
   const { stopped, stop } = untilStopped();
   let detach: () => void = () => undefined;
