@@ -125,7 +125,7 @@ describe('events export', () => {
     for (const args of [['events', 'export', '--format', 'json'], ['events', 'export', ids[0]!, '--format', 'xml'], ['events', 'export', ids[0]!, '--all', '--format', 'json']]) {
       const result = await cli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(result.stderr, /\(run 'mftg-hooks events export --help'\)\n$/, 'ends with the command\'s own help');
+      assert.match(result.stderr, /run 'mftg-hooks events export --help'\)\n$/, 'ends with the command\'s own help');
     }
     const unknown = await cli(['events', 'export', 'zzzz', '--format', 'json']);
     assert.equal(unknown.code, 1);
