@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from './core/capture-server.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS } from './core/forwarder.js';
@@ -8,7 +9,7 @@ import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
 import { parseSince, parseTypes } from './core/reconcile/settings.js';
 import { parseInspectAddress, type InspectAddress } from './web/address.js';
-import { parseBind, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
+import { parseBind, parseEventTypeFilter, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
 
 /** Every flag's environment twin: MFTG_HOOKS_<FLAG_IN_UPPER_SNAKE> (flag > env > default). */
 export function envName(flag: string): string {
@@ -31,14 +32,88 @@ export function dropFalseBooleanEnv(program: Command, env: NodeJS.ProcessEnv = p
   visit(program);
 }
 
+/**
+ * A configuration flag (PRODUCT.md section 1: what describes the setup of `listen`, and `--store`):
+ * it has an environment twin.
+ */
 function option(flags: string, description: string): Option {
   const long = flags.split(/[ ,]+/).find((part) => part.startsWith('--'))!;
   return new Option(flags, description).env(envName(long));
 }
 
+/**
+ * A one-off switch or confirmation (`--yes`, `--json`, `--failed`, `--to`, …): no environment twin,
+ * so an exported variable never deletes data without asking or changes what another command does.
+ */
+function flag(flags: string, description: string): Option {
+  return new Option(flags, description);
+}
+
+/**
+ * The tool's own version, from the package.json beside dist/ (not `npm_package_version`: that is
+ * the version of whatever project npm was started in).
+ */
+export function toolVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) for "did you mean". */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest of `names` when `word` looks like a typo of it (or is a prefix of it); else null. */
+export function closest(word: string, names: readonly string[]): string | null {
+  const lower = word.toLowerCase();
+  let best: { name: string; score: number } | null = null;
+  for (const name of names) {
+    const score = lower.length > 0 && name.startsWith(lower) ? 0 : distance(lower, name);
+    if (score <= Math.max(1, Math.floor(name.length * 0.4)) && (!best || score < best.score)) best = { name, score };
+  }
+  return best?.name ?? null;
+}
+
+/** `mftg-hooks events list`: the full name of a command, as typed. */
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** The hint every usage error ends with: the failing command's own help. */
+export function helpHint(command: Command): string {
+  return `run '${fullName(command)} --help'`;
+}
+
+/** "unknown command 'lsiten' (did you mean listen?)", exit 2, from the command it was typed after. */
+function unknownCommand(parent: Command, word: string): MftgHooksError {
+  const names = parent.commands.map((c) => c.name()).filter((name) => name !== 'help');
+  const suggestion = closest(word, names);
+  return new MftgHooksError('E_USAGE', `unknown command '${word}'${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, helpHint(parent));
+}
+
 const storeOption = (): Option => option('--store <dir>', 'where events are kept (also MFTG_HOOKS_HOME)');
 
 export type CommandResult = number;
+
+/** What a run leaves for main(): the exit code, and the command that ran (for its help hint). */
+export interface RunState {
+  exitCode: number;
+  command?: Command;
+}
 export type Action = (options: Record<string, unknown>, args: string[]) => Promise<CommandResult>;
 
 /** What each command does, injected so the program stays a pure description of the flags. */
@@ -95,31 +170,73 @@ const inspectOption = (): Option =>
 
 /** `--set`/`--header` options shared by replay and trigger. */
 const setOption = (): Option =>
-  option('--set <json.path=value>', 'repeatable: change a JSON field (value parsed as JSON when it parses, else text)').argParser(repeatable<SetInstruction>(parseSetArgument));
+  flag('--set <json.path=value>', 'repeatable: change a JSON field (value parsed as JSON when it parses, else text)').argParser(repeatable<SetInstruction>(parseSetArgument));
+
+/** The lines `--help` ends with: what a user types most. */
+const EXAMPLES: Record<string, string[]> = {
+  'mftg-hooks': [
+    'mftg-hooks listen --forward-to http://localhost:3000/webhooks/mftg   # the quick start',
+    'mftg-hooks --forward-to http://localhost:3000/webhooks/mftg          # the same: listen is the default',
+    'mftg-hooks trigger failed                                             # a sample MESSAGE.SEND.FAILED',
+    'mftg-hooks events list --failed',
+    'mftg-hooks replay --last',
+  ],
+  'mftg-hooks listen': [
+    'mftg-hooks listen --forward-to http://localhost:3000/webhooks/mftg',
+    'mftg-hooks listen --forward-to http://localhost:3000/webhooks/mftg --timeout 0   # sit at a breakpoint',
+    'mftg-hooks listen --no-tunnel --json | jq .',
+    'mftg-hooks listen --route MESSAGE.SEND.FAILED=http://localhost:3000/failed --forward-to http://localhost:3000/hook',
+  ],
+  'mftg-hooks events': ['mftg-hooks events list', 'mftg-hooks events show 01m8hz7f', 'mftg-hooks events export --all > archive.json'],
+  'mftg-hooks events list': ['mftg-hooks events list', 'mftg-hooks events list --failed --limit 10', 'mftg-hooks events list --type received', 'mftg-hooks events list --json | jq .messageId'],
+  'mftg-hooks events show': ['mftg-hooks events show 01m8hz7f', 'mftg-hooks events show 01m8hz7f --json | jq .attempts', 'mftg-hooks events show 01m8hz7f --body > body.json'],
+  'mftg-hooks events export': [
+    'mftg-hooks events export 01m8hz7f --format curl --to http://localhost:3000/webhooks/mftg > again.sh',
+    'mftg-hooks events export --all > archive.json',
+    'mftg-hooks events export --all --format har --mask-token > mftg.har',
+  ],
+  'mftg-hooks events clear': ['mftg-hooks events clear', 'mftg-hooks events clear --yes --store ./tmp-store'],
+  'mftg-hooks replay': [
+    'mftg-hooks replay --last',
+    'mftg-hooks replay --failed',
+    'mftg-hooks replay 01m8hz7f --to http://localhost:4000/hook',
+    'mftg-hooks replay --last --set failures=99 --header "x-debug: 1"',
+  ],
+  'mftg-hooks trigger': ['mftg-hooks trigger received', 'mftg-hooks trigger failed --modern', 'mftg-hooks trigger sent --set messageSubject="PO 1" --to http://localhost:3000/hook', 'mftg-hooks trigger --list'],
+  'mftg-hooks inspect': ['mftg-hooks inspect', 'mftg-hooks inspect --inspect 5000 --store ./tmp-store'],
+  'mftg-hooks help': ['mftg-hooks help listen', 'mftg-hooks help events list'],
+};
 
 /**
  * The commander program: flags, help and validation only. Actions receive plain option objects and
  * set `result.exitCode`.
  */
-export function buildProgram(actions: Actions, result: { exitCode: number }): Command {
+export function buildProgram(actions: Actions, result: RunState): Command {
   const program = new Command('mftg-hooks')
-    .description('Capture, inspect, forward and replay MFT Gateway (MFTG) webhooks on your machine.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .description(
+      'Capture, inspect, forward and replay MFT Gateway (MFTG) webhooks on your machine.\n\n' +
+        '`listen` is the default command. Quick start:\n' +
+        '  npx mftg-hooks listen --forward-to http://localhost:3000/webhooks/mftg',
+    )
+    .version(toolVersion(), '-V, --version')
+    .helpCommand(false);
 
   const run =
     (action: Action) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
+      result.command = command;
       const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
       result.exitCode = await action(command.opts(), positional);
     };
 
-  program
+  const listen = program
     .command('listen', { isDefault: true })
-    .description('capture deliveries, open a public tunnel, forward to your handler, show them live')
-    .addOption(option('-p, --port <n>', 'local capture port; 0 picks a free one').argParser(parsePort).default(0))
+    .description('capture deliveries, open a public tunnel, forward to your handler, show them live (the default command)')
+    // A word where no command was expected is a mistyped command, never "too many arguments".
+    .argument('[command]')
+    .usage('[options]')
+    .addOption(option('-p, --port <n>', "local capture port; 0 picks a free one (default: the last run's port if it is free, else a free one)").argParser(parsePort))
     .addOption(option('--bind <addr>', 'address the capture server binds').argParser(parseBind).default('127.0.0.1'))
     .addOption(option('-f, --forward-to <url>', 'your handler (http or https)').argParser(parseHttpUrl))
     .addOption(new Option('--route <TYPE=url>', 'repeatable: events whose eventType is TYPE go to url instead (env MFTG_HOOKS_ROUTE: comma-separated)').argParser(parseRoute))
@@ -137,42 +254,54 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .addOption(storeOption())
     .addOption(inspectOption())
     .addOption(new Option('--no-inspect', 'no web inspector (MFTG_HOOKS_INSPECT=off too)'))
-    .addOption(option('--json', 'newline-delimited JSON records on stdout, no UI'))
-    .addOption(option('--no-ui', 'plain log lines instead of the live UI'))
-    .action(run(actions.listen));
+    .addOption(flag('--json', 'newline-delimited JSON records on stdout, no UI'))
+    .addOption(flag('--no-ui', 'plain log lines instead of the live UI'))
+    .action(async (word: string | undefined, options: unknown, command: Command) => {
+      if (word !== undefined) throw unknownCommand(program, word);
+      await run(actions.listen)(options, command);
+    });
+  void listen;
 
-  const events = program.command('events').description('inspect and manage captured events');
+  const events = program
+    .command('events')
+    .description('inspect and manage captured events')
+    .argument('[command]')
+    .usage('<command> [options]')
+    .action((word: string | undefined) => {
+      if (word !== undefined) throw unknownCommand(events, word);
+      throw new MftgHooksError('E_USAGE', 'which events command? list, show, export or clear', helpHint(events));
+    });
   events
     .command('list')
-    .description('the newest events, oldest of them first')
-    .addOption(option('--limit <n>', 'how many events').argParser(parsePositiveInt).default(50))
-    .addOption(option('--type <eventType>', 'only this eventType'))
-    .addOption(option('--failed', 'only events whose last forward failed'))
-    .addOption(option('--json', 'one event record per line'))
+    .description('the newest events, oldest of them first, fitted to the terminal width')
+    .addOption(flag('--limit <n>', 'how many events').argParser(parsePositiveInt).default(50))
+    .addOption(flag('--type <eventType>', 'only this eventType: received, sent, failed, the full name, or any unique part of it (any case)').argParser(parseEventTypeFilter))
+    .addOption(flag('--failed', 'only events whose last forward failed'))
+    .addOption(flag('--json', 'one event record per line'))
     .addOption(storeOption())
     .action(run(actions.eventsList));
   events
     .command('show')
     .description('one event in full: headers, body, every attempt')
     .argument('<id>', 'event id or unique prefix')
-    .addOption(option('--json', 'the event record with headers and attempts').conflicts('body'))
-    .addOption(option('--body', 'the raw captured body bytes to stdout'))
+    .addOption(flag('--json', 'the event record with headers and attempts').conflicts('body'))
+    .addOption(flag('--body', 'the raw captured body bytes to stdout (escaped on a terminal: redirect it for the exact bytes)'))
     .addOption(storeOption())
     .action(run(actions.eventsShow));
   events
     .command('clear')
     .description('delete every stored event')
-    .addOption(option('--yes', 'do not ask for confirmation'))
+    .addOption(flag('--yes', 'do not ask for confirmation'))
     .addOption(storeOption())
     .action(run(actions.eventsClear));
   events
     .command('export')
     .description('export events as JSON (archive), curl commands or HAR 1.2')
     .argument('[ids...]', 'event ids or unique prefixes')
-    .addOption(option('--all', 'every stored event'))
-    .addOption(option('--format <format>', 'json, curl or har').argParser(parseExportFormat).makeOptionMandatory())
-    .addOption(option('--to <url>', 'show the requests as sent to this handler URL instead of the capture URL they came in on').argParser(parseHttpUrl))
-    .addOption(option('--mask-token', 'replace the secret capture token with MASKED-TOKEN'))
+    .addOption(flag('--all', 'every stored event'))
+    .addOption(flag('--format <format>', 'json, curl or har').argParser(parseExportFormat).default('json'))
+    .addOption(flag('--to <url>', 'show the requests as sent to this handler URL instead of the capture URL they came in on').argParser(parseHttpUrl))
+    .addOption(flag('--mask-token', 'replace the secret capture token with MASKED-TOKEN'))
     .addOption(storeOption())
     .action(run(actions.eventsExport));
 
@@ -180,32 +309,32 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .command('replay')
     .description('send stored events again, unchanged unless --set, --header or --edit say otherwise')
     .argument('[ids...]', 'event ids or unique prefixes')
-    .addOption(option('--last [n]', 'the newest n events (default 1)').argParser(parsePositiveInt))
-    .addOption(option('--failed', 'events whose last forward failed (with --last n: the newest n of them)'))
-    .addOption(option('--to <url>', 'send here (default: the running listener\'s target, else the last run\'s --forward-to)').argParser(parseHttpUrl))
+    .addOption(flag('--last [n]', 'the newest n events (default 1)').argParser(parsePositiveInt))
+    .addOption(flag('--failed', 'events whose last forward failed (with --last n: the newest n of them)'))
+    .addOption(flag('--to <url>', "send here (default: the running listener's target, else the last run's --forward-to)").argParser(parseHttpUrl))
     .addOption(setOption())
-    .addOption(option('--header <name:value>', 'repeatable: replace (or add) a header; an empty value removes it').argParser(repeatable(parseHeaderArgument)))
-    .addOption(option('--edit', 'edit each body in $VISUAL / $EDITOR before sending; an empty file aborts'))
-    .addOption(option('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
-    .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
-    .addOption(option('--json', 'one attempt record per line'))
+    .addOption(flag('--header <name:value>', 'repeatable: replace (or add) a header; an empty value removes it').argParser(repeatable(parseHeaderArgument)))
+    .addOption(flag('--edit', 'edit each body in $VISUAL / $EDITOR before sending; an empty file aborts'))
+    .addOption(flag('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--insecure', 'accept self-signed certificates from an https handler'))
+    .addOption(flag('--json', 'one attempt record per line'))
     .addOption(storeOption())
     .action(run(actions.replay));
 
   program
     .command('trigger')
     .description('send a realistic MFTG sample event through the running listener (or --to a URL)')
-    .argument('[eventType]', `${MFTG_EVENT_TYPES.join(', ')} (or received, sent, failed)`)
-    .addOption(option('--list', 'describe the event types'))
-    .addOption(option('--to <url>', 'send straight to this URL instead of the listener\'s capture URL').argParser(parseHttpUrl))
+    .argument('[eventType]', `${MFTG_EVENT_TYPES.join(', ')} (or received, sent, failed, or any unique part, any case)`)
+    .addOption(flag('--list', 'describe the event types'))
+    .addOption(flag('--to <url>', "send straight to this URL instead of the listener's capture URL").argParser(parseHttpUrl))
     .addOption(setOption())
-    .addOption(option('--legacy', 'only the pre-3.1.1 field names (messageAS2ID, partnerAS2ID, stationAS2ID)').conflicts('modern'))
-    .addOption(option('--modern', 'only the new field names (messageIdentifier, partnerIdentifier, stationIdentifier)'))
-    .addOption(option('--attachments <n>', `number of attachment keys (0–${MAX_SAMPLE_ATTACHMENTS})`).argParser(parseAttachmentCount).default(1))
-    .addOption(option('--print', 'print the payload instead of sending it'))
-    .addOption(option('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
-    .addOption(option('--insecure', 'accept self-signed certificates from an https URL'))
-    .addOption(option('--json', 'one trigger record on stdout'))
+    .addOption(flag('--legacy', 'only the pre-3.1.1 field names (messageAS2ID, partnerAS2ID, stationAS2ID)').conflicts('modern'))
+    .addOption(flag('--modern', 'only the new field names (messageIdentifier, partnerIdentifier, stationIdentifier)'))
+    .addOption(flag('--attachments <n>', `number of attachment keys (0–${MAX_SAMPLE_ATTACHMENTS})`).argParser(parseAttachmentCount).default(1))
+    .addOption(flag('--print', 'print the payload instead of sending it'))
+    .addOption(flag('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--insecure', 'accept self-signed certificates from an https URL'))
+    .addOption(flag('--json', 'one trigger record on stdout'))
     .addOption(storeOption())
     .action(run(actions.trigger));
 
@@ -234,10 +363,47 @@ export function buildProgram(actions: Actions, result: { exitCode: number }): Co
     .command('inspect')
     .description('serve the web inspector on the store alone, without a listener (history, replays)')
     .addOption(inspectOption())
-    .addOption(option('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
-    .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
+    .addOption(flag('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--insecure', 'accept self-signed certificates from an https handler'))
     .addOption(storeOption())
     .action(run(actions.inspect));
 
+  // `help <command>` shows that command's help; an unknown one is a mistyped command (exit 2).
+  program
+    .command('help')
+    .description('show the help of a command')
+    .argument('[command...]', 'e.g. listen, or events list')
+    .action((words: string[]) => {
+      let target: Command = program;
+      for (const word of words) {
+        const next = target.commands.find((c) => c.name() === word);
+        if (!next) throw unknownCommand(target, word);
+        target = next;
+      }
+      target.outputHelp();
+      result.exitCode = 0;
+    });
+
+  configureEveryCommand(program);
   return program;
+}
+
+/**
+ * Gives every command its examples (at the end of its help) and its error format: one line,
+ * `mftg-hooks: <what is wrong> (run 'mftg-hooks events list --help')`.
+ */
+function configureEveryCommand(command: Command): void {
+  const name = fullName(command);
+  const examples = EXAMPLES[name];
+  if (examples) command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  $ ${line}`).join('\n')}\n`);
+  command.showHelpAfterError(false).configureOutput({
+    outputError: (text, write) => {
+      const message = text
+        .trim()
+        .replace(/^error: /, '')
+        .replace(/\s*\n\(Did you mean (.+)\?\)$/, ' (did you mean $1?)');
+      write(`mftg-hooks: ${message} (${helpHint(command)})\n`);
+    },
+  });
+  command.commands.forEach(configureEveryCommand);
 }

@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
-import { buildProgram, dropFalseBooleanEnv, type Actions } from './cli.js';
+import { buildProgram, dropFalseBooleanEnv, helpHint, type Actions, type RunState } from './cli.js';
 import { MftgHooksError } from './core/errors.js';
+import { isTrueish } from './parse.js';
 
 /** Loaded on demand so `--help` never pays for the listener, the store or Ink. */
 const actions: Actions = {
@@ -24,6 +25,15 @@ export function setBrokenPipeHandler(handler: () => void): void {
 }
 
 /**
+ * Only a true-ish `CI` means a CI run. chalk (through supports-color) and Ink treat any `CI`
+ * variable as one, `CI=false` included, and turn colours (and Ink's drawing) off; so a `CI` that is
+ * not true-ish is dropped before either is loaded.
+ */
+export function normalizeCiEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.CI !== undefined && !isTrueish(env.CI)) delete env.CI;
+}
+
+/**
  * argv → exit code. The only place that decides it: 0 ok, 1 failure, 2 usage. Everything below
  * throws typed errors and never calls process.exit.
  */
@@ -34,7 +44,8 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   // waiting seconds, keys answered after half a second). This CLI is not the user's app: a
   // NODE_ENV=development exported for their own handler must not select it.
   process.env.NODE_ENV = 'production';
-  const result = { exitCode: 0 };
+  normalizeCiEnv();
+  const result: RunState = { exitCode: 0 };
   const program = buildProgram(actions, result);
   const overrideExit = (command: typeof program): void => {
     command.exitOverride();
@@ -55,7 +66,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       return 2;
     }
     if (error instanceof MftgHooksError) {
-      stderr.write(`mftg-hooks: ${error.message}${error.hint ? ` (${error.hint})` : ''}\n`);
+      // A usage error ends with the command's own help, like those commander reports.
+      const help = error.exitCode === 2 && result.command && !error.hint?.includes('--help') ? helpHint(result.command) : null;
+      const hint = [error.hint, help].filter(Boolean).join('; ');
+      stderr.write(`mftg-hooks: ${error.message}${hint ? ` (${hint})` : ''}\n`);
       return error.exitCode;
     }
     stderr.write(`mftg-hooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

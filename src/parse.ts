@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { resolveEventType } from './core/mftg.js';
 
 /** Flag value parsers: each rejects a bad value at parse time with one clear sentence (exit 2). */
 
@@ -56,4 +57,22 @@ export function parseBind(value: string): string {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * `--type` of `events list`: what `trigger` accepts (`received`, `sent`, `failed`, the full name,
+ * any unique part, any case) → the full eventType. Any other value is kept as typed, for documents
+ * with an eventType of their own; a part several types share is refused.
+ */
+export function parseEventTypeFilter(value: string): string {
+  const match = resolveEventType(value);
+  if (match && 'ambiguous' in match) throw new InvalidArgumentError(`"${value}" matches ${match.ambiguous.join(' and ')}; say which.`);
+  return match ? match.type : value.trim();
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+
+/** True for `1`/`true`/`yes`/`on` (any case): how boolean environment variables are read. */
+export function isTrueish(value: string | undefined): boolean {
+  return value !== undefined && TRUE_WORDS.has(value.trim().toLowerCase());
 }

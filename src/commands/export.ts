@@ -3,6 +3,8 @@ import { deliveredItem, harCreator, harEntry, jsonExportEvent, maskToken, origin
 import type { StoredEvent } from '../core/store/store.js';
 import { readListener, readSettings } from '../core/store/state-files.js';
 import { EventStore } from '../core/store/store.js';
+import { toolVersion } from '../cli.js';
+import { terminalSafe } from '../output/terminal-text.js';
 import { storeDirFrom } from './common.js';
 
 export type ExportFormat = 'json' | 'curl' | 'har';
@@ -69,13 +71,15 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
         const record = source.event;
         const item = await itemFor(source);
         const title = (record.mftg?.eventType ?? `${record.method} ${record.path}`) + (record.mftg?.messageId ? ` ${record.mftg.messageId}` : '');
-        const comment = `# ${record.id}  ${title}  captured ${record.receivedAt}`.replace(/[\r\n]/g, ' ');
+        // A shell comment runs to the end of its line; escaping every control character keeps a
+        // sender's newline (or terminal escape sequence) from turning the rest into a command.
+        const comment = terminalSafe(`# ${record.id}  ${title}  captured ${record.receivedAt}`);
         await write(`${comment}\n${toCurl({ ...item.event, headers: item.headers }, item.body, item.url)}\n\n`);
       }
       return 0;
     }
     if (format === 'har') {
-      const version = process.env.npm_package_version ?? '0.1.0';
+      const version = toolVersion();
       await write(`{\n  "log": {\n    "version": "1.2",\n    "creator": ${JSON.stringify(harCreator(version))},\n    "entries": [`);
       for (let i = 0; i < stored.length; i++) {
         const entry = harEntry(await itemFor(stored[i]!));

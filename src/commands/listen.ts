@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { usageError } from '../core/errors.js';
 import { setBrokenPipeHandler } from '../main.js';
 import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
@@ -48,8 +49,31 @@ function routesFrom(options: Record<string, unknown>): Record<string, string> {
   }
 }
 
-/** Flags → ListenOptions: the remembered token and subdomain are read (and a new token saved) here. */
-export async function resolveListenOptions(options: Record<string, unknown>): Promise<ListenOptions> {
+/** True when a server could listen on `host:port` right now. */
+function portIsFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The capture port: `--port` (or MFTG_HOOKS_PORT) as given, `0` for a free one; by default the last
+ * run's port, so local scripts and bookmarks keep working, unless something else took it (then a
+ * free one, and `notes` says so).
+ */
+async function capturePort(options: Record<string, unknown>, remembered: number | undefined, bind: string, stderr: NodeJS.WritableStream): Promise<number> {
+  if (typeof options.port === 'number') return options.port;
+  if (remembered === undefined || !Number.isInteger(remembered) || remembered <= 0 || remembered > 65535) return 0;
+  if (await portIsFree(remembered, bind)) return remembered;
+  // Before any face starts: one line, above the live UI or beside the --json records.
+  stderr.write(`mftg-hooks: port ${remembered} (the last run's) is in use: capturing on a free port instead (--port picks one)\n`);
+  return 0;
+}
+
+/** Flags → ListenOptions: the remembered token, subdomain and port are read (and a new token saved) here. */
+export async function resolveListenOptions(options: Record<string, unknown>, stderr: NodeJS.WritableStream = process.stderr): Promise<ListenOptions> {
   const storeDir = storeDirFrom(options);
   const settings = await readSettings(storeDir).catch(() => ({}) as Awaited<ReturnType<typeof readSettings>>);
   let token: string | null;
@@ -69,7 +93,7 @@ export async function resolveListenOptions(options: Record<string, unknown>): Pr
   const output = options.json ? 'json' : options.ui !== false && interactive ? 'ui' : 'plain';
   const resolved: ListenOptions = {
     storeDir,
-    port: options.port as number,
+    port: await capturePort(options, settings.port, options.bind as string, stderr),
     bind: options.bind as string,
     forwardTo: (options.forwardTo as string | undefined) ?? null,
     routes: routesFrom(options),
@@ -149,6 +173,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
         }
       : {}),
   });
+  session.on((e) => (e.type === 'ready' ? void updateSettings(options.storeDir, { port: Number(new URL(e.localUrl).port) }).catch(() => undefined) : undefined));
   const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
   // Before the session starts, so its URL is in the first record; a taken --inspect port stops here.
   const inspector = options.inspect ? await (await import('../web/server.js')).startInspector(session, { address: options.inspect }) : null;

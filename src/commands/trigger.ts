@@ -2,9 +2,10 @@ import { usageError } from '../core/errors.js';
 import { applySet, type SetInstruction } from '../core/json-edit.js';
 import { createDispatcher, httpRequest } from '../core/http-send.js';
 import { postThroughListener, SAMPLE_HEADERS } from '../core/ingest.js';
-import { buildSample, resolveSampleType, SAMPLE_DESCRIPTIONS, type SampleVariant } from '../core/mftg-samples.js';
+import { buildSample, SAMPLE_DESCRIPTIONS, type SampleVariant } from '../core/mftg-samples.js';
+import { resolveEventType } from '../core/mftg.js';
 import { isSuccess } from '../core/types.js';
-import { colorsFor, formatDuration } from '../output/format.js';
+import { colorsFor, formatDuration, wrapWords } from '../output/format.js';
 import { storeDirFrom } from './common.js';
 
 /** Default timeout of a trigger's request. */
@@ -31,20 +32,36 @@ async function postSample(url: string, body: Buffer, options: { timeoutMs: numbe
   }
 }
 
-function listTypes(): number {
-  const colors = colorsFor(process.stdout);
+/** The width `trigger --list` wraps to: the terminal's, else `COLUMNS`, else 80. */
+function textWidth(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+  if (stream.isTTY && stream.columns > 0) return stream.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 80;
+}
+
+/** `trigger --list`: each type, when MFTG sends it and its own fields, wrapped at words to `width`. */
+export function describeTypes(width: number, colors = colorsFor(process.stdout)): string {
   const lines: string[] = [];
   for (const d of SAMPLE_DESCRIPTIONS) {
     lines.push(`${colors.bold(d.eventType)}  (or: ${d.alias})`);
-    lines.push(`  when: ${d.when}`);
-    lines.push(`  own fields: ${d.specificFields.join(', ')}`);
+    lines.push(...wrapWords(`when: ${d.when}`, width - 2, '    ').map((line) => `  ${line}`));
+    lines.push(...wrapWords(`own fields: ${d.specificFields.join(', ')}`, width - 2, '    ').map((line) => `  ${line}`));
   }
   lines.push('');
-  lines.push('Every sample also has to, messageSubject, partnerName, stationName, attachments (S3 keys), bucketName,');
-  lines.push('tenantName, tenantId, tenantEmail, eventType, and the ids under their pre-3.1.1 names (messageAS2ID,');
-  lines.push('partnerAS2ID, stationAS2ID) and/or the new ones (messageIdentifier, partnerIdentifier, stationIdentifier):');
-  lines.push('both by default (what MFTG sends today), --legacy for the old names only, --modern for the new ones only.');
-  process.stdout.write(lines.join('\n') + '\n');
+  lines.push(
+    ...wrapWords(
+      'Every sample also has to, messageSubject, partnerName, stationName, attachments (S3 keys), bucketName, tenantName, tenantId, tenantEmail, eventType, ' +
+        'and the ids under their pre-3.1.1 names (messageAS2ID, partnerAS2ID, stationAS2ID) and/or the new ones (messageIdentifier, partnerIdentifier, stationIdentifier): ' +
+        'both by default (what MFTG sends today), --legacy for the old names only, --modern for the new ones only.',
+      width,
+    ),
+  );
+  lines.push('', ...wrapWords('The type can be the full name, the short name, or any unique part of it, in any case (e.g. `trigger fail`).', width));
+  return lines.join('\n');
+}
+
+function listTypes(): number {
+  process.stdout.write(describeTypes(textWidth()) + '\n');
   return 0;
 }
 
@@ -53,8 +70,10 @@ export async function triggerCommand(options: Record<string, unknown>, args: str
   if (options.list === true) return listTypes();
   const name = args[0];
   if (!name) throw usageError('which event type? e.g. `mftg-hooks trigger MESSAGE.RECEIVED.SUCCESS`', 'see `mftg-hooks trigger --list`');
-  const eventType = resolveSampleType(name);
-  if (!eventType) throw usageError(`unknown event type ${name}`, `one of ${SAMPLE_DESCRIPTIONS.map((d) => d.eventType).join(', ')} (see --list)`);
+  const match = resolveEventType(name);
+  if (!match) throw usageError(`unknown event type ${name}`, `one of ${SAMPLE_DESCRIPTIONS.map((d) => `${d.alias} (${d.eventType})`).join(', ')}; see --list`);
+  if ('ambiguous' in match) throw usageError(`"${name}" matches ${match.ambiguous.join(' and ')}; say which`, 'see --list');
+  const eventType = match.type;
   const variant: SampleVariant = options.legacy === true ? 'legacy' : options.modern === true ? 'modern' : 'both';
 
   const doc = buildSample(eventType, { variant, attachments: typeof options.attachments === 'number' ? options.attachments : 1 });

@@ -103,12 +103,13 @@ export function shellQuoteLatin1(text: string): string {
 
 /**
  * True for bodies that can be pasted between single quotes as they are: valid UTF-8, no control
- * characters but newline (a pasted CR or TAB may be changed by the terminal).
+ * characters but newline (a pasted CR or TAB may be changed by the terminal), no C1 controls and no
+ * bidirectional overrides (a terminal would act on them, or show the command other than it is).
  */
 function isPlainText(body: Buffer): boolean {
   const text = body.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(body)) return false;
-  return !/[\x00-\x09\x0b-\x1f\x7f]/.test(text);
+  return !/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(text);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { MftgEventType } from './mftg.js';
+import { resolveEventType, type MftgEventType } from './mftg.js';
 
 /**
  * Realistic MFTG webhook payloads for `trigger`, built from the facts in MFTG.md: the observed field
@@ -55,13 +55,13 @@ export const SAMPLE_DESCRIPTIONS: readonly SampleDescription[] = [
   },
 ];
 
-/** `MESSAGE.SEND.FAILED`, `message.send.failed` or the alias `failed` → the eventType; null if unknown. */
+/**
+ * `MESSAGE.SEND.FAILED`, `message.send.failed`, the alias `failed` or any unique part (`fail`) →
+ * the eventType; null if unknown or ambiguous (see `resolveEventType` to tell which).
+ */
 export function resolveSampleType(name: string): MftgEventType | null {
-  const wanted = name.trim().toUpperCase();
-  for (const description of SAMPLE_DESCRIPTIONS) {
-    if (description.eventType === wanted || description.alias.toUpperCase() === wanted) return description.eventType;
-  }
-  return null;
+  const match = resolveEventType(name);
+  return match && 'type' in match ? match.type : null;
 }
 
 interface Party {

@@ -4,6 +4,31 @@ import type { MftgDetails, MftgSummary } from './types.js';
 export const MFTG_EVENT_TYPES = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.SEND.FAILED'] as const;
 export type MftgEventType = (typeof MFTG_EVENT_TYPES)[number];
 
+/** The short names of the event types (what `trigger` and `events list --type` accept besides the full names). */
+export const EVENT_TYPE_ALIASES: Readonly<Record<MftgEventType, string>> = {
+  'MESSAGE.RECEIVED.SUCCESS': 'received',
+  'MESSAGE.SEND.SUCCESS': 'sent',
+  'MESSAGE.SEND.FAILED': 'failed',
+};
+
+/** What a typed event type name means: one type, several (an ambiguous part), or none. */
+export type EventTypeMatch = { type: MftgEventType } | { ambiguous: MftgEventType[] } | null;
+
+/**
+ * The words `trigger` and `events list --type` accept, in any case: the full name
+ * (`MESSAGE.SEND.FAILED`), the short name (`failed`), or any part of either that only one type has
+ * (`fail`, `RECEIVED`, `send.s`).
+ */
+export function resolveEventType(name: string): EventTypeMatch {
+  const wanted = name.trim().toUpperCase();
+  if (wanted === '') return null;
+  const exact = MFTG_EVENT_TYPES.find((type) => type === wanted || EVENT_TYPE_ALIASES[type].toUpperCase() === wanted);
+  if (exact) return { type: exact };
+  const partial = MFTG_EVENT_TYPES.filter((type) => type.includes(wanted) || EVENT_TYPE_ALIASES[type].toUpperCase().includes(wanted));
+  if (partial.length === 1) return { type: partial[0]! };
+  return partial.length > 1 ? { ambiguous: partial } : null;
+}
+
 /**
  * Field names renamed in MFTG 3.1.1: MFTG sends both during the deprecation period, then only the
  * new one. Readers take the new name first and fall back to the legacy one.
@@ -13,6 +38,11 @@ export const RENAMED_FIELDS = {
   partnerIdentifier: 'partnerAS2ID',
   stationIdentifier: 'stationAS2ID',
 } as const;
+
+/** The partner and station to show: the AS2 identifiers, else the names (some payloads carry only `partnerName` / `stationName`). */
+export function partyNames(m: Pick<MftgSummary, 'partner' | 'partnerName' | 'station' | 'stationName'>): { partner: string | null; station: string | null } {
+  return { partner: m.partner ?? m.partnerName ?? null, station: m.station ?? m.stationName ?? null };
+}
 
 /** Bodies larger than this are not parsed for a summary (they are still stored and forwarded):
  * parsing blocks the event loop, about 3 ms per MiB. */

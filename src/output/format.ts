@@ -1,11 +1,17 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { partyNames } from '../core/mftg.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt } from '../core/types.js';
+import { isTrueish } from '../parse.js';
 
-/** Colours only on a TTY, never with NO_COLOR (https://no-color.org), forced with FORCE_COLOR. */
-export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+/**
+ * Colours only on a TTY and not in a CI run, never with NO_COLOR (https://no-color.org), forced
+ * with FORCE_COLOR. A CI run is a true-ish `CI` only: `CI=false` is a developer's terminal (chalk's
+ * own detection counts any `CI` variable; main() drops a false one before chalk loads).
+ */
+export function colorsFor(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const force = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
-  const level = noColor ? 0 : force || stream.isTTY ? 1 : 0;
+  const level = noColor ? 0 : force || (stream.isTTY === true && !isTrueish(env.CI)) ? 1 : 0;
   return new Chalk({ level });
 }
 
@@ -47,14 +53,110 @@ export function eventTitle(event: CapturedEvent): string {
   return event.mftg?.eventType ?? `${event.method} ${event.path}`;
 }
 
-/** `PARTNER → STATION`, the direction MFTG's fields describe; empty when unknown. */
-export function partiesOf(event: CapturedEvent): string {
+/** The eventType without MFTG's `MESSAGE.` prefix (`SEND.FAILED`), or method and path: for narrow tables. */
+export function shortEventTitle(event: CapturedEvent): string {
+  return eventTitle(event).replace(/^MESSAGE\.(?=[A-Z])/, '');
+}
+
+/**
+ * `PARTNER → STATION`, the direction MFTG's fields describe; the AS2 ids, else the names (payloads
+ * that carry only `partnerName` / `stationName`); empty when neither is known.
+ */
+export function partiesOf(event: Pick<CapturedEvent, 'mftg'>): string {
   const m = event.mftg;
-  if (!m || (!m.partner && !m.station)) return '';
+  if (!m) return '';
+  const { partner, station } = partyNames(m);
+  if (!partner && !station) return '';
   const received = m.eventType === 'MESSAGE.RECEIVED.SUCCESS';
-  const partner = m.partner ?? '?';
-  const station = m.station ?? '?';
-  return received ? `${partner} → ${station}` : `${station} → ${partner}`;
+  return received ? `${partner ?? '?'} → ${station ?? '?'}` : `${station ?? '?'} → ${partner ?? '?'}`;
+}
+
+/**
+ * What a list says when it shows nothing, the same words in every command: an empty store, or a
+ * filter (as typed: `--type MESSAGE.SEND.FAILED`, `--failed`) that matched none of `stored` events.
+ */
+export function noMatchMessage(filters: readonly string[], stored: number): string {
+  if (filters.length === 0 || stored === 0) return 'No events stored yet. Start `mftg-hooks listen` and send something to its capture URL (or `mftg-hooks trigger received`).';
+  return `No events match ${filters.join(' ')} (${stored} ${stored === 1 ? 'event' : 'events'} stored; \`mftg-hooks events list\` shows them all).`;
+}
+
+/** Between two table columns. */
+export const TABLE_GAP = '  ';
+
+/** A column of a fitted table: its title, the width it may shrink to, and a cap. */
+export interface TableColumn {
+  title: string;
+  /** Never cut below this (the title may be longer). */
+  min: number;
+  /** Never wider than this (default: the longest cell). */
+  max?: number;
+  /** Left out when the table does not fit even with every column at its minimum. */
+  optional?: boolean;
+}
+
+export interface FittedTable {
+  titles: string[];
+  header: string;
+  /** Cells padded or cut with `…` to their column's width. */
+  rows: string[][];
+  /** False when even the narrowest layout is wider than the width: lines are then cut at the width. */
+  fits: boolean;
+  /** True when a column had to be narrowed below its longest cell (or left out). */
+  narrowed: boolean;
+}
+
+/** Cuts `text` to `width` characters, ending with `…` when something was cut. */
+export function cut(text: string, width: number): string {
+  if (text.length <= width) return text;
+  return width <= 0 ? '' : text.slice(0, width - 1) + '…';
+}
+
+/**
+ * Fits a table to `width` columns: each column as wide as its longest cell (up to its `max`), then
+ * the widest shrinkable column is narrowed one character at a time (cells cut with `…`) until the
+ * rows fit; optional columns go when every column is at its minimum. Never wraps.
+ */
+export function fitTable(columns: readonly TableColumn[], rows: readonly string[][], width: number): FittedTable {
+  let kept = columns.map((_, i) => i);
+  const natural = columns.map((column, i) => Math.min(column.max ?? Infinity, Math.max(column.title.length, ...rows.map((row) => row[i]!.length))));
+  const widths = [...natural];
+  const total = (): number => kept.reduce((sum, i) => sum + widths[i]!, 0) + TABLE_GAP.length * (kept.length - 1);
+  for (;;) {
+    while (total() > width) {
+      const shrinkable = kept.filter((i) => widths[i]! > columns[i]!.min);
+      if (shrinkable.length === 0) break;
+      const widest = shrinkable.reduce((a, b) => (widths[b]! > widths[a]! ? b : a));
+      widths[widest]!--;
+    }
+    const optional = kept.filter((i) => columns[i]!.optional);
+    if (total() <= width || optional.length === 0) break;
+    // Drop an optional column and give the others their natural widths back before shrinking again.
+    kept = kept.filter((i) => i !== optional[optional.length - 1]);
+    kept.forEach((i) => (widths[i] = natural[i]!));
+  }
+  const fits = total() <= width;
+  const line = (cells: readonly string[]): string[] => kept.map((i) => cut(cells[i]!, widths[i]!).padEnd(widths[i]!));
+  const hardCut = (cells: string[]): string[] => (fits ? cells : cutCells(cells, width));
+  return {
+    titles: kept.map((i) => columns[i]!.title),
+    header: hardCut(line(columns.map((c) => c.title))).join(TABLE_GAP).trimEnd(),
+    rows: rows.map((row) => hardCut(line(row))),
+    fits,
+    narrowed: kept.length < columns.length || kept.some((i) => widths[i]! < natural[i]!),
+  };
+}
+
+/** The cells of one line cut so that, joined, they take at most `width` columns (last resort). */
+function cutCells(cells: string[], width: number): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const cell of cells) {
+    const room = width - used - (out.length > 0 ? TABLE_GAP.length : 0);
+    if (room <= 0) break;
+    out.push(cut(cell, room));
+    used += (out.length > 1 ? TABLE_GAP.length : 0) + Math.min(cell.length, room);
+  }
+  return out;
 }
 
 export type OutcomeTone = 'ok' | 'fail' | 'neutral';
@@ -84,4 +186,23 @@ export function paint(colors: ChalkInstance, tone: OutcomeTone | ReturnType<type
     default:
       return text;
   }
+}
+
+/**
+ * `text` wrapped at word boundaries to `width` columns; continuation lines start with `indent`. A
+ * word longer than a line stays whole on its own line (cutting it would break a field name).
+ */
+export function wrapWords(text: string, width: number, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line === '') line = word;
+    else if (line.length + 1 + word.length <= width) line = `${line} ${word}`;
+    else {
+      lines.push(line);
+      line = indent + word;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }

@@ -18,8 +18,9 @@ export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<str
     size: event.size,
     eventType: m?.eventType ?? null,
     messageId: m?.messageId ?? null,
-    partner: m?.partner ?? null,
-    station: m?.station ?? null,
+    // The AS2 ids, else the names (payloads that carry only partnerName / stationName).
+    partner: m?.partner ?? m?.partnerName ?? null,
+    station: m?.station ?? m?.stationName ?? null,
     subject: m?.subject ?? null,
     source: sourceOf(event),
   };

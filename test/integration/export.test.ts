@@ -110,10 +110,22 @@ describe('events export', () => {
     }
   });
 
+  test('--format defaults to json', async () => {
+    // When no format is given
+    const plain = await cli(['events', 'export', ids[0]!]);
+    // Then it is the JSON archive, the same as --format json but for the export time
+    assert.equal(plain.code, 0, plain.stderr);
+    const explicit = await cli(['events', 'export', ids[0]!, '--format', 'json']);
+    const withoutTime = (text: string): unknown => ({ ...(JSON.parse(text) as Record<string, unknown>), exportedAt: null });
+    assert.deepEqual(withoutTime(plain.stdout.toString()), withoutTime(explicit.stdout.toString()));
+    assert.equal((JSON.parse(plain.stdout.toString()) as JsonExport).format, 'mftg-hooks-export');
+  });
+
   test('bad requests are usage errors', async () => {
-    for (const args of [['events', 'export', '--format', 'json'], ['events', 'export', ids[0]!, '--format', 'xml'], ['events', 'export', ids[0]!], ['events', 'export', ids[0]!, '--all', '--format', 'json']]) {
+    for (const args of [['events', 'export', '--format', 'json'], ['events', 'export', ids[0]!, '--format', 'xml'], ['events', 'export', ids[0]!, '--all', '--format', 'json']]) {
       const result = await cli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /run 'mftg-hooks events export --help'\)\n$/, 'ends with the command\'s own help');
     }
     const unknown = await cli(['events', 'export', 'zzzz', '--format', 'json']);
     assert.equal(unknown.code, 1);

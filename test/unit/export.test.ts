@@ -217,3 +217,30 @@ test('EventStore.readAll reads a store in one pass: after the last clear, oldest
     await dir.cleanup();
   }
 });
+
+test('a curl export of a hostile request is shell-safe and terminal-safe, and still byte-exact', async (t) => {
+  const handler = await startRecordingHandler();
+  const dir = await tempDir();
+  t.after(async () => {
+    await handler.close();
+    await dir.cleanup();
+  });
+  const marker = `${dir.path}/pwned`;
+  // Given a request whose header values and body try to break out of their quotes, run commands,
+  // and carry C1 controls and bidirectional overrides (which a terminal acts on)
+  const injections = [`'; touch ${marker}; echo '`, `$(touch ${marker})`, `\`touch ${marker}\``, `"; touch ${marker}; "`, '\\', '%s%n'];
+  const headers: HeaderPairs = injections.map((value, i) => [`X-Inject-${i}`, value]);
+  headers.push(['X-C1', 'a\u009b2Jb']);
+  const body = Buffer.from(`{"x":"${injections.join(' ')} \u202eevil\u202c \u009b2J"}\n'`, 'utf8');
+  // When its curl command runs in a shell
+  const command = toCurl(eventOf('POST', headers, body), body, handler.url);
+  const run = await runShell(`${command} >/dev/null`);
+  // Then nothing but curl ran, and the handler got the exact header values and body bytes
+  assert.equal(run.code, 0, run.stderr);
+  const got = (await handler.waitFor(1))[0]!;
+  assert.ok(got.body.equals(body));
+  for (const [name, value] of headers) assert.equal(got.headers[name.toLowerCase()], Buffer.from(value, 'latin1').toString('latin1'), name);
+  assert.equal(await import('node:fs/promises').then((fs) => fs.stat(marker).then(() => true, () => false)), false, 'no injected command ran');
+  // And the command itself carries no control character a terminal would act on
+  assert.doesNotMatch(command, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+});

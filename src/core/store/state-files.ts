@@ -16,6 +16,8 @@ export interface RememberedSettings {
   forwardTo?: string | null;
   /** `--route` entries of the last run. */
   routes?: Record<string, string>;
+  /** The local capture port of the last run: the next run's default when it is free. */
+  port?: number;
 }
 
 /** Written by a running listener so `replay` and `trigger` in another terminal can find it. */
