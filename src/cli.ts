@@ -7,7 +7,7 @@ import { parseHeaderArgument, parseSetArgument, type SetInstruction } from './co
 import { MFTG_EVENT_TYPES } from './core/mftg.js';
 import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
-import { parseSince, parseTypes } from './core/reconcile/settings.js';
+import { parseReconcileInterval, parseSince, parseTypes } from './core/reconcile/settings.js';
 import { parseInspectAddress, type InspectAddress } from './web/address.js';
 import { parseBind, parseEventTypeFilter, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
 
@@ -254,6 +254,8 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(storeOption())
     .addOption(inspectOption())
     .addOption(new Option('--no-inspect', 'no web inspector (MFTG_HOOKS_INSPECT=off too)'))
+    .addOption(option('--reconcile [interval]', 'catch up through the MFTG API at start, after tunnel outages and every interval, e.g. 30s, 10m, 1h (default: on every 10m when MFTG_API_USERNAME + MFTG_API_PASSWORD or MFTG_API_TOKEN are set)').argParser(flagParser(parseReconcileInterval)))
+    .addOption(new Option('--no-reconcile', 'never reconcile (MFTG_HOOKS_RECONCILE=off too)'))
     .addOption(flag('--json', 'newline-delimited JSON records on stdout, no UI'))
     .addOption(flag('--no-ui', 'plain log lines instead of the live UI'))
     .action(async (word: string | undefined, options: unknown, command: Command) => {

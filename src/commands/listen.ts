@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
 import { usageError } from '../core/errors.js';
 import { setBrokenPipeHandler } from '../main.js';
+import { listenReconcileOptions } from '../core/reconcile/settings.js';
+import type { ListenReconcileOptions } from '../core/reconcile/scheduler.js';
 import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
 import { newToken, readSettings, updateSettings } from '../core/store/state-files.js';
 import { TunnelSupervisor, validateSubdomain } from '../core/tunnel.js';
@@ -29,6 +31,8 @@ export interface ListenOptions {
   output: 'json' | 'plain' | 'ui';
   /** Where the web inspector listens (`--inspect`), or null for `--no-inspect`. */
   inspect: InspectAddress | null;
+  /** Reconciling through the MFTG API (`--reconcile [interval]`, credentials), or null when off. */
+  reconcile: ListenReconcileOptions | null;
 }
 
 /** `--inspect` as parsed: an address, false for `--no-inspect`/`off`, undefined for the default one. */
@@ -107,6 +111,7 @@ export async function resolveListenOptions(options: Record<string, unknown>, std
     keep: options.keep as number,
     output,
     inspect: inspectAddressFrom(options.inspect),
+    reconcile: listenReconcileOptions(options.reconcile),
   };
   if (token !== null && token !== settings.token) await updateSettings(storeDir, { token });
   return resolved;
@@ -166,6 +171,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     retryBackoffMs: options.retryBackoffMs,
     insecure: options.insecure,
     tunnelHost: tunnel?.host ?? null,
+    reconcile: options.reconcile,
     ...(tunnel
       ? {
           createTunnel: (localPort: number): TunnelLike =>

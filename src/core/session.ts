@@ -9,6 +9,9 @@ import { newCapturedEvent, newSourceSecret } from './events.js';
 import { createDispatcher, joinTarget } from './http-send.js';
 import { newId } from './ids.js';
 import { Ingest, sampleRequest } from './ingest.js';
+import type { ReconcileSummary } from './reconcile/reconciler.js';
+import { ReconcileScheduler, type ListenReconcileOptions, type ReconcileReason } from './reconcile/scheduler.js';
+import { IngestSink } from './reconcile/sinks.js';
 import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
 import { DEFAULT_KEEP_EVENTS, EventStore, type ListFilter } from './store/store.js';
 import { lockStore, type StoreLock } from './store/lock.js';
@@ -40,6 +43,8 @@ export type SessionElement =
   | { type: 'rejected'; reason: RejectReason; path: string; detail: string | null }
   | { type: 'warning'; message: string }
   | { type: 'cleared' }
+  /** A reconcile run (PRODUCT.md section 8) started (`running`) or ended (`done`, `failed`). */
+  | { type: 'reconcile'; summary: ReconcileSummary; reason: ReconcileReason }
   | DeliveryPhase;
 
 /**
@@ -95,6 +100,8 @@ export interface SessionOptions {
   tunnelHost?: string | null;
   /** Builds the tunnel once the capture port is known; absent = `--no-tunnel`. */
   createTunnel?: (localPort: number) => TunnelLike;
+  /** Reconcile through the MFTG API at start, after tunnel outages and on an interval; absent = off. */
+  reconcile?: ListenReconcileOptions | null;
 }
 
 /** Host part of a URL for display: `0.0.0.0` and `::` are reachable as 127.0.0.1 locally. */
@@ -126,6 +133,7 @@ export class ListenSession implements SessionView {
   /** The web inspector's URL while it serves this session (set by `listen` before `start`). */
   inspectUrl: string | null = null;
   private tunnel: TunnelLike | null = null;
+  private reconciling: ReconcileScheduler | null = null;
   private stopFollowing: (() => void) | null = null;
   private closing: Promise<void> | null = null;
   private lock: StoreLock | null = null;
@@ -285,6 +293,11 @@ export class ListenSession implements SessionView {
     this.ready = true;
     this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes, inspectUrl: this.inspectUrl });
     store.onWarning((message) => this.emit({ type: 'warning', message }));
+    if (options.reconcile) {
+      const sink = new IngestSink(store, (event, body) => ingest.ingest(event, body));
+      this.reconciling = new ReconcileScheduler({ ...options.reconcile, sink, report: (summary, reason) => this.emit({ type: 'reconcile', summary, reason }) });
+      this.reconciling.start();
+    }
     recovering?.then(
       (count) => {
         if (count > 0 && !this.closing) this.emit({ type: 'delivery', phase: 'redelivering', inFlight: 0, pending: count, deadlineAt: null, stats: this.statsCopy() });
@@ -316,6 +329,7 @@ export class ListenSession implements SessionView {
   private onTunnelState(state: TunnelState): void {
     const previousUrl = this.tunnelState.publicUrl;
     this.tunnelState = state;
+    this.reconciling?.onTunnelState(state.state);
     this.emit({ type: 'tunnel', tunnel: state, publicCaptureUrl: this.publicCaptureUrl(state) });
     if (state.publicUrl !== previousUrl && !this.closing) {
       void writeListener(this.options.storeDir, this.listenerInfo()).catch(() => undefined);
@@ -410,6 +424,8 @@ export class ListenSession implements SessionView {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopFollowing?.();
+      // First: a run in flight stops before the store closes (what it did not get to stays missing).
+      await this.reconciling?.close();
       await this.capture?.close();
       const forwarder = this.forwarder;
       let finishing: Promise<void> | undefined;

@@ -1,7 +1,8 @@
 import type { ChalkInstance } from 'chalk';
 import type { PendingDelivery } from '../core/forwarder.js';
 import type { DeliveryPhase, SessionElement, SessionStats, TunnelState } from '../core/session.js';
-import { eventTitle, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
+import { reconcileNotice } from '../core/reconcile/summary-text.js';
+import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';
 import { assertNever, sourceOf } from '../core/types.js';
 
@@ -167,6 +168,12 @@ export function attachPlainPrinter(
       case 'cleared':
         line(colors.dim('events cleared from another terminal'));
         break;
+      case 'reconcile': {
+        const notice = reconcileNotice(element.summary, formatLocalDateTime);
+        const text = terminalSafe(notice.text);
+        line(notice.tone === 'fail' ? colors.red(text) : notice.tone === 'ok' ? colors.green(text) : text);
+        break;
+      }
       case 'delivery':
         for (const text of deliveryLines(colors, element)) line(text);
         break;

@@ -1,4 +1,5 @@
 import { mftgDetails } from '../core/mftg.js';
+import { reconcileRecord } from '../core/reconcile/reconciler.js';
 import type { SessionElement } from '../core/session.js';
 import { assertNever, sourceOf, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../core/types.js';
 
@@ -84,6 +85,8 @@ export function sessionRecord(element: SessionElement): Record<string, unknown> 
       return { type: 'cleared' };
     case 'pending':
       return null;
+    case 'reconcile':
+      return { ...reconcileRecord(element.summary), reason: element.reason };
     case 'delivery':
       return { type: 'delivery', phase: element.phase, inFlight: element.inFlight, pending: element.pending, deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString() };
     default:

@@ -1,4 +1,5 @@
 import type { PendingDelivery, Targets } from '../core/forwarder.js';
+import { reconcileNotice } from '../core/reconcile/summary-text.js';
 import type { ListenSession, SessionElement, SessionStats, TunnelState } from '../core/session.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, MftgSummary } from '../core/types.js';
 
@@ -200,6 +201,11 @@ export class LiveModel {
       case 'warning':
         this.notify(element.message, 'warn');
         return;
+      case 'reconcile': {
+        const notice = reconcileNotice(element.summary, (iso) => new Date(iso).toLocaleString());
+        this.notify(notice.text, notice.tone);
+        return;
+      }
       case 'cleared':
         this.rows = [];
         this.indexById.clear();

@@ -6,7 +6,7 @@ import { buildProgram, envName, type Action, type Actions } from '../../src/cli.
 /** PRODUCT.md section 1: one-off switches and confirmations have no environment twin. */
 const ONE_OFF = ['yes', 'json', 'failed', 'last', 'to', 'set', 'header', 'edit', 'limit', 'type', 'format', 'all', 'dry-run', 'body', 'list', 'print', 'mask-token', 'legacy', 'modern', 'attachments'];
 /** Configuration of listen (and --store everywhere): these keep their twin. */
-const CONFIGURATION = ['port', 'bind', 'forward-to', 'timeout', 'retry', 'retry-backoff', 'insecure', 'tunnel', 'tunnel-host', 'subdomain', 'token', 'max-body', 'keep', 'store', 'inspect'];
+const CONFIGURATION = ['port', 'bind', 'forward-to', 'timeout', 'retry', 'retry-backoff', 'insecure', 'tunnel', 'tunnel-host', 'subdomain', 'token', 'max-body', 'keep', 'store', 'inspect', 'reconcile'];
 
 function programWith(seen: Array<{ command: string; options: Record<string, unknown> }>): Command {
   const record =
@@ -36,7 +36,7 @@ test('one-off switches and confirmations have no environment twin; configuration
     const long = option.long!.replace(/^--(no-)?/, '');
     if (ONE_OFF.includes(long)) assert.equal(option.envVar, undefined, `${path} ${option.long} must not read ${envName(option.long!)}`);
     // --no-inspect's twin is MFTG_HOOKS_INSPECT=off: a NO_INSPECT variable would turn it off whatever its value
-    else if (CONFIGURATION.includes(long) && path === 'listen' && option.long !== '--no-inspect') assert.equal(option.envVar, envName(option.long!), `${path} ${option.long}`);
+    else if (CONFIGURATION.includes(long) && path === 'listen' && option.long !== '--no-inspect' && option.long !== '--no-reconcile') assert.equal(option.envVar, envName(option.long!), `${path} ${option.long}`);
   }
   // Options of other commands never read listen's configuration twins (MFTG_HOOKS_TIMEOUT, …), except
   // --store, and --inspect for `inspect` (the same page on the same port)

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import type { ListenReconcileOptions } from '../../src/core/reconcile/scheduler.js';
 import type { SessionElement } from '../../src/core/session.js';
 import { attachJsonPrinter } from '../../src/output/json-printer.js';
 import { startInspector, type Inspector } from '../../src/web/server.js';
 import { useBrowser } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { post } from '../helpers/deliveries.js';
+import { startMockMftgApi, type MockMftgApi } from '../helpers/mock-mftg-api.js';
 import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
 import { startSession } from '../helpers/session.js';
-import { waitUntil } from '../helpers/temp.js';
+import { tempDir, waitUntil } from '../helpers/temp.js';
 
 /** The inspector on a real in-process listener: real POSTs to the capture URL, a real handler. */
 describe('web inspector on a real listener', () => {
@@ -101,5 +103,105 @@ describe('web inspector on a real listener', () => {
     await waitUntil(async () => (await details.getByTestId('attempt').count()) === 2, 'the replay in the page', 5_000);
     assert.match((await details.getByTestId('attempt').allInnerTexts()).join('\n'), /replay\s+200/);
     await logged.page.context().close();
+  });
+
+  const idOf = (started: Awaited<ReturnType<typeof startSession>>, messageId: string) =>
+    waitUntil(() => started.elements.find((e): e is Extract<SessionElement, { type: 'event' }> => e.type === 'event' && e.event.mftg?.messageId === messageId)?.event.id, messageId);
+
+  test('a reloaded page shows all 20 events that arrived while it was closed', async () => {
+    // Given a page that was open, then closed
+    const first = await chromium.open(inspector.url);
+    await first.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+    await first.page.context().close();
+    // When 20 deliveries reach the capture URL while it is closed
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const body = Buffer.from(JSON.stringify({ eventType: 'MESSAGE.RECEIVED.SUCCESS', messageIdentifier: `<closed-${i}@x>` }));
+      assert.equal(await post(running.session.captureUrl, body), 200);
+      ids.push(await idOf(running, `<closed-${i}@x>`));
+    }
+    // Then a new page shows all of them
+    const logged = await chromium.open(inspector.url);
+    await logged.page.getByTestId('filter-text').fill('closed-');
+    await logged.page.getByTestId('list-count').getByText(/^20 of \d+ events$/).waitFor();
+    for (const id of ids) assert.equal(await logged.page.locator(`.row[data-id="${id}"]`).count(), 1, id);
+    assert.deepEqual(logged.errors, []);
+    await logged.page.context().close();
+  });
+
+  test('a page left open while the listener restarts reconnects, catches up and acts with the new run', async () => {
+    // Given a listener of its own with an open page
+    const dir = await tempDir();
+    const sessions: Array<Awaited<ReturnType<typeof startSession>>> = [];
+    const inspectors: Inspector[] = [];
+    try {
+      const options = { storeDir: dir.path, targets: { forwardTo: handler.url, routes: {} } };
+      sessions.push(await startSession(options));
+      inspectors.push(await startInspector(sessions[0]!.session, { address: '127.0.0.1:0' }));
+      const port = inspectors[0]!.port;
+      const logged = await chromium.open(inspectors[0]!.url);
+      await logged.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+      const body = (tag: string) => Buffer.from(JSON.stringify({ eventType: 'MESSAGE.SEND.SUCCESS', messageIdentifier: `<${tag}@restart>` }));
+      assert.equal(await post(sessions[0]!.session.captureUrl, body('before')), 200);
+      await logged.page.locator(`.row[data-id="${await idOf(sessions[0]!, '<before@restart>')}"]`).waitFor();
+
+      // When the listener stops and a new one starts on the same store and inspector port
+      await inspectors[0]!.close();
+      await sessions[0]!.session.close();
+      sessions.push(await startSession(options));
+      // (a delivery reaches the new listener before its inspector is up)
+      assert.equal(await post(sessions[1]!.session.captureUrl, body('during')), 200);
+      const during = await idOf(sessions[1]!, '<during@restart>');
+      inspectors.push(await startInspector(sessions[1]!.session, { address: `127.0.0.1:${port}` }));
+
+      // Then the page reconnects, reloads the list (a new run) and receives live records again
+      await logged.page.locator(`.row[data-id="${during}"]`).waitFor({ timeout: 5_000 });
+      await logged.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+      assert.equal(await post(sessions[1]!.session.captureUrl, body('after')), 200);
+      const after = await idOf(sessions[1]!, '<after@restart>');
+      await logged.page.locator(`.row[data-id="${after}"]`).waitFor({ timeout: 2_000 });
+      // And its state-changing calls work with the new run's secret
+      await waitUntil(async () => (await sessions[1]!.session.getEvent(after)).attempts.length === 1, 'the forward');
+      await logged.page.locator(`.row[data-id="${after}"]`).click();
+      const before = handler.requests.length;
+      await logged.page.getByTestId('details').getByTestId('replay').click();
+      const [replayed] = (await handler.waitFor(before + 1)).slice(before);
+      assert.ok(replayed!.body.equals(body('after')));
+      assert.deepEqual(logged.errors.filter((e) => !/ERR_CONNECTION_REFUSED|EventSource/.test(e)), []);
+      await logged.page.context().close();
+    } finally {
+      for (const i of inspectors) await i.close();
+      for (const s of sessions) await s.close();
+      await dir.cleanup();
+    }
+  });
+
+  test('a reconcile run shows as a notice, and what it recovered appears live', async () => {
+    // Given a listener that reconciles every second against a mock MFTG API, and an open page
+    const api: MockMftgApi = await startMockMftgApi({ seed: false });
+    const reconcile: ListenReconcileOptions = { api: { baseUrl: api.url, credentials: { username: api.username, password: api.password }, backoff: () => 1 }, intervalMs: 1_000 };
+    const started = await startSession({ targets: { forwardTo: handler.url, routes: {} }, reconcile });
+    const page = await startInspector(started.session, { address: '127.0.0.1:0' });
+    try {
+      await waitUntil(() => started.elements.some((e) => e.type === 'reconcile' && e.summary.state === 'done'), 'the start run');
+      const logged = await chromium.open(page.url);
+      await logged.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+      // When a message that never came as a webhook is found by the next run
+      api.addMessage('received', { as2MessageId: '<missed@edi.initech.example>', senderAS2Id: '081466849', receiverAS2Id: 'ACME-AS2', subject: 'missed', timestamp: Date.now() - 150_000, attachmentPaths: [] });
+      // Then the page says so in a notice, and shows the event
+      const notices = logged.page.getByTestId('notices');
+      await notices.getByText(/reconcile: recovered 1 missed delivery through the MFTG API/).waitFor({ timeout: 10_000 });
+      const id = await idOf(started, '<missed@edi.initech.example>');
+      await logged.page.locator(`.row[data-id="${id}"]`).waitFor();
+      // And a failing run is a notice too
+      api.inject({ match: '/message', status: 500, times: Infinity });
+      await notices.getByText(/reconcile failed: .*capture goes on/).waitFor({ timeout: 10_000 });
+      assert.deepEqual(logged.errors, []);
+      await logged.page.context().close();
+    } finally {
+      await page.close();
+      await started.close();
+      await api.close();
+    }
   });
 });

@@ -110,6 +110,8 @@ export interface ReconcilerOptions {
   sink: ReconcileSink;
   /** Called as pages are read and messages recovered (a running summary included). */
   onProgress?: (progress: ReconcileProgress) => void;
+  /** Called once the window is known, before the first request (the summary says `running`). */
+  onStart?: (summary: ReconcileSummary) => void;
   /** Default Date.now. */
   now?: () => number;
 }
@@ -145,22 +147,30 @@ export class Reconciler {
   readonly #api: ReconcileApi;
   readonly #sink: ReconcileSink;
   readonly #onProgress: ((progress: ReconcileProgress) => void) | undefined;
+  readonly #onStart: ((summary: ReconcileSummary) => void) | undefined;
   readonly #now: () => number;
 
   constructor(options: ReconcilerOptions) {
     this.#api = options.api;
     this.#sink = options.sink;
     this.#onProgress = options.onProgress;
+    this.#onStart = options.onStart;
     this.#now = options.now ?? Date.now;
   }
 
-  /** Never throws for an API or ingest failure: the summary says `failed` with the reason. */
+  /** Never throws for an API, store or ingest failure: the summary says `failed` with the reason. */
   async run(options: ReconcileOptions = {}): Promise<ReconcileSummary> {
     const now = this.#now();
     const types = MESSAGE_TYPES.filter((type) => (options.types ?? DEFAULT_RECONCILE_TYPES).includes(type));
     const stations = [...new Set(options.stations ?? [])];
-    const captured = await this.#sink.capturedMessages();
-    const since = options.since ?? defaultSince(captured.oldestReceivedAt, now);
+    let captured: CapturedMessages | null = null;
+    let unreadable: unknown = null;
+    try {
+      captured = await this.#sink.capturedMessages();
+    } catch (error) {
+      unreadable = error;
+    }
+    const since = options.since ?? defaultSince(captured?.oldestReceivedAt ?? null, now);
     const summary: ReconcileSummary = {
       state: 'running',
       since: new Date(since).toISOString(),
@@ -172,6 +182,11 @@ export class Reconciler {
       errorCode: null,
       hint: null,
     };
+    if (captured === null) {
+      fail(summary, unreadable);
+      return summary;
+    }
+    this.#onStart?.(summary);
     const candidates: Candidate[] = [];
     try {
       for (const type of types) await this.#check(type, stations, since, now, captured, summary, candidates);

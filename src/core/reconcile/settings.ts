@@ -1,6 +1,7 @@
 import { MftgHooksError, usageError } from '../errors.js';
 import { DEFAULT_MFTG_API_URL, MFTG_API_TIMEOUT_MS, type MftgApiClientOptions } from '../mftg-api/client.js';
 import { MESSAGE_TYPES, type MessageType } from '../mftg-api/types.js';
+import { DEFAULT_RECONCILE_INTERVAL_MS, MIN_RECONCILE_INTERVAL_MS, type ListenReconcileOptions } from './scheduler.js';
 
 /**
  * What `reconcile` and `events attachments` read from the environment (credentials come from
@@ -60,4 +61,35 @@ export function parseTypes(value: string): MessageType[] {
     else throw usageError(`--types: unknown type ${word}`, 'use received, sent and/or failed, comma-separated');
   }
   return MESSAGE_TYPES.filter((type) => picked.has(type));
+}
+
+/** `--reconcile [interval]`: `30s`, `10m`, `1h` → ms; `off` (also as MFTG_HOOKS_RECONCILE) → false. Throws a usage error. */
+export function parseReconcileInterval(value: string): number | false {
+  const text = value.trim().toLowerCase();
+  if (['off', 'false', 'no', 'none', '0'].includes(text)) return false;
+  const match = /^(\d+)\s*([smh])$/.exec(text);
+  if (!match) throw usageError(`--reconcile ${value} is not an interval`, 'use e.g. 30s, 10m or 1h (or off)');
+  const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
+  if (ms < MIN_RECONCILE_INTERVAL_MS) throw usageError(`--reconcile ${value} is too often`, `at least ${MIN_RECONCILE_INTERVAL_MS / 1000}s: the MFTG API is rate limited`);
+  return ms;
+}
+
+/**
+ * What `listen` reconciles with: `--reconcile [interval]` as parsed (true without a value, false for
+ * `--no-reconcile`, undefined when not given) and the credentials. On by default when credentials
+ * are set; `--reconcile` without them, or half of a username and password, is a usage error.
+ */
+export function listenReconcileOptions(value: unknown, env: NodeJS.ProcessEnv = process.env): ListenReconcileOptions | null {
+  if (value === false) return null;
+  const asked = value !== undefined;
+  const anyCredential = Boolean(env.MFTG_API_USERNAME?.trim() || env.MFTG_API_PASSWORD || env.MFTG_API_TOKEN?.trim());
+  if (!asked && !anyCredential) return null;
+  let api: MftgApiClientOptions;
+  try {
+    api = apiOptionsFromEnv(env);
+  } catch (error) {
+    if (!(error instanceof MftgHooksError) || error.code !== 'E_MFTG_NO_CREDENTIALS') throw error;
+    throw usageError(asked ? `--reconcile needs MFTG API credentials: ${error.message}` : `the MFTG API credentials are incomplete: ${error.message}`, `${error.hint}; or pass --no-reconcile`);
+  }
+  return { api, intervalMs: typeof value === 'number' ? value : DEFAULT_RECONCILE_INTERVAL_MS };
 }

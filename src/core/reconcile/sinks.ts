@@ -12,8 +12,8 @@ import { isSuccess, type CapturedEvent, type ForwardAttempt, type HeaderPairs } 
 import { RECONCILE_SOURCE_HEADER, type CapturedMessages, type ReconcileSink } from './reconciler.js';
 
 /**
- * The two ways a recovered payload enters the store today. Both are temporary: they become one call
- * to the ingest path (store first, then show, then forward) when it exists.
+ * The three ways a recovered payload enters the store: inside the listener (its own ingest path),
+ * through a running listener from another process, or straight into the store when none runs.
  */
 
 /** Forward timeout of the store sink (the listener's own --timeout applies through a listener). */
@@ -75,6 +75,31 @@ async function oldestTime(all: Awaited<ReturnType<EventStore['readAll']>>): Prom
     if (at !== undefined && !(at >= oldest)) oldest = at;
   }
   return Number.isNaN(oldest) ? null : new Date(oldest).toISOString();
+}
+
+/**
+ * Inside `listen`: each recovered payload is made by the one event factory with source `reconcile`
+ * and handed to the listener's own ingest path (store first, then show, then forward), like a
+ * delivery to the capture URL, without a request to itself.
+ */
+export class IngestSink implements ReconcileSink {
+  readonly #store: EventStore;
+  readonly #ingest: (event: CapturedEvent, body: Buffer) => Promise<void>;
+
+  constructor(store: EventStore, ingest: (event: CapturedEvent, body: Buffer) => Promise<void>) {
+    this.#store = store;
+    this.#ingest = ingest;
+  }
+
+  capturedMessages(): Promise<CapturedMessages> {
+    return readCapturedMessages(this.#store);
+  }
+
+  async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
+    const event = newCapturedEvent({ source: 'reconcile', method: 'POST', path: '/', headers, remoteAddress: null, body });
+    await this.#ingest(event, body);
+    return event.id;
+  }
 }
 
 /**

@@ -123,6 +123,19 @@ function useLiveVersion() {
   return version;
 }
 
+/** The notice for a `reconcile` record of the listener (PRODUCT.md §8): [tone, text]. */
+function reconcileNotice(record) {
+  const since = dateTime(record.since);
+  if (record.state === 'running') return ['info', `reconcile: checking the MFTG API for ${(record.types ?? []).join(' and ')} messages since ${since}…`];
+  const recovered = record.recovered?.length ?? 0;
+  const missed = `${recovered} missed deliver${recovered === 1 ? 'y' : 'ies'}`;
+  if (record.state === 'failed') return ['fail', `reconcile failed: ${record.error ?? 'unknown error'}${recovered > 0 ? ` (recovered ${missed} before it stopped)` : ''}; capture goes on, the next run tries again`];
+  const checked = Object.values(record.checked ?? {}).reduce((sum, n) => sum + n, 0);
+  const window = `checked ${checked} message${checked === 1 ? '' : 's'} since ${since}`;
+  if (recovered === 0) return ['info', `reconcile: nothing missed (${window})`];
+  return ['ok', `reconcile: recovered ${missed} through the MFTG API (${window}, ${record.alreadyCaptured} already captured)`];
+}
+
 /**
  * The stream: connects, resumes with Last-Event-ID (the browser's own on its reconnects, a query
  * parameter when it gave up), and on `hello`/`reset` loads the list anew while buffering the live
@@ -156,6 +169,9 @@ function connectStream(handlers) {
         break;
       case 'rejected':
         handlers.onNotice('warn', `rejected a request (${record.reason}) to ${record.path}`);
+        break;
+      case 'reconcile':
+        handlers.onNotice(...reconcileNotice(record));
         break;
       default:
         break;
