@@ -22,10 +22,15 @@ export function parsePort(value: string): number {
   return n;
 }
 
+/**
+ * An http(s) URL. Without a scheme (`localhost:3000/hook`, as Stripe CLI's docs write it) it means
+ * `http://`: a local handler rarely has a certificate.
+ */
 export function parseHttpUrl(value: string): string {
   let url: URL;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `http://${value.trim()}`;
   try {
-    url = new URL(value);
+    url = new URL(withScheme);
   } catch {
     throw new InvalidArgumentError(`"${value}" is not a URL (expected e.g. http://localhost:3000/webhooks/mftg).`);
   }
