@@ -92,6 +92,27 @@ describe('web inspector in a real browser', () => {
     await logged.page.context().close();
   });
 
+  test('control characters from the network show escaped in the list and the details', async () => {
+    // Given a delivery whose fields carry a clipboard write, a screen clear, a C1 CSI and a bidi override
+    const hostile = '\u001b]52;c;aGVsbG8=\u0007\u001b[2JEVIL\u009b\u202e';
+    const event = await view.deliver({
+      body: { eventType: hostile, messageIdentifier: `<${hostile}@x>`, partnerName: hostile, messageSubject: `line one\nline two ${hostile}` },
+      headers: [['content-type', 'application/json'], ['x-evil', hostile]],
+    });
+    const logged = await chromium.open(inspector.url);
+    await row(logged, event.id).waitFor();
+    // Then the row shows the escapes, not the characters
+    const rowText = await row(logged, event.id).innerText();
+    assert.ok(rowText.includes('\\e]52;c;aGVsbG8=\\x07\\e[2JEVIL\\x9b\\u202e'), rowText);
+    // And so do the details (summary, headers, body), and nowhere on the page is a raw control character
+    await row(logged, event.id).click();
+    const details = await logged.page.getByTestId('details').innerText();
+    assert.ok(details.includes('x-evil') && details.includes('\\e[2JEVIL'), details);
+    const text = await logged.page.locator('body').innerText();
+    assert.doesNotMatch(text, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e]/);
+    await logged.page.context().close();
+  });
+
   test('replay reaches the handler byte-identical; replay with edits reaches it exactly as edited; both show', async () => {
     // Given a captured event with a body whose bytes matter (spacing, key order, unicode)
     const original = Buffer.from('{"eventType":"MESSAGE.RECEIVED.SUCCESS",  "messageIdentifier":"<a@b>","z":1,"a":"é"}');

@@ -4,9 +4,9 @@ import { h, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import { BodyView, DiffView, classify } from './body-view.js';
-import { bytes, clock, dateTime, duration, headersText, isOk, outcome, parseHeadersText, parties, searchText, titleOf, typeTone, utf8Text } from './text.js';
+import { bytes, clock, dateTime, safeH, duration, headersText, isOk, outcome, parseHeadersText, parties, searchText, titleOf, typeTone, utf8Text } from './text.js';
 
-const html = htm.bind(h);
+const html = htm.bind(safeH(h));
 
 /** Height of one list row in pixels (the list is virtualised: only visible rows are in the DOM). */
 const ROW_HEIGHT = 30;

@@ -3,9 +3,9 @@
 import { h } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import htm from 'htm';
-import { bytes, hexLines, lineDiff, parseJson, utf8Text } from './text.js';
+import { bytes, hexLines, lineDiff, parseJson, safeH, utf8Text } from './text.js';
 
-const html = htm.bind(h);
+const html = htm.bind(safeH(h));
 
 /** Bodies above this are shown as text only (a JSON tree of megabytes would stall the page). */
 export const TREE_MAX_BYTES = 2 * 1024 * 1024;

@@ -154,3 +154,28 @@ export function lineDiff(before, after) {
   for (const text of a.slice(a.length - tail)) out.push({ op: ' ', text });
   return out;
 }
+
+// C0 controls but tab, newline and carriage return; DEL; C1 controls; the bidirectional overrides and
+// isolates (they make text read differently from what it is).
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeControl(char) {
+  const code = char.charCodeAt(0);
+  if (code === 0x1b) return '\\e';
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Captured text as the page shows it: every control character visible as an escape, as in the terminal. */
+export function visible(text) {
+  return text.replace(CONTROLS, escapeControl);
+}
+
+/**
+ * Preact's `h`, with every text child shown through `visible`: the one place where captured text
+ * becomes page text, so no view can show a raw control character. (Attribute values, such as an
+ * editor's content, keep the exact text.)
+ */
+export function safeH(h) {
+  const safe = (child) => (typeof child === 'string' ? visible(child) : Array.isArray(child) ? child.map(safe) : child);
+  return (type, props, ...children) => h(type, props, ...children.map(safe));
+}
