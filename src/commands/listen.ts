@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { usageError } from '../core/errors.js';
 import { setBrokenPipeHandler } from '../main.js';
 import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
@@ -116,8 +117,8 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     tunnelHost: tunnel?.host ?? null,
     ...(tunnel
       ? {
-          createTunnel: (localPort: number): TunnelLike =>
-            new TunnelSupervisor({ host: tunnel.host, localPort, localHost: tunnelLocalHost(options.bind), subdomain: tunnel.subdomain, token: options.token }),
+          createTunnel: (localPort: number, accept: (socket: Socket) => void): TunnelLike =>
+            new TunnelSupervisor({ host: tunnel.host, localPort, localHost: tunnelLocalHost(options.bind), accept, subdomain: tunnel.subdomain, token: options.token }),
         }
       : {}),
   });

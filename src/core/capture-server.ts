@@ -201,6 +201,14 @@ export class CaptureServer {
     return this.port;
   }
 
+  /**
+   * Serves an already connected socket as if it had been accepted on the port: the tunnel hands its
+   * sockets over in process, so tunneled requests take no second hop over loopback.
+   */
+  acceptConnection(socket: Socket): void {
+    this.server.emit('connection', socket);
+  }
+
   get listeningPort(): number {
     return this.port;
   }

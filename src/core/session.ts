@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
 import { CaptureServer, type RejectReason } from './capture-server.js';
 import { MftgHooksError } from './errors.js';
@@ -70,7 +71,7 @@ export interface SessionOptions {
   /** The tunnel server, remembered with the subdomain it gave. */
   tunnelHost?: string | null;
   /** Builds the tunnel once the capture port is known; absent = `--no-tunnel`. */
-  createTunnel?: (localPort: number) => TunnelLike;
+  createTunnel?: (localPort: number, accept: (socket: Socket) => void) => TunnelLike;
 }
 
 /** Host part of a URL for display: `0.0.0.0` and `::` are reachable as 127.0.0.1 locally. */
@@ -186,7 +187,7 @@ export class ListenSession {
     store.onWarning((message) => this.emit({ type: 'warning', message }));
 
     if (options.createTunnel) {
-      this.tunnel = options.createTunnel(port);
+      this.tunnel = options.createTunnel(port, (socket) => (this.capture ? this.capture.acceptConnection(socket) : socket.destroy()));
       this.tunnel.onState((state) => this.onTunnelState(state));
       this.tunnel.start();
     } else {
