@@ -19,7 +19,7 @@ function metricsFor(c: number): MetricSpec[] {
     { id: `p99ratio${c}`, label: `${c} in flight: p99 ours / lt`, unit: 'x', target: { op: '<=', value: 1 } },
     { id: `p99ours${c}`, label: `${c} in flight: p99 ours`, unit: 'ms' },
     { id: `p99lt${c}`, label: `${c} in flight: p99 lt`, unit: 'ms' },
-    { id: `cpuOurs${c}`, label: `${c} in flight: CPU per request, ours (whole listener)`, unit: 'µs' },
+    { id: `cpuOurs${c}`, label: `${c} in flight: CPU per request, ours`, unit: 'µs' },
     { id: `cpuLt${c}`, label: `${c} in flight: CPU per request, lt`, unit: 'µs' },
   ];
 }
