@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
 import { CaptureServer } from '../../src/core/capture-server.js';
@@ -116,4 +116,33 @@ describe('tunnel sockets handed to the capture server in process (real localtunn
     // Then no handed-over socket is left open in the capture server
     assert.ok(handedOver.every((socket) => socket.destroyed), 'every handed-over socket is destroyed');
   });
+});
+
+test('a capture server that is closing does not serve a socket handed to it', async (t) => {
+  // Given a capture server that was closed, and a connected socket
+  const capture = new CaptureServer({
+    port: 0,
+    bind: '127.0.0.1',
+    token: TOKEN,
+    maxBodyBytes: 1024,
+    persist: async () => undefined,
+    onCaptured: () => undefined,
+    onRejected: () => undefined,
+  });
+  await capture.listen();
+  await capture.close();
+  const accepted: Socket[] = [];
+  const peer = createServer((other) => accepted.push(other.on('error', () => undefined)));
+  await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+  const socket = connect((peer.address() as AddressInfo).port, '127.0.0.1');
+  t.after(async () => {
+    socket.destroy();
+    for (const other of accepted) other.destroy();
+    await new Promise<void>((resolve) => peer.close(() => resolve()));
+  });
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+
+  // When the socket is handed over, Then it is destroyed, not served
+  capture.acceptConnection(socket);
+  assert.equal(socket.destroyed, true);
 });
