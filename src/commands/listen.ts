@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { usageError } from '../core/errors.js';
 import { setBrokenPipeHandler } from '../main.js';
 import { listenReconcileOptions } from '../core/reconcile/settings.js';
@@ -174,8 +174,8 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     reconcile: options.reconcile,
     ...(tunnel
       ? {
-          createTunnel: (localPort: number): TunnelLike =>
-            new TunnelSupervisor({ host: tunnel.host, localPort, localHost: tunnelLocalHost(options.bind), subdomain: tunnel.subdomain, token: options.token }),
+          createTunnel: (localPort: number, accept: (socket: Socket) => void): TunnelLike =>
+            new TunnelSupervisor({ host: tunnel.host, localPort, localHost: tunnelLocalHost(options.bind), accept, subdomain: tunnel.subdomain, token: options.token }),
         }
       : {}),
   });

@@ -197,6 +197,19 @@ export class CaptureServer {
     return this.port;
   }
 
+  /**
+   * Serves an already connected socket as if it had been accepted on the port: the tunnel hands its
+   * sockets over in process, so tunneled requests take no second hop over loopback. Once `close()`
+   * has begun (or before `listen()`), the socket is destroyed instead, like a connection to a closed port.
+   */
+  acceptConnection(socket: Socket): void {
+    if (!this.server.listening) {
+      socket.destroy();
+      return;
+    }
+    this.server.emit('connection', socket);
+  }
+
   get listeningPort(): number {
     return this.port;
   }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
 import { CaptureServer, type RejectReason } from './capture-server.js';
 import { Attempts, replayRequest, type SendResult } from './delivery/attempts.js';
@@ -99,7 +100,7 @@ export interface SessionOptions {
   /** The tunnel server, remembered with the subdomain it gave. */
   tunnelHost?: string | null;
   /** Builds the tunnel once the capture port is known; absent = `--no-tunnel`. */
-  createTunnel?: (localPort: number) => TunnelLike;
+  createTunnel?: (localPort: number, accept: (socket: Socket) => void) => TunnelLike;
   /** Reconcile through the MFTG API at start, after tunnel outages and on an interval; absent = off. */
   reconcile?: ListenReconcileOptions | null;
 }
@@ -306,7 +307,7 @@ export class ListenSession implements SessionView {
     );
 
     if (options.createTunnel) {
-      this.tunnel = options.createTunnel(port);
+      this.tunnel = options.createTunnel(port, (socket) => (this.capture ? this.capture.acceptConnection(socket) : socket.destroy()));
       this.tunnel.onState((state) => this.onTunnelState(state));
       this.tunnel.start();
     } else {

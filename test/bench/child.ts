@@ -3,9 +3,12 @@
  *   node child.js bare                                        a bare node:http server answering 200
  *   node child.js tunnel-client <host> <port> <subdomain> <token|->
  *                                                            the supervised tunnel straight to <port>
+ *   node child.js lt-client <host> <port> <subdomain> [<local-host>]
+ *                                                            the real `localtunnel` client straight to <port>
  * Each prints one JSON line once ready and stops on SIGTERM.
  */
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { TunnelSupervisor } from '../../src/core/tunnel.js';
 
@@ -52,7 +55,23 @@ if (mode === 'bare') {
     clearInterval(hold);
     await supervisor.close();
   });
+} else if (mode === 'lt-client') {
+  // The tool a user would pick instead: `lt --port <port> --subdomain <name> [--local-host <host>]`.
+  const [host, port, subdomain, localHost] = args;
+  const localtunnel = createRequire(import.meta.url)('localtunnel') as (options: Record<string, unknown>) => Promise<LtTunnel>;
+  const tunnel = await localtunnel({ host, port: Number(port), subdomain, ...(localHost ? { local_host: localHost } : {}) });
+  // An `error` without a listener would end the process; the benchmark sees failures as failed requests.
+  tunnel.on('error', (error: Error) => process.stderr.write(`lt error: ${error.message}\n`));
+  process.stdout.write(JSON.stringify({ url: tunnel.url, subdomain: tunnel.clientId }) + '\n');
+  onStop(() => tunnel.close());
 } else {
   process.stderr.write(`unknown mode ${mode ?? ''}\n`);
   process.exit(2);
+}
+
+interface LtTunnel {
+  url: string;
+  clientId: string;
+  on(event: 'error', listener: (error: Error) => void): void;
+  close(): void;
 }
