@@ -13,13 +13,6 @@ const actions: Actions = {
   trigger: async (options, args) => (await import('./commands/trigger.js')).triggerCommand(options, args),
 };
 
-let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);
-
-/** A long-running command (listen) stops gracefully instead when its stdout pipe closes. */
-export function setBrokenPipeHandler(handler: () => void): void {
-  onBrokenPipe = handler;
-}
-
 /**
  * argv → exit code. The only place that decides it: 0 ok, 1 failure, 2 usage. Everything below
  * throws typed errors and never calls process.exit.
@@ -40,9 +33,11 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   overrideExit(program);
   dropFalseBooleanEnv(program);
   // `mftg-hooks events list | head`: a closed pipe ends the command quietly, not with a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') onBrokenPipe();
-  });
+  // A command that stops gracefully instead (listen) adds its own listener, and this one steps aside.
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' && process.stdout.listenerCount('error') === 1) process.exit(process.exitCode ?? 0);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.exitCode;

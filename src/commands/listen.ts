@@ -1,11 +1,13 @@
 import { usageError } from '../core/errors.js';
-import { setBrokenPipeHandler } from '../main.js';
-import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
+import { ListenSession, type TunnelLike } from '../core/session.js';
 import { newToken, readSettings, updateSettings } from '../core/store/state-files.js';
 import { TunnelSupervisor, validateSubdomain } from '../core/tunnel.js';
-import { attachJsonPrinter } from '../output/json-printer.js';
+import type { Face } from '../live/face.js';
+import { listenSessionView } from '../live/listen-session-view.js';
+import { jsonFace } from '../output/json-printer.js';
 import { colorsFor } from '../output/format.js';
-import { attachPlainPrinter } from '../output/plain-printer.js';
+import { plainFace } from '../output/plain-printer.js';
+import { uiFace } from '../ui/face.js';
 import { parseRoutesFromEnv } from '../parse.js';
 import { storeDirFrom } from './common.js';
 
@@ -97,7 +99,10 @@ function untilStopped(quitNow: () => void): { stopped: Promise<void>; stop: () =
   };
   // SIGHUP: the terminal was closed; shut down as cleanly as for Ctrl+C.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
-  setBrokenPipeHandler(stop);
+  // `listen --json | head`: the reader went away; stop as cleanly as for Ctrl+C.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') stop();
+  });
   return { stopped, stop };
 }
 
@@ -138,36 +143,18 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
         }
       : {}),
   });
-  const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
   const { stopped, stop } = untilStopped(() => quitNow(session));
-  let detach: () => void = () => undefined;
-  let waitForUi: Promise<void> | null = null;
-  const earlyWarnings: string[] = [];
+  const faces: Face[] =
+    options.output === 'json' ? [jsonFace()] : options.output === 'plain' ? [plainFace(colorsFor(process.stdout))] : [uiFace(session, { onQuit: stop, onQuitNow: () => quitNow(session) })];
+  const view = listenSessionView(session);
+  // Attached before the start, so that each face sees `ready` and every element after it.
+  const detaches = faces.map((face) => face.attach(view));
   try {
-    if (options.output === 'ui') {
-      // Loading Ink and React takes a few hundred milliseconds: capture starts meanwhile, and the
-      // UI then reads the session's state and the store's history when it attaches.
-      const loadingUi = import('../ui/start.js');
-      const collectWarnings = session.on((element) => {
-        if (element.type === 'warning') earlyWarnings.push(element.message);
-      });
-      await session.start();
-      const ui = await loadingUi;
-      collectWarnings();
-      const handle = ui.startLiveUi(session, { onQuit: stop, onQuitNow: () => quitNow(session) });
-      detach = handle.unmount;
-      waitForUi = handle.exited;
-    } else {
-      detach = options.output === 'json' ? attachJsonPrinter(subscribe) : attachPlainPrinter(subscribe, colorsFor(process.stdout));
-      await session.start();
-    }
+    await session.start();
     await stopped;
   } finally {
     await session.close();
-    detach();
-    if (waitForUi) await waitForUi;
-    // Warnings from opening the store (torn records…) came before the UI could show them.
-    for (const message of earlyWarnings.splice(0)) process.stderr.write(`mftg-hooks: warning: ${message}\n`);
+    await Promise.all(detaches.map((detach) => detach()));
   }
   return 0;
 }

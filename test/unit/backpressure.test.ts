@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { Chalk } from 'chalk';
+import type { ForwardAttempt } from '../../src/core/types.js';
+import { attachJsonPrinter } from '../../src/output/json-printer.js';
+import { attachPlainPrinter } from '../../src/output/plain-printer.js';
+import { FakeSessionView } from '../helpers/fake-session-view.js';
+import { waitUntil } from '../helpers/temp.js';
+
+/** A pipe whose reader stops reading until `resume()`: writes pile up in the stream's own buffer. */
+function stalledPipe() {
+  let text = '';
+  let stalled = true;
+  let held: Array<() => void> = [];
+  let maxQueued = 0;
+  const out = new Writable({
+    highWaterMark: 4 * 1024,
+    write(chunk: Buffer, _encoding, done) {
+      maxQueued = Math.max(maxQueued, out.writableLength);
+      const take = (): void => {
+        text += chunk.toString();
+        done();
+      };
+      if (stalled) held.push(take);
+      else take();
+    },
+  });
+  return {
+    out,
+    text: () => text,
+    maxQueued: () => maxQueued,
+    resume: () => {
+      stalled = false;
+      const waiting = held;
+      held = [];
+      for (const take of waiting) take();
+    },
+  };
+}
+
+const HIGH_WATER = 16 * 1024;
+const EVENTS = 2_000;
+
+const attemptOf = (eventId: string, n: number): ForwardAttempt => ({
+  id: `${eventId}-a${n}`, eventId, kind: 'replay', target: 'http://127.0.0.1:9/hook', startedAt: '2026-01-01T00:00:00.000Z', status: 200, error: null, durationMs: 1, responseHeaders: [], responseSize: 0, modified: false,
+});
+
+let view: FakeSessionView;
+before(async () => {
+  view = await FakeSessionView.create();
+});
+after(async () => {
+  await view.close();
+});
+
+test('--json with a stalled reader: the queue stays bounded, and once read, every record comes once, in order', async () => {
+  const pipe = stalledPipe();
+  const detach = attachJsonPrinter(view, pipe.out, undefined, { highWaterBytes: HIGH_WATER });
+  // Given a first event printed before the reader stalls
+  const first = await view.deliver({ body: { eventType: 'MESSAGE.SEND.SUCCESS', n: 0 } });
+  const ids = [first.id];
+  const attempts: string[] = [];
+  // When thousands of events (every 100th with an attempt) and attempts on the first event arrive unread
+  for (let n = 1; n < EVENTS; n++) {
+    const event = await view.deliver({ body: { eventType: 'MESSAGE.SEND.SUCCESS', n, padding: 'x'.repeat(200) } });
+    ids.push(event.id);
+    if (n % 100 === 0) {
+      const attempt = attemptOf(event.id, 1);
+      await view.recordForeignAttempt(attempt);
+      attempts.push(attempt.id);
+      const late = attemptOf(first.id, n);
+      await view.recordForeignAttempt(late);
+      attempts.push(late.id);
+    }
+  }
+  // Then the printer never queued much more than its high-water mark
+  assert.ok(pipe.maxQueued() < HIGH_WATER + 8 * 1024, `queued ${pipe.maxQueued()} bytes`);
+  // And when the reader resumes, every event and attempt arrives, each once
+  pipe.resume();
+  const records = await waitUntil(() => {
+    const lines = pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; id?: string; eventId?: string });
+    return lines.filter((r) => r.type === 'event').length >= EVENTS ? lines : null;
+  }, 'every event record');
+  await detach();
+  const all = pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; id: string; eventId?: string });
+  assert.deepEqual(all.filter((r) => r.type === 'event').map((r) => r.id), ids, 'events in arrival order, once each');
+  assert.deepEqual(all.filter((r) => r.type === 'attempt').map((r) => r.id).sort(), attempts.slice().sort(), 'every attempt once');
+  // And every attempt comes after its event
+  const at = new Map(all.map((r, i) => [r.id, i]));
+  for (const r of all) if (r.type === 'attempt') assert.ok(at.get(r.eventId!)! < at.get(r.id)!, `attempt ${r.id} after its event`);
+  assert.ok(records.length > 0);
+});
+
+test('plain lines with a stalled reader: bounded queue, then one line per event, in order', async () => {
+  const pipe = stalledPipe();
+  const detach = attachPlainPrinter(view, new Chalk({ level: 0 }), pipe.out, { highWaterBytes: HIGH_WATER });
+  const ids: string[] = [];
+  for (let n = 0; n < EVENTS; n++) ids.push((await view.deliver({ body: { eventType: 'MESSAGE.RECEIVED.SUCCESS', n } })).id);
+  assert.ok(pipe.maxQueued() < HIGH_WATER + 8 * 1024, `queued ${pipe.maxQueued()} bytes`);
+  pipe.resume();
+  const shown = (): string[] => ids.filter((id) => pipe.text().includes(id));
+  await waitUntil(() => shown().length === EVENTS, 'a line for every event');
+  await detach();
+  const order = pipe.text().split('\n').filter((line) => line.includes('←')).map((line) => ids.find((id) => line.includes(id)));
+  assert.deepEqual(order, ids);
+});
