@@ -6,6 +6,14 @@ import type { CapturedEvent, EventRecord, ForwardAttempt, MftgSummary } from '..
 export const MAX_ROWS = 5_000;
 /** Updates are published at most this often, so a burst costs one render per batch, not one per event. */
 export const BATCH_MS = 50;
+/**
+ * The longest wait between two snapshots. A render runs on the event loop that acknowledges
+ * deliveries: under load (a burst, a busy machine) snapshots come less often, so that drawing never
+ * takes more than about a fifth of the loop and an ack never queues behind a train of renders.
+ */
+export const MAX_BATCH_MS = 1_000;
+/** Wait at least this many times the last publish (and the render it caused) took. */
+export const RENDER_COST_FACTOR = 4;
 /** Notices (replay results, warnings, rejections) kept for the status line. */
 export const MAX_NOTICES = 20;
 
@@ -126,14 +134,19 @@ export class LiveModel {
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private lastFlush = 0;
+  /** The wait before the next snapshot: BATCH_MS when idle, longer under load (see MAX_BATCH_MS). */
+  private wait: number;
+  private readonly now: () => number;
   private dirty = false;
   private readonly unsubscribe: () => void;
   private disposed = false;
 
-  constructor(source: LiveSource, options: { maxRows?: number; batchMs?: number } = {}) {
+  constructor(source: LiveSource, options: { maxRows?: number; batchMs?: number; now?: () => number } = {}) {
     this.source = source;
     this.maxRows = options.maxRows ?? MAX_ROWS;
     this.batchMs = options.batchMs ?? BATCH_MS;
+    this.wait = this.batchMs;
+    this.now = options.now ?? (() => performance.now());
     this.localUrl = source.captureUrl || null;
     this.ready = this.localUrl !== null;
     // Before the session starts its tunnel, "disabled" only means "not yet".
@@ -286,7 +299,7 @@ export class LiveModel {
     if (this.disposed) return;
     this.dirty = true;
     if (this.timer) return;
-    const wait = this.lastFlush + this.batchMs - Date.now();
+    const wait = this.lastFlush + this.wait - this.now();
     if (wait <= 0) this.timer = setImmediate(this.flush);
     else this.timer = setTimeout(this.flush, wait);
   }
@@ -295,13 +308,26 @@ export class LiveModel {
     this.timer = null;
     if (!this.dirty || this.disposed) return;
     this.dirty = false;
-    this.lastFlush = Date.now();
+    this.lastFlush = this.now();
     if (this.rows.length > this.maxRows) {
       for (const row of this.rows.splice(0, this.rows.length - this.maxRows)) this.indexById.delete(row.id);
     }
     this.snapshot = this.build();
+    const started = this.now();
+    // The listeners render (useSyncExternalStore re-renders synchronously): this is the render's cost.
     for (const listener of this.listeners) listener();
+    this.pace(this.now() - started);
   };
+
+  /** The wait before the next snapshot, from what the last one cost to publish and draw. */
+  get batchWaitMs(): number {
+    return this.wait;
+  }
+
+  private pace(renderMs: number): void {
+    // Back to BATCH_MS as soon as drawing is cheap again: the wait follows the latest cost.
+    this.wait = Math.min(MAX_BATCH_MS, Math.max(this.batchMs, renderMs * RENDER_COST_FACTOR));
+  }
 
   private build(): LiveSnapshot {
     const stats = this.source.stats;

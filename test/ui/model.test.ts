@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { DISABLED_TUNNEL, type SessionElement } from '../../src/core/session.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../../src/core/types.js';
-import { LiveModel, type LiveSnapshot, type LiveSource } from '../../src/ui/model.js';
+import { LiveModel, RENDER_COST_FACTOR, type LiveSnapshot, type LiveSource } from '../../src/ui/model.js';
 import { waitUntil } from '../helpers/temp.js';
 
 function event(n: number): CapturedEvent {
@@ -106,5 +106,28 @@ test('rejections and warnings become notices; a cleared store empties the list',
   emit({ type: 'cleared' });
   await waitUntil(() => model.getSnapshot().clears === 1, 'cleared');
   assert.equal(model.getSnapshot().rows.length, 0);
+  model.dispose();
+});
+
+test('a costly render makes the next snapshot wait: drawing never takes more than a fifth of the loop', async () => {
+  const { source, emit } = fakeSource(async () => []);
+  let clock = 1_000;
+  const model = new LiveModel(source, { batchMs: 5, now: () => clock });
+  // Given a render that takes 100 ms of the event loop (the clock moves while the listener runs)
+  let renders = 0;
+  model.subscribe(() => {
+    renders++;
+    clock += 100;
+  });
+  emit(ready);
+  await waitUntil(() => renders > 0 && !model.getSnapshot().loading, 'first render');
+  // Then the next snapshot waits four times what the render cost, not the 5 ms batch
+  assert.equal(model.batchWaitMs, 100 * RENDER_COST_FACTOR);
+  // And once drawing is cheap again, the wait goes back to the batch
+  model.subscribe(() => (clock -= 100));
+  emit({ type: 'event', event: event(1), foreign: false });
+  clock += 10_000;
+  await waitUntil(() => (model.getSnapshot().rows.length === 1 ? true : null), 'the event shown');
+  assert.equal(model.batchWaitMs, 5);
   model.dispose();
 });

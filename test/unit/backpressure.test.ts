@@ -17,7 +17,6 @@ function stalledPipe() {
   const out = new Writable({
     highWaterMark: 4 * 1024,
     write(chunk: Buffer, _encoding, done) {
-      maxQueued = Math.max(maxQueued, out.writableLength);
       const take = (): void => {
         text += chunk.toString();
         done();
@@ -29,6 +28,8 @@ function stalledPipe() {
   return {
     out,
     text: () => text,
+    /** Call after each delivery: the most bytes the stream held unread so far. */
+    sample: () => void (maxQueued = Math.max(maxQueued, out.writableLength)),
     maxQueued: () => maxQueued,
     resume: () => {
       stalled = false;
@@ -65,6 +66,7 @@ test('--json with a stalled reader: the queue stays bounded, and once read, ever
   for (let n = 1; n < EVENTS; n++) {
     const event = await view.deliver({ body: { eventType: 'MESSAGE.SEND.SUCCESS', n, padding: 'x'.repeat(200) } });
     ids.push(event.id);
+    pipe.sample();
     if (n % 100 === 0) {
       const attempt = attemptOf(event.id, 1);
       await view.recordForeignAttempt(attempt);
@@ -96,7 +98,10 @@ test('plain lines with a stalled reader: bounded queue, then one line per event,
   const pipe = stalledPipe();
   const detach = attachPlainPrinter(view, new Chalk({ level: 0 }), pipe.out, { highWaterBytes: HIGH_WATER });
   const ids: string[] = [];
-  for (let n = 0; n < EVENTS; n++) ids.push((await view.deliver({ body: { eventType: 'MESSAGE.RECEIVED.SUCCESS', n } })).id);
+  for (let n = 0; n < EVENTS; n++) {
+    ids.push((await view.deliver({ body: { eventType: 'MESSAGE.RECEIVED.SUCCESS', n } })).id);
+    pipe.sample();
+  }
   assert.ok(pipe.maxQueued() < HIGH_WATER + 8 * 1024, `queued ${pipe.maxQueued()} bytes`);
   pipe.resume();
   const shown = (): string[] => ids.filter((id) => pipe.text().includes(id));
