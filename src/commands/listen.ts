@@ -145,7 +145,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
   });
   const { stopped, stop } = untilStopped(() => quitNow(session));
   const faces: Face[] =
-    options.output === 'json' ? [jsonFace()] : options.output === 'plain' ? [plainFace(colorsFor(process.stdout))] : [uiFace(session, { onQuit: stop, onQuitNow: () => quitNow(session) })];
+    options.output === 'json' ? [jsonFace()] : options.output === 'plain' ? [plainFace(colorsFor(process.stdout))] : [uiFace({ onQuit: stop, onQuitNow: () => quitNow(session) })];
   const view = listenSessionView(session);
   // Attached before the start, so that each face sees `ready` and every element after it.
   const detaches = faces.map((face) => face.attach(view));

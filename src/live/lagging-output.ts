@@ -1,6 +1,7 @@
 import type { SessionElement } from '../core/session.js';
 import type { SessionView } from '../core/session-view.js';
 import type { ForwardAttempt } from '../core/types.js';
+import { assertNever } from './never.js';
 
 /**
  * Above this many bytes queued for the output (the stream's own buffer plus the printer's batch), a
@@ -238,8 +239,3 @@ export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStrea
 }
 
 const attemptElement = (attempt: ForwardAttempt): SessionElement => ({ type: 'attempt', attempt, foreign: false });
-
-/** A switch over session elements that forgot one fails to compile here. */
-export function assertNever(value: never): never {
-  throw new Error(`unexpected session element ${JSON.stringify(value)}`);
-}

@@ -4,7 +4,8 @@ import type { DeliveryPhase, SessionElement, SessionStats, TunnelState } from '.
 import { eventTitle, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';
 import type { Face } from '../live/face.js';
-import { assertNever, attachLaggingOutput, type CatchUpView } from '../live/lagging-output.js';
+import { attachLaggingOutput, type CatchUpView } from '../live/lagging-output.js';
+import { assertNever } from '../live/never.js';
 
 /** Said once when the tunnel server cannot be reached at all. */
 export const UNREACHABLE_HINT = 'no route to the tunnel server (offline, or a firewall?): retrying with backoff; deliveries to the local URL are still captured. --no-tunnel stops trying; --tunnel-host points at a self-hosted server.';

@@ -1,15 +1,108 @@
+import type { RejectReason } from '../core/capture-server.js';
 import { mftgDetails } from '../core/mftg.js';
-import type { SessionElement } from '../core/session.js';
-import type { CapturedEvent, EventRecord, ForwardAttempt } from '../core/types.js';
+import type { DeliveryPhase, SessionElement, TunnelStateName } from '../core/session.js';
+import type { AttemptKind, CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs, MftgDetails } from '../core/types.js';
+import { assertNever } from '../live/never.js';
+
+// The records of PRODUCT.md section 4. Object types rather than interfaces: a record is also a plain
+// Record<string, unknown> where one is expected (the web API's JSON answers).
+
+/** `ready`: the first record, once the capture server accepts requests. */
+export type ReadyRecord = {
+  type: 'ready';
+  localUrl: string;
+  store: string;
+  forwardTo: string | null;
+  routes: Record<string, string>;
+};
+
+/** `tunnel`: on every state change; `publicUrl` includes the token path. */
+export type TunnelRecord = {
+  type: 'tunnel';
+  state: TunnelStateName;
+  publicUrl: string | null;
+  reason: string | null;
+  attempt: number;
+  nextRetryAt: string | null;
+  urlChanged: { previous: string; current: string } | null;
+};
+
+/** `event`: one captured request (also what `events list --json` prints). */
+export type EventJsonRecord = {
+  type: 'event';
+  id: string;
+  receivedAt: string;
+  method: string;
+  path: string;
+  size: number;
+  eventType: string | null;
+  messageId: string | null;
+  partner: string | null;
+  station: string | null;
+  subject: string | null;
+  /** Made by another process (only in the listener's records). */
+  foreign?: boolean;
+};
+
+/** `attempt`: one forward, retry or replay and what the handler answered. */
+export type AttemptRecord = {
+  type: 'attempt';
+  eventId: string;
+  id: string;
+  kind: AttemptKind;
+  target: string;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+  startedAt: string;
+  modified: boolean;
+};
+
+/** `events show --json`: the event with its headers, MFTG summary and every attempt in full. */
+export type EventDetailRecord = EventJsonRecord & {
+  remoteAddress: string | null;
+  headers: HeaderPairs;
+  mftg: MftgDetails | null;
+  attempts: Array<AttemptRecord & { responseHeaders: HeaderPairs; responseSize: number }>;
+};
+
+export type RejectedRecord = {
+  type: 'rejected';
+  reason: RejectReason;
+  path: string;
+  detail: string | null;
+};
+
+export type WarningRecord = {
+  type: 'warning';
+  message: string;
+};
+
+/** The store was cleared (from this or another terminal). */
+export type ClearedRecord = {
+  type: 'cleared';
+};
+
+/** The listener's delivery milestones (see DeliveryPhase). */
+export type DeliveryRecord = {
+  type: 'delivery';
+  phase: DeliveryPhase['phase'];
+  inFlight: number;
+  pending: number;
+  deadlineAt: string | null;
+};
+
+/** Every record a listener writes with `--json` (and the web inspector's stream sends). */
+export type JsonRecord = ReadyRecord | TunnelRecord | EventJsonRecord | AttemptRecord | RejectedRecord | WarningRecord | ClearedRecord | DeliveryRecord;
 
 /**
  * The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). The listener's
  * records add `foreign` (made by another process); it is set here, not spread in afterwards, because
  * this runs once per captured request.
  */
-export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<string, unknown> {
+export function eventRecord(event: CapturedEvent, foreign?: boolean): EventJsonRecord {
   const m = event.mftg;
-  const record: Record<string, unknown> = {
+  const record: EventJsonRecord = {
     type: 'event',
     id: event.id,
     receivedAt: event.receivedAt,
@@ -27,7 +120,7 @@ export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<str
 }
 
 /** The `attempt` record. */
-export function attemptRecord(attempt: ForwardAttempt): Record<string, unknown> {
+export function attemptRecord(attempt: ForwardAttempt): AttemptRecord {
   return {
     type: 'attempt',
     eventId: attempt.eventId,
@@ -43,7 +136,7 @@ export function attemptRecord(attempt: ForwardAttempt): Record<string, unknown> 
 }
 
 /** `events show --json`: the event record plus headers, MFTG summary and every attempt in full. */
-export function eventDetailRecord(event: EventRecord, body: Buffer): Record<string, unknown> {
+export function eventDetailRecord(event: EventRecord, body: Buffer): EventDetailRecord {
   return {
     ...eventRecord(event),
     remoteAddress: event.remoteAddress,
@@ -54,7 +147,7 @@ export function eventDetailRecord(event: EventRecord, body: Buffer): Record<stri
 }
 
 /** The `--json` record for a session element, or null for elements that have none. */
-export function sessionRecord(element: SessionElement): Record<string, unknown> | null {
+export function sessionRecord(element: SessionElement): JsonRecord | null {
   switch (element.type) {
     case 'ready':
       return { type: 'ready', localUrl: element.localUrl, store: element.store, forwardTo: element.forwardTo, routes: element.routes };
@@ -84,5 +177,7 @@ export function sessionRecord(element: SessionElement): Record<string, unknown> 
       return null;
     case 'delivery':
       return { type: 'delivery', phase: element.phase, inFlight: element.inFlight, pending: element.pending, deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString() };
+    default:
+      return assertNever(element);
   }
 }

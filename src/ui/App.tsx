@@ -4,6 +4,7 @@ import { requestUrl, toCurl } from '../core/export.js';
 import { targetFor } from '../core/forwarder.js';
 import type { PendingDelivery } from '../core/forwarder.js';
 import { isSuccess } from '../core/types.js';
+import type { FaceView } from '../live/face.js';
 import { formatBytes, formatDuration, formatOutcome } from '../output/format.js';
 import { copyText, type CopyResult } from './clipboard.js';
 import { CurlPane, curlPaneRows, type CurlView } from './components/CurlPane.js';
@@ -17,7 +18,7 @@ import { helpDoc } from './help.js';
 import { actionFor } from './keys.js';
 import { headerLines, statusLines } from './layout.js';
 import { filterRows, windowFor } from './list-view.js';
-import { lowerBound, type EventRow, type LiveModel, type LiveSnapshot, type Notice } from './model.js';
+import { lowerBound, type EventRow, type LiveModel, type LiveSnapshot, type Notice } from '../live/model.js';
 import { screenCurl, writeCurlFile } from './curl-command.js';
 import { lineWidth, wrapLine, type Line } from './segments.js';
 import { themeFor, type Theme } from './theme.js';
@@ -30,8 +31,12 @@ export const NOTICE_MS = 8_000;
 
 export type CopyFunction = (text: string, writeToTerminal: ((data: string) => void) | null) => Promise<CopyResult>;
 
+/** What the UI asks of the session beyond the view-model: detail reads and intents. */
+export type UiView = Pick<FaceView, 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
+
 export interface AppProps {
   model: LiveModel;
+  view: UiView;
   /** Called once when the user quits (q, Ctrl+C): the listener stops, then unmounts the UI. */
   onQuit: () => void;
   /** Called on Ctrl+C while the listener is already stopping: quit now, without waiting for forwards. */
@@ -75,7 +80,7 @@ function pendingKey(pending: PendingDelivery | null | undefined): string {
 }
 
 /** Loads the detail of one event from the store, again whenever its attempts change. */
-function useEventDetail(model: LiveModel, id: string | null, row: EventRow | null): { doc: TextDoc | null; error: string | null } {
+function useEventDetail(view: UiView, id: string | null, row: EventRow | null): { doc: TextDoc | null; error: string | null } {
   const [state, setState] = useState<{ id: string | null; doc: TextDoc | null; error: string | null }>({ id: null, doc: null, error: null });
   const pendingRef = useRef<PendingDelivery | null>(null);
   pendingRef.current = row?.pending ?? null;
@@ -84,9 +89,8 @@ function useEventDetail(model: LiveModel, id: string | null, row: EventRow | nul
     if (id === null) return;
     let cancelled = false;
     void (async () => {
-      const store = model.session.eventStore;
-      const { event, body } = await store.getWithBody(id);
-      const responses = await store.responseBodies(id);
+      const [event, body] = await Promise.all([view.getEvent(id), view.getBody(id)]);
+      const responses = new Map(await Promise.all(event.attempts.map(async (attempt) => [attempt.id, await view.getResponseBody(id, attempt.id)] as const)));
       if (!cancelled) setState({ id, doc: detailDoc(event, body, responses, pendingRef.current), error: null });
     })().catch((error: unknown) => {
       if (!cancelled) setState({ id, doc: null, error: (error as Error).message });
@@ -150,7 +154,7 @@ function keyOfChar(char: string): [string, Key] {
 }
 
 /** The live inspector: header, event list or detail/help/curl view, status line, help bar. */
-export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
+export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
   const snapshot = useLiveSnapshot(model);
   const { columns, rows: terminalRows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
@@ -175,7 +179,7 @@ export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaul
   // The curl view hides the header: its command needs the room, and it is an overlay.
   const header = curlMode ? [] : headerLines(snapshot, width, now);
   const detailRow = ui.detailId === null ? null : findRow(snapshot.rows, ui.detailId);
-  const detail = useEventDetail(model, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
+  const detail = useEventDetail(view, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
   const help = useMemo(() => helpDoc(), []);
   const paneDoc = ui.mode === 'detail' ? detail.doc : ui.mode === 'help' ? help : null;
   const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, 4) : null), [paneDoc, width]);
@@ -244,39 +248,39 @@ export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaul
   const retryTunnel = useCallback(() => {
     const { state } = model.getSnapshot().tunnel;
     if (state === 'reconnecting' || state === 'offline') {
-      model.session.retryTunnel();
+      view.retryTunnel();
       model.notify('retrying the tunnel now…');
     } else if (state === 'disabled') model.notify('there is no tunnel: this listener runs with --no-tunnel');
     else if (state === 'online') model.notify('the tunnel is online', 'ok');
     else model.notify('the tunnel is connecting…');
-  }, [model]);
+  }, [model, view]);
 
   const replay = useCallback(
     (id: string) => {
       const row = findRow(model.getSnapshot().rows, id);
-      const base = targetFor(model.session.targets, row?.mftg?.eventType);
+      const base = targetFor(model.getSnapshot().targets, row?.mftg?.eventType);
       if (!base) {
         model.notify(`nothing to replay to: start the listener with --forward-to <url> (or: mftg-hooks replay ${id} --to <url>)`, 'fail');
         return;
       }
       model.notify(`replaying ${id} → ${base}…`);
-      model.session.replay(id).then(
+      view.replay(id).then(
         (attempt) => model.notify(`replayed ${id}: ${formatOutcome(attempt)} · ${formatDuration(attempt.durationMs)} from ${attempt.target}`, isSuccess(attempt) ? 'ok' : 'fail'),
         (error: unknown) => model.notify(`replay of ${id} failed: ${(error as Error).message}`, 'fail'),
       );
     },
-    [model],
+    [model, view],
   );
 
   const copyCurl = useCallback(
     (id: string) => {
       void (async () => {
-        const { event, body } = await model.session.eventStore.getWithBody(id);
-        const base = targetFor(model.session.targets, event.mftg?.eventType);
-        const url = requestUrl(event, base ?? model.session.captureUrl);
+        const [event, body] = await Promise.all([view.getEvent(id), view.getBody(id)]);
+        const { targets, localUrl, store: storeDir } = model.getSnapshot();
+        const base = targetFor(targets, event.mftg?.eventType);
+        const url = requestUrl(event, base ?? localUrl ?? '');
         const curl = toCurl(event, body, url);
         const to = base ? '' : ' (to the capture URL: no forward target)';
-        const storeDir = model.session.options?.storeDir;
         let file: string | null = null;
         let fileError: string | null = storeDir ? null : 'no store directory';
         if (storeDir) {
@@ -307,7 +311,7 @@ export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaul
         }
       })().catch((error: unknown) => model.notify(`could not copy ${id} as curl: ${(error as Error).message}`, 'fail'));
     },
-    [model, copy, stdout, update],
+    [model, view, copy, stdout, update],
   );
 
   const handleKey = (input: string, key: Key): void => {

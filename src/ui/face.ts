@@ -1,4 +1,3 @@
-import type { ListenSession } from '../core/session.js';
 import type { Face } from '../live/face.js';
 
 export interface UiFaceOptions {
@@ -13,7 +12,7 @@ export interface UiFaceOptions {
  * once the capture server accepts requests (a port in use is one clear line, not a flash of the UI).
  * Warnings from before that (opening the store…) are printed after the screen is given back.
  */
-export function uiFace(session: ListenSession, options: UiFaceOptions): Face {
+export function uiFace(options: UiFaceOptions): Face {
   return {
     attach: (view) => {
       const loadingUi = import('./start.js');
@@ -24,7 +23,7 @@ export function uiFace(session: ListenSession, options: UiFaceOptions): Face {
         void loadingUi.then((ui) => {
           if (detached || handle) return;
           stopWaiting();
-          handle = ui.startLiveUi(session, options);
+          handle = ui.startLiveUi(view, options);
         });
       };
       const stopWaiting = view.subscribe((element) => {

@@ -1,8 +1,9 @@
 import { render } from 'ink';
 import { createElement } from 'react';
-import type { ListenSession, SessionStats } from '../core/session.js';
+import type { SessionStats } from '../core/session.js';
+import type { FaceView } from '../live/face.js';
 import { App } from './App.js';
-import { LiveModel } from './model.js';
+import { LiveModel } from '../live/model.js';
 
 /** Switches the terminal to its alternate screen (restored on exit, like less or htop). */
 const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
@@ -29,8 +30,8 @@ export function exitLines(stats: SessionStats, storeDir: string): string[] {
  * quits; the caller stops the session and then calls `unmount`. `exited` resolves once the terminal
  * is restored.
  */
-export function startLiveUi(session: ListenSession, options: { onQuit: () => void; onQuitNow?: () => void }): { unmount: () => void; exited: Promise<void> } {
-  const model = new LiveModel(session);
+export function startLiveUi(view: FaceView, options: { onQuit: () => void; onQuitNow?: () => void }): { unmount: () => void; exited: Promise<void> } {
+  const model = new LiveModel(view);
   const stdout = process.stdout;
   stdout.write(ENTER_ALT_SCREEN);
   // Whatever ends the process (a crash included), the user gets their screen back, and a crash's
@@ -43,7 +44,7 @@ export function startLiveUi(session: ListenSession, options: { onQuit: () => voi
   };
   process.once('uncaughtExceptionMonitor', leaveAltScreen);
   process.once('exit', leaveAltScreen);
-  const instance = render(createElement(App, { model, onQuit: options.onQuit, ...(options.onQuitNow ? { onQuitNow: options.onQuitNow } : {}) }), { exitOnCtrlC: false, patchConsole: true });
+  const instance = render(createElement(App, { model, view, onQuit: options.onQuit, ...(options.onQuitNow ? { onQuitNow: options.onQuitNow } : {}) }), { exitOnCtrlC: false, patchConsole: true });
   let done = false;
   const exited = instance.waitUntilExit().then(
     () => undefined,
@@ -59,8 +60,9 @@ export function startLiveUi(session: ListenSession, options: { onQuit: () => voi
       process.off('uncaughtExceptionMonitor', leaveAltScreen);
       process.off('exit', leaveAltScreen);
       // A session that never started (port in use, store busy) has its own error line to print.
-      if (!session.captureUrl) return;
-      for (const line of exitLines(session.stats, session.options.storeDir)) stdout.write(`${line}\n`);
+      const session = view.snapshot();
+      if (!session.ready) return;
+      for (const line of exitLines(session.stats, session.store)) stdout.write(`${line}\n`);
     },
     exited,
   };

@@ -1,6 +1,8 @@
 import type { PendingDelivery, Targets } from '../core/forwarder.js';
-import type { ListenSession, SessionElement, SessionStats, TunnelState } from '../core/session.js';
+import type { SessionElement, SessionStats, TunnelState } from '../core/session.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, MftgSummary } from '../core/types.js';
+import type { FaceView } from './face.js';
+import { assertNever } from './never.js';
 
 /** Event summaries kept in memory for the list; older ones stay in the store (`events list`). */
 export const MAX_ROWS = 5_000;
@@ -17,8 +19,8 @@ export const RENDER_COST_FACTOR = 4;
 /** Notices (replay results, warnings, rejections) kept for the status line. */
 export const MAX_NOTICES = 20;
 
-/** What the live UI needs of a listener: the ListenSession, or a stand-in in tests. */
-export type LiveSource = Pick<ListenSession, 'on' | 'stats' | 'tunnelState' | 'publicCaptureUrl' | 'captureUrl' | 'targets' | 'eventStore' | 'replay' | 'retryTunnel'> & { options?: { createTunnel?: unknown; storeDir?: string } };
+/** What the view-model reads of a session: the view port, or the part of it a face passes on. */
+export type LiveSource = Pick<FaceView, 'subscribe' | 'snapshot' | 'listEvents'>;
 
 /** One line of the event list: what a row shows, without headers or body. */
 export interface EventRow {
@@ -63,6 +65,8 @@ export interface LiveSnapshot {
   notices: readonly Notice[];
   /** Bumped when the store was cleared (from this or another terminal). */
   clears: number;
+  /** The store's directory. */
+  store: string;
 }
 
 function contentTypeOf(event: CapturedEvent): string | null {
@@ -147,12 +151,12 @@ export class LiveModel {
     this.batchMs = options.batchMs ?? BATCH_MS;
     this.wait = this.batchMs;
     this.now = options.now ?? (() => performance.now());
-    this.localUrl = source.captureUrl || null;
-    this.ready = this.localUrl !== null;
-    // Before the session starts its tunnel, "disabled" only means "not yet".
-    this.tunnel = source.tunnelState.state === 'disabled' && source.options?.createTunnel ? { ...source.tunnelState, state: 'connecting' } : source.tunnelState;
-    this.publicCaptureUrl = source.publicCaptureUrl();
-    this.unsubscribe = source.on((element) => this.apply(element));
+    const initial = source.snapshot();
+    this.localUrl = initial.localUrl;
+    this.ready = initial.ready && this.localUrl !== null;
+    this.tunnel = initial.tunnel;
+    this.publicCaptureUrl = initial.publicCaptureUrl;
+    this.unsubscribe = source.subscribe((element) => this.apply(element));
     this.snapshot = this.build();
     if (this.ready) this.loadHistory();
   }
@@ -169,11 +173,6 @@ export class LiveModel {
     this.notices.push({ seq: ++this.noticeSeq, at: Date.now(), tone, text });
     if (this.notices.length > MAX_NOTICES) this.notices.splice(0, this.notices.length - MAX_NOTICES);
     this.changed();
-  }
-
-  /** The session behind the model, for intents (replay) and detail reads. */
-  get session(): LiveSource {
-    return this.source;
   }
 
   dispose(): void {
@@ -221,6 +220,11 @@ export class LiveModel {
         this.clears++;
         this.notify('the store was cleared (events clear)', 'info');
         return;
+      case 'delivery':
+        // Its counters are read with the next snapshot.
+        break;
+      default:
+        assertNever(element);
     }
     this.changed();
   }
@@ -265,7 +269,7 @@ export class LiveModel {
     this.changed();
     let records: Promise<EventRecord[]>;
     try {
-      records = this.source.eventStore.list({ limit: this.maxRows });
+      records = this.source.listEvents({ limit: this.maxRows });
     } catch (error) {
       records = Promise.reject(error);
     }
@@ -330,7 +334,8 @@ export class LiveModel {
   }
 
   private build(): LiveSnapshot {
-    const stats = this.source.stats;
+    const session = this.source.snapshot();
+    const { stats } = session;
     return {
       version: ++this.version,
       rows: this.rows.slice(),
@@ -339,7 +344,8 @@ export class LiveModel {
       localUrl: this.localUrl,
       tunnel: this.tunnel,
       publicCaptureUrl: this.publicCaptureUrl,
-      targets: this.source.targets,
+      targets: session.targets,
+      store: session.store,
       stats: { ...stats, rejectedByReason: { ...stats.rejectedByReason }, attempts: { ...stats.attempts } },
       notices: this.notices.slice(),
       clears: this.clears,
