@@ -141,16 +141,19 @@ export class LiveModel {
   /** The wait before the next snapshot: BATCH_MS when idle, longer under load (see MAX_BATCH_MS). */
   private wait: number;
   private readonly now: () => number;
+  /** While true (the terminal has not taken the last frame yet), no new snapshot is published. */
+  private readonly holdWhile: () => boolean;
   private dirty = false;
   private readonly unsubscribe: () => void;
   private disposed = false;
 
-  constructor(source: LiveSource, options: { maxRows?: number; batchMs?: number; now?: () => number } = {}) {
+  constructor(source: LiveSource, options: { maxRows?: number; batchMs?: number; now?: () => number; holdWhile?: () => boolean } = {}) {
     this.source = source;
     this.maxRows = options.maxRows ?? MAX_ROWS;
     this.batchMs = options.batchMs ?? BATCH_MS;
     this.wait = this.batchMs;
     this.now = options.now ?? (() => performance.now());
+    this.holdWhile = options.holdWhile ?? (() => false);
     const initial = source.snapshot();
     this.localUrl = initial.localUrl;
     this.ready = initial.ready && this.localUrl !== null;
@@ -311,6 +314,10 @@ export class LiveModel {
   private readonly flush = (): void => {
     this.timer = null;
     if (!this.dirty || this.disposed) return;
+    if (this.holdWhile()) {
+      this.timer = setTimeout(this.flush, this.batchMs);
+      return;
+    }
     this.dirty = false;
     this.lastFlush = this.now();
     if (this.rows.length > this.maxRows) {
@@ -318,9 +325,9 @@ export class LiveModel {
     }
     this.snapshot = this.build();
     const started = this.now();
-    // The listeners render (useSyncExternalStore re-renders synchronously): this is the render's cost.
     for (const listener of this.listeners) listener();
-    this.pace(this.now() - started);
+    // Measured up to the next turn: the render and whatever it left for the rest of this one.
+    setImmediate(() => this.pace(this.now() - started));
   };
 
   /** The wait before the next snapshot, from what the last one cost to publish and draw. */

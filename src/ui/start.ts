@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { render } from 'ink';
 import { createElement } from 'react';
 import type { SessionStats } from '../core/session.js';
@@ -31,8 +32,13 @@ export function exitLines(stats: SessionStats, storeDir: string): string[] {
  * is restored.
  */
 export function startLiveUi(view: FaceView, options: { onQuit: () => void; onQuitNow?: () => void }): { unmount: () => void; exited: Promise<void> } {
-  const model = new LiveModel(view);
   const stdout = process.stdout;
+  // On Linux and macOS a write to a terminal blocks the whole process until the terminal has taken
+  // it: a terminal that reads slowly (a busy machine, a remote session) would hold back the acks.
+  // Frames are written asynchronously instead, and no new frame is drawn while one is still queued.
+  const tty = (stdout as unknown as { _handle?: { setBlocking?: (blocking: boolean) => void } })._handle;
+  tty?.setBlocking?.(false);
+  const model = new LiveModel(view, { holdWhile: () => stdout.writableLength > 0 });
   stdout.write(ENTER_ALT_SCREEN);
   // Whatever ends the process (a crash included), the user gets their screen back, and a crash's
   // message lands on it rather than on the alternate screen that is about to vanish.
@@ -40,10 +46,22 @@ export function startLiveUi(view: FaceView, options: { onQuit: () => void; onQui
   const leaveAltScreen = (): void => {
     if (!onAltScreen) return;
     onAltScreen = false;
+    // Blocking again: what follows (the exit lines, a crash's message) is written before exit.
+    tty?.setBlocking?.(true);
     stdout.write(LEAVE_ALT_SCREEN);
   };
+  /** The process exits now: frames still queued are dropped, the screen must come back regardless. */
+  const leaveAltScreenNow = (): void => {
+    if (!onAltScreen) return;
+    onAltScreen = false;
+    try {
+      writeSync(1, LEAVE_ALT_SCREEN);
+    } catch {
+      // The terminal is gone.
+    }
+  };
   process.once('uncaughtExceptionMonitor', leaveAltScreen);
-  process.once('exit', leaveAltScreen);
+  process.once('exit', leaveAltScreenNow);
   const instance = render(createElement(App, { model, view, onQuit: options.onQuit, ...(options.onQuitNow ? { onQuitNow: options.onQuitNow } : {}) }), { exitOnCtrlC: false, patchConsole: true });
   let done = false;
   const exited = instance.waitUntilExit().then(
@@ -58,7 +76,7 @@ export function startLiveUi(view: FaceView, options: { onQuit: () => void; onQui
       model.dispose();
       leaveAltScreen();
       process.off('uncaughtExceptionMonitor', leaveAltScreen);
-      process.off('exit', leaveAltScreen);
+      process.off('exit', leaveAltScreenNow);
       // A session that never started (port in use, store busy) has its own error line to print.
       const session = view.snapshot();
       if (!session.ready) return;
