@@ -1,6 +1,6 @@
 import type { SessionElement } from '../core/session.js';
 import type { SessionView } from '../core/session-view.js';
-import type { ForwardAttempt } from '../core/types.js';
+import type { EventRecord, ForwardAttempt } from '../core/types.js';
 import { assertNever } from './never.js';
 
 /**
@@ -11,11 +11,25 @@ import { assertNever } from './never.js';
 export const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
 /** Other records (tunnel, warnings, rejections…) held while the output lags; more are counted, not kept. */
 export const MAX_HELD_RECORDS = 1_000;
+/**
+ * Without a forward reader on the view, the events missed are read back newest first in one list:
+ * at most this many (the store's default --keep), so that a long stall cannot make that list huge.
+ */
+export const MAX_CATCH_UP_EVENTS = 10_000;
+/** Events per page when the view reads forward (`eventsAfter`). */
+export const CATCH_UP_PAGE = 500;
 /** Attempts on already-printed events remembered while the output lags; more are counted, not kept. */
 export const MAX_MISSED_ATTEMPTS = 10_000;
 
-/** What an output that can lag needs of the session: the stream, and the store to catch up from. */
-export type CatchUpView = Pick<SessionView, 'subscribe' | 'listEvents' | 'getEvent'>;
+/**
+ * What an output that can lag needs of the session: the stream, and the store to catch up from.
+ * `eventsAfter` (stored events after an id, oldest first, at most `limit`; from the oldest when
+ * `afterId` is null) lets a catch-up read any distance in bounded pages; without it, at most
+ * MAX_CATCH_UP_EVENTS are read back.
+ */
+export type CatchUpView = Pick<SessionView, 'subscribe' | 'listEvents' | 'getEvent'> & {
+  eventsAfter?(afterId: string | null, limit: number): Promise<EventRecord[]>;
+};
 
 /** Where a lagging output's elements go: a printer that turns them into text. */
 export interface OutputSink {
@@ -24,6 +38,13 @@ export interface OutputSink {
   flush(): void;
   /** Bytes the sink holds that are not written yet. */
   bufferedBytes(): number;
+}
+
+export interface LaggingOptions {
+  /** Default OUTPUT_HIGH_WATER_BYTES. */
+  highWaterBytes?: number;
+  /** Default MAX_CATCH_UP_EVENTS. */
+  maxCatchUpEvents?: number;
 }
 
 export interface LaggingOutput {
@@ -39,8 +60,9 @@ export interface LaggingOutput {
  * they are read back from the store (the source of truth) and written in arrival order, each event
  * followed by its attempts, every one once; the other records held meanwhile follow.
  */
-export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStream, sink: OutputSink, options: { highWaterBytes?: number } = {}): LaggingOutput {
+export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStream, sink: OutputSink, options: LaggingOptions = {}): LaggingOutput {
   const highWater = options.highWaterBytes ?? OUTPUT_HIGH_WATER_BYTES;
+  const maxCatchUp = options.maxCatchUpEvents ?? MAX_CATCH_UP_EVENTS;
   const stream = out as NodeJS.WritableStream & { writableLength?: number; writableEnded?: boolean; destroyed?: boolean };
   const queuedBytes = (): number => (stream.writableLength ?? 0) + sink.bufferedBytes();
   let mode: 'live' | 'lagging' | 'catching-up' = 'live';
@@ -152,15 +174,7 @@ export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStrea
           }
         }
         if (expected === 0) continue;
-        // Newest first from the store: ask for more until the page reaches back past `after`.
-        let limit = expected + 16;
-        let records = await view.listEvents({ limit });
-        while (records.length === limit && isMissed(records[0]!.id)) {
-          limit *= 2;
-          records = await view.listEvents({ limit });
-        }
-        const missed = records.filter((record) => isMissed(record.id));
-        for (const record of missed) {
+        const writeRecord = async (record: EventRecord): Promise<void> => {
           const { attempts, ...event } = record;
           fromStore.add(event.id);
           await writeBack({ type: 'event', event, foreign: false });
@@ -168,12 +182,42 @@ export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStrea
             fromStore.add(attempt.id);
             await writeBack(attemptElement(attempt));
           }
-        }
+        };
         firstMissedId = null;
-        const removed = expected - missed.length;
-        if (removed > 0) {
-          await writeBack({ type: 'warning', message: `the output was not read for a while: ${removed} event${removed === 1 ? ' was' : 's were'} removed from the store (--keep) before ${removed === 1 ? 'it' : 'they'} could be written` });
+        if (view.eventsAfter) {
+          // Oldest first, a page at a time: memory stays bounded however far the output fell behind.
+          let cursor = after;
+          for (;;) {
+            const page = await view.eventsAfter(cursor, CATCH_UP_PAGE);
+            for (const record of page) if (isMissed(record.id)) await writeRecord(record);
+            if (page.length < CATCH_UP_PAGE || gone) break;
+            cursor = page[page.length - 1]!.id;
+          }
+          // Events counted meanwhile are looked for again after the newest written: none is lost.
+          continue;
         }
+        // Newest first from the store: ask for more until the page reaches back past `after`, at
+        // most MAX_CATCH_UP_EVENTS (all of them are held at once).
+        let limit = Math.min(expected + 16, maxCatchUp);
+        let records = await view.listEvents({ limit });
+        while (records.length === limit && limit < maxCatchUp && isMissed(records[0]!.id)) {
+          limit = Math.min(limit * 2, maxCatchUp);
+          records = await view.listEvents({ limit });
+        }
+        const cut = records.length === maxCatchUp && isMissed(records[0]!.id);
+        const missed = records.filter((record) => isMissed(record.id));
+        const skipped = expected - missed.length;
+        if (skipped > 0) {
+          const what = `${skipped} event${skipped === 1 ? '' : 's'}`;
+          await writeBack({
+            type: 'warning',
+            message: cut
+              ? `the output was not read for a while: it fell more than ${maxCatchUp} events behind; the oldest ${what} of that time are not repeated here (mftg-hooks events list --json has them)`
+              : `the output was not read for a while: ${what} ${skipped === 1 ? 'was' : 'were'} removed from the store (--keep) before ${skipped === 1 ? 'it' : 'they'} could be written`,
+          });
+        }
+        records = [];
+        for (const record of missed) await writeRecord(record);
       }
       if (lostAttempts > 0) await writeBack({ type: 'warning', message: `the output was not read for a while: ${lostAttempts} attempts on earlier events are not repeated here (mftg-hooks events show <id>)` });
       if (lostHeld > 0) await writeBack({ type: 'warning', message: `the output was not read for a while: ${lostHeld} status records were dropped` });

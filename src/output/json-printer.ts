@@ -1,5 +1,5 @@
 import type { Face } from '../live/face.js';
-import { attachLaggingOutput, type CatchUpView } from '../live/lagging-output.js';
+import { attachLaggingOutput, type CatchUpView, type LaggingOptions } from '../live/lagging-output.js';
 import { sessionRecord } from './records.js';
 
 /**
@@ -33,7 +33,7 @@ export function attachJsonPrinter(
   view: CatchUpView,
   out: NodeJS.WritableStream = process.stdout,
   now: () => number = () => performance.now(),
-  options: { highWaterBytes?: number } = {},
+  options: LaggingOptions = {},
 ): () => Promise<void> {
   let pending = '';
   let pendingRecords = 0;

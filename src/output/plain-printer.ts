@@ -4,7 +4,7 @@ import type { DeliveryPhase, SessionElement, SessionStats, TunnelState } from '.
 import { eventTitle, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';
 import type { Face } from '../live/face.js';
-import { attachLaggingOutput, type CatchUpView } from '../live/lagging-output.js';
+import { attachLaggingOutput, type CatchUpView, type LaggingOptions } from '../live/lagging-output.js';
 import { assertNever } from '../live/never.js';
 
 /** Said once when the tunnel server cannot be reached at all. */
@@ -96,7 +96,7 @@ export function attachPlainPrinter(
   view: CatchUpView,
   colors: ChalkInstance,
   out: NodeJS.WritableStream = process.stdout,
-  options: { highWaterBytes?: number } = {},
+  options: LaggingOptions = {},
 ): () => Promise<void> {
   const line = (text: string): void => void out.write(text + '\n');
   let hintedUnreachable = false;

@@ -110,3 +110,52 @@ test('plain lines with a stalled reader: bounded queue, then one line per event,
   const order = pipe.text().split('\n').filter((line) => line.includes('←')).map((line) => ids.find((id) => line.includes(id)));
   assert.deepEqual(order, ids);
 });
+
+test('--json catch-up reads forward in pages when the view can: every record, in order, and never one big list', async () => {
+  const pipe = stalledPipe();
+  const listed: number[] = [];
+  const paged = Object.assign(Object.create(view) as FakeSessionView, {
+    listEvents: (filter: { limit: number }) => {
+      listed.push(filter.limit);
+      return view.listEvents(filter);
+    },
+    eventsAfter: async (afterId: string | null, limit: number) => {
+      const all = (await view.store.readAll()).map((stored) => stored.event);
+      return all.filter((event) => afterId === null || event.id > afterId).slice(0, limit);
+    },
+  });
+  const detach = attachJsonPrinter(paged, pipe.out, undefined, { highWaterBytes: HIGH_WATER });
+  const ids: string[] = [];
+  for (let n = 0; n < EVENTS; n++) {
+    ids.push((await view.deliver({ body: { eventType: 'MESSAGE.SEND.SUCCESS', n, padding: 'x'.repeat(200) } })).id);
+    pipe.sample();
+  }
+  assert.ok(pipe.maxQueued() < HIGH_WATER + 8 * 1024, `queued ${pipe.maxQueued()} bytes`);
+  pipe.resume();
+  const events = (): string[] => pipe.text().split('\n').filter((line) => line.startsWith('{"type":"event"')).map((line) => (JSON.parse(line) as { id: string }).id);
+  await waitUntil(() => events().length >= EVENTS, 'every event record');
+  await detach();
+  assert.deepEqual(events(), ids);
+  assert.deepEqual(listed, [], 'no newest-first list was read');
+});
+
+test('--json without a forward reader reads back at most maxCatchUpEvents and names the rest in a warning', async () => {
+  const pipe = stalledPipe();
+  const detach = attachJsonPrinter(view, pipe.out, undefined, { highWaterBytes: HIGH_WATER, maxCatchUpEvents: 500 });
+  const ids: string[] = [];
+  for (let n = 0; n < EVENTS; n++) ids.push((await view.deliver({ body: { eventType: 'MESSAGE.SEND.SUCCESS', n, padding: 'x'.repeat(200) } })).id);
+  pipe.resume();
+  const records = (): Array<{ type: string; id?: string; message?: string }> => pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string });
+  await waitUntil(() => records().some((r) => r.type === 'warning'), 'the warning');
+  await waitUntil(() => records().filter((r) => r.type === 'event').pop()?.id === ids[ids.length - 1], 'the newest event');
+  await detach();
+  const written = records().filter((r) => r.type === 'event').map((r) => r.id!);
+  // Then what was written before the stall, then the newest 500, in order, each once
+  const tail = written.slice(-500);
+  assert.deepEqual(tail, ids.slice(-500));
+  assert.equal(new Set(written).size, written.length);
+  const warning = records().find((r) => r.type === 'warning')!;
+  assert.match(warning.message!, /fell more than 500 events behind; the oldest \d+ events of that time are not repeated here/);
+  const skipped = Number(/the oldest (\d+) events/.exec(warning.message!)![1]);
+  assert.equal(written.length + skipped, EVENTS, 'every event is written or counted in the warning');
+});

@@ -16,6 +16,7 @@ export const backpressureScenario: Scenario = {
   metrics: [
     { id: 'stalledRss', label: '--json RSS, stdout unread', unit: 'MB', target: { op: '<=', value: 150 } },
     { id: 'readRss', label: '--json RSS, stdout read (baseline)', unit: 'MB' },
+    { id: 'stalledPeak', label: '--json peak RSS, unread then read back', unit: 'MB' },
     { id: 'catchUpMs', label: 'reader resumes → every record read', unit: 'ms' },
   ],
   async run(ctx, out) {
@@ -62,6 +63,8 @@ export const backpressureScenario: Scenario = {
           if (!inOrder || new Set(ids).size !== ids.length) out.note(`FAILED: event records out of order or repeated (${stalled ? 'stalled' : 'read'} run)`);
           if (stalled) {
             values.stalledRss = memory.rssMb;
+            // The catch-up reads what was missed from the store: its peak counts too.
+            values.stalledPeak = (await memoryOf(child.pid!)).peakMb;
             values.catchUpMs = caughtUpMs;
           } else values.readRss = memory.rssMb;
         } finally {
