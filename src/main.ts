@@ -17,13 +17,6 @@ const actions: Actions = {
   inspect: async (options) => (await import('./commands/inspect.js')).inspectCommand(options),
 };
 
-let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);
-
-/** A long-running command (listen) stops gracefully instead when its stdout pipe closes. */
-export function setBrokenPipeHandler(handler: () => void): void {
-  onBrokenPipe = handler;
-}
-
 /**
  * Only a true-ish `CI` means a CI run. chalk (through supports-color) and Ink treat any `CI`
  * variable as one, `CI=false` included, and turn colours (and Ink's drawing) off; so a `CI` that is
@@ -54,9 +47,11 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   overrideExit(program);
   dropFalseBooleanEnv(program);
   // `mftg-hooks events list | head`: a closed pipe ends the command quietly, not with a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') onBrokenPipe();
-  });
+  // A command that stops gracefully instead (listen) adds its own listener, and this one steps aside.
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE' && process.stdout.listenerCount('error') === 1) process.exit(process.exitCode ?? 0);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.exitCode;

@@ -1,14 +1,15 @@
 import { createServer, type Socket } from 'node:net';
 import { usageError } from '../core/errors.js';
-import { setBrokenPipeHandler } from '../main.js';
 import { listenReconcileOptions } from '../core/reconcile/settings.js';
 import type { ListenReconcileOptions } from '../core/reconcile/scheduler.js';
-import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';
+import { ListenSession, type TunnelLike } from '../core/session.js';
 import { newToken, readSettings, updateSettings } from '../core/store/state-files.js';
 import { TunnelSupervisor, validateSubdomain } from '../core/tunnel.js';
-import { attachJsonPrinter } from '../output/json-printer.js';
+import type { Face } from '../live/face.js';
+import { jsonFace } from '../output/json-printer.js';
 import { colorsFor } from '../output/format.js';
-import { attachPlainPrinter } from '../output/plain-printer.js';
+import { plainFace } from '../output/plain-printer.js';
+import { uiFace } from '../ui/face.js';
 import { parseRoutesFromEnv } from '../parse.js';
 import type { InspectAddress } from '../web/address.js';
 import { storeDirFrom } from './common.js';
@@ -137,7 +138,10 @@ function untilStopped(quitNow: () => void): { stopped: Promise<void>; stop: () =
   };
   // SIGHUP: the terminal was closed; shut down as cleanly as for Ctrl+C.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
-  setBrokenPipeHandler(stop);
+  // `listen --json | head`: the reader went away; stop as cleanly as for Ctrl+C.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') stop();
+  });
   return { stopped, stop };
 }
 
@@ -180,40 +184,22 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
       : {}),
   });
   session.on((e) => (e.type === 'ready' ? void updateSettings(options.storeDir, { port: Number(new URL(e.localUrl).port) }).catch(() => undefined) : undefined));
-  const subscribe = (listener: (element: SessionElement) => void): (() => void) => session.on(listener);
   // Before the session starts, so its URL is in the first record; a taken --inspect port stops here.
   const inspector = options.inspect ? await (await import('../web/server.js')).startInspector(session, { address: options.inspect }) : null;
   session.inspectUrl = inspector?.url ?? null;
   const { stopped, stop } = untilStopped(() => quitNow(session));
-  let detach: () => void = () => undefined;
-  let waitForUi: Promise<void> | null = null;
-  const earlyWarnings: string[] = [];
+  const faces: Face[] =
+    options.output === 'json' ? [jsonFace()] : options.output === 'plain' ? [plainFace(colorsFor(process.stdout))] : [uiFace({ onQuit: stop, onQuitNow: () => quitNow(session) })];
+  const view = session;
+  // Attached before the start, so that each face sees `ready` and every element after it.
+  const detaches = faces.map((face) => face.attach(view));
   try {
-    if (options.output === 'ui') {
-      // Loading Ink and React takes a few hundred milliseconds: capture starts meanwhile, and the
-      // UI then reads the session's state and the store's history when it attaches.
-      const loadingUi = import('../ui/start.js');
-      const collectWarnings = session.on((element) => {
-        if (element.type === 'warning') earlyWarnings.push(element.message);
-      });
-      await session.start();
-      const ui = await loadingUi;
-      collectWarnings();
-      const handle = ui.startLiveUi(session, { onQuit: stop, onQuitNow: () => quitNow(session) });
-      detach = handle.unmount;
-      waitForUi = handle.exited;
-    } else {
-      detach = options.output === 'json' ? attachJsonPrinter(subscribe) : attachPlainPrinter(subscribe, colorsFor(process.stdout));
-      await session.start();
-    }
+    await session.start();
     await stopped;
   } finally {
     await session.close();
     await inspector?.close();
-    detach();
-    if (waitForUi) await waitForUi;
-    // Warnings from opening the store (torn records…) came before the UI could show them.
-    for (const message of earlyWarnings.splice(0)) process.stderr.write(`mftg-hooks: warning: ${message}\n`);
+    await Promise.all(detaches.map((detach) => detach()));
   }
   return 0;
 }

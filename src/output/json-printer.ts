@@ -1,4 +1,5 @@
-import type { SessionElement } from '../core/session.js';
+import type { Face } from '../live/face.js';
+import { attachLaggingOutput, type CatchUpView, type LaggingOptions } from '../live/lagging-output.js';
 import { sessionRecord } from './records.js';
 
 /**
@@ -23,18 +24,24 @@ export function jsonLine(record: unknown): string {
  * one write. When a write carried several records (records are coming fast), the next lines are
  * gathered for up to JSON_BATCH_MS; a record that follows a single-record write (one delivery at a
  * time: its event, then its attempt) goes out in its own turn, without waiting.
+ *
+ * A reader that stalls never grows the listener's memory: past OUTPUT_HIGH_WATER_BYTES queued,
+ * events and attempts are read back from the store once stdout drains (see lagging-output.ts).
+ * The returned function stops the printer and resolves once what was missed is written.
  */
 export function attachJsonPrinter(
-  subscribe: (listener: (element: SessionElement) => void) => () => void,
+  view: CatchUpView,
   out: NodeJS.WritableStream = process.stdout,
   now: () => number = () => performance.now(),
-): () => void {
+  options: LaggingOptions = {},
+): () => Promise<void> {
   let pending = '';
   let pendingRecords = 0;
   let lastWriteAt = -Infinity;
   let lastWriteRecords = 0;
   let cancelScheduled: (() => void) | null = null;
   const flush = (): void => {
+    cancelScheduled?.();
     cancelScheduled = null;
     if (pending === '') return;
     const text = pending;
@@ -55,16 +62,27 @@ export function attachJsonPrinter(
       cancelScheduled = () => clearTimeout(timer);
     }
   };
-  const unsubscribe = subscribe((element) => {
-    const record = sessionRecord(element);
-    if (!record) return;
-    pending += jsonLine(record);
-    pendingRecords++;
-    schedule();
-  });
-  return () => {
-    unsubscribe();
-    cancelScheduled?.();
+  const output = attachLaggingOutput(
+    view,
+    out,
+    {
+      put: (element) => {
+        const record = sessionRecord(element);
+        if (!record) return;
+        pending += jsonLine(record);
+        pendingRecords++;
+        schedule();
+      },
+      flush,
+      bufferedBytes: () => pending.length,
+    },
+    options,
+  );
+  return async () => {
+    await output.detach();
     flush();
   };
 }
+
+/** The `--json` face. */
+export const jsonFace = (out: NodeJS.WritableStream = process.stdout): Face => ({ attach: (view) => attachJsonPrinter(view, out) });

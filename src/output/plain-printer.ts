@@ -5,6 +5,8 @@ import { reconcileNotice } from '../core/reconcile/summary-text.js';
 import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';
 import { assertNever, sourceOf } from '../core/types.js';
+import type { Face } from '../live/face.js';
+import { attachLaggingOutput, type CatchUpView, type LaggingOptions } from '../live/lagging-output.js';
 
 /** Said once when the tunnel server cannot be reached at all. */
 export const UNREACHABLE_HINT = 'no route to the tunnel server (offline, or a firewall?): retrying with backoff; deliveries to the local URL are still captured. --no-tunnel stops trying; --tunnel-host points at a self-hosted server.';
@@ -92,17 +94,18 @@ const hostOf = (url: string): string => {
  * (event types, paths, ids, anything from the network) goes through terminalSafe.
  */
 export function attachPlainPrinter(
-  subscribe: (listener: (element: SessionElement) => void) => () => void,
+  view: CatchUpView,
   colors: ChalkInstance,
   out: NodeJS.WritableStream = process.stdout,
-): () => void {
+  options: LaggingOptions = {},
+): () => Promise<void> {
   const line = (text: string): void => void out.write(text + '\n');
   let hintedUnreachable = false;
   let forwardTo: string | null = null;
   /** Handler origins said to be down, and hosts said not to resolve: said once until they answer. */
   const down = new Set<string>();
   const unresolved = new Set<string>();
-  return subscribe((element) => {
+  const put = (element: SessionElement): void => {
     switch (element.type) {
       case 'ready':
         forwardTo = element.forwardTo;
@@ -180,5 +183,11 @@ export function attachPlainPrinter(
       default:
         assertNever(element, 'session element');
     }
-  });
+  };
+  // A reader that stalls (`listen --no-ui | less`) never grows memory: see lagging-output.ts.
+  const output = attachLaggingOutput(view, out, { put, flush: () => undefined, bufferedBytes: () => 0 }, options);
+  return output.detach;
 }
+
+/** The plain-lines face (not a TTY, or `--no-ui`). */
+export const plainFace = (colors: ChalkInstance, out: NodeJS.WritableStream = process.stdout): Face => ({ attach: (view) => attachPlainPrinter(view, colors, out) });

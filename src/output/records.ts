@@ -1,16 +1,114 @@
+import type { RejectReason } from '../core/capture-server.js';
 import { mftgDetails } from '../core/mftg.js';
 import { reconcileRecord } from '../core/reconcile/reconciler.js';
-import type { SessionElement } from '../core/session.js';
-import { assertNever, sourceOf, type CapturedEvent, type EventRecord, type ForwardAttempt } from '../core/types.js';
+import type { DeliveryPhase, SessionElement, TunnelStateName } from '../core/session.js';
+import { assertNever, sourceOf, type AttemptKind, type CapturedEvent, type EventRecord, type EventSource, type ForwardAttempt, type HeaderPairs, type MftgDetails } from '../core/types.js';
+
+// The records of PRODUCT.md section 4. Object types rather than interfaces: a record is also a plain
+// Record<string, unknown> where one is expected (the web API's JSON answers).
+
+/** `ready`: the first record, once the capture server accepts requests. */
+export type ReadyRecord = {
+  type: 'ready';
+  localUrl: string;
+  store: string;
+  forwardTo: string | null;
+  routes: Record<string, string>;
+  /** The web inspector's URL, or null with `--no-inspect`. */
+  inspectUrl: string | null;
+};
+
+/** `tunnel`: on every state change; `publicUrl` includes the token path. */
+export type TunnelRecord = {
+  type: 'tunnel';
+  state: TunnelStateName;
+  publicUrl: string | null;
+  reason: string | null;
+  attempt: number;
+  nextRetryAt: string | null;
+  urlChanged: { previous: string; current: string } | null;
+};
+
+/** `event`: one captured request (also what `events list --json` prints). */
+export type EventJsonRecord = {
+  type: 'event';
+  id: string;
+  receivedAt: string;
+  method: string;
+  path: string;
+  size: number;
+  eventType: string | null;
+  messageId: string | null;
+  partner: string | null;
+  station: string | null;
+  subject: string | null;
+  source: EventSource;
+  /** Made by another process (only in the listener's records). */
+  foreign?: boolean;
+};
+
+/** `attempt`: one forward, retry or replay and what the handler answered. */
+export type AttemptRecord = {
+  type: 'attempt';
+  eventId: string;
+  id: string;
+  kind: AttemptKind;
+  target: string;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+  startedAt: string;
+  modified: boolean;
+};
+
+/** `events show --json`: the event with its headers, MFTG summary and every attempt in full. */
+export type EventDetailRecord = EventJsonRecord & {
+  remoteAddress: string | null;
+  headers: HeaderPairs;
+  mftg: MftgDetails | null;
+  attempts: Array<AttemptRecord & { responseHeaders: HeaderPairs; responseSize: number }>;
+};
+
+export type RejectedRecord = {
+  type: 'rejected';
+  reason: RejectReason;
+  path: string;
+  detail: string | null;
+};
+
+export type WarningRecord = {
+  type: 'warning';
+  message: string;
+};
+
+/** The store was cleared (from this or another terminal). */
+export type ClearedRecord = {
+  type: 'cleared';
+};
+
+/** The listener's delivery milestones (see DeliveryPhase). */
+export type DeliveryRecord = {
+  type: 'delivery';
+  phase: DeliveryPhase['phase'];
+  inFlight: number;
+  pending: number;
+  deadlineAt: string | null;
+};
+
+/** `reconcile`: a catch-up through the MFTG API (from `listen`, and the last line of `reconcile --json`). */
+export type ReconcileJsonRecord = Record<string, unknown> & { type: 'reconcile' };
+
+/** Every record a listener writes with `--json` (and the web inspector's stream sends). */
+export type JsonRecord = ReadyRecord | TunnelRecord | EventJsonRecord | AttemptRecord | RejectedRecord | WarningRecord | ClearedRecord | DeliveryRecord | ReconcileJsonRecord;
 
 /**
  * The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). The listener's
  * records add `foreign` (made by another process); it is set here, not spread in afterwards, because
  * this runs once per captured request.
  */
-export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<string, unknown> {
+export function eventRecord(event: CapturedEvent, foreign?: boolean): EventJsonRecord {
   const m = event.mftg;
-  const record: Record<string, unknown> = {
+  const record: EventJsonRecord = {
     type: 'event',
     id: event.id,
     receivedAt: event.receivedAt,
@@ -30,7 +128,7 @@ export function eventRecord(event: CapturedEvent, foreign?: boolean): Record<str
 }
 
 /** The `attempt` record. */
-export function attemptRecord(attempt: ForwardAttempt): Record<string, unknown> {
+export function attemptRecord(attempt: ForwardAttempt): AttemptRecord {
   return {
     type: 'attempt',
     eventId: attempt.eventId,
@@ -46,7 +144,7 @@ export function attemptRecord(attempt: ForwardAttempt): Record<string, unknown> 
 }
 
 /** `events show --json`: the event record plus headers, MFTG summary and every attempt in full. */
-export function eventDetailRecord(event: EventRecord, body: Buffer): Record<string, unknown> {
+export function eventDetailRecord(event: EventRecord, body: Buffer): EventDetailRecord {
   return {
     ...eventRecord(event),
     remoteAddress: event.remoteAddress,
@@ -57,7 +155,7 @@ export function eventDetailRecord(event: EventRecord, body: Buffer): Record<stri
 }
 
 /** The `--json` record for a session element, or null for elements that have none. */
-export function sessionRecord(element: SessionElement): Record<string, unknown> | null {
+export function sessionRecord(element: SessionElement): JsonRecord | null {
   switch (element.type) {
     case 'ready':
       return { type: 'ready', localUrl: element.localUrl, store: element.store, forwardTo: element.forwardTo, routes: element.routes, inspectUrl: element.inspectUrl ?? null };
@@ -85,10 +183,10 @@ export function sessionRecord(element: SessionElement): Record<string, unknown> 
       return { type: 'cleared' };
     case 'pending':
       return null;
-    case 'reconcile':
-      return { ...reconcileRecord(element.summary), reason: element.reason };
     case 'delivery':
       return { type: 'delivery', phase: element.phase, inFlight: element.inFlight, pending: element.pending, deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString() };
+    case 'reconcile':
+      return { ...reconcileRecord(element.summary), reason: element.reason, type: 'reconcile' };
     default:
       return assertNever(element, 'session element');
   }

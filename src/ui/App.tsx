@@ -1,10 +1,9 @@
 import { Box, useInput, useStdin, useStdout, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { requestUrl, toCurl } from '../core/export.js';
 import { targetFor } from '../core/forwarder.js';
-import type { PendingDelivery } from '../core/forwarder.js';
 import { isSuccess } from '../core/types.js';
-import { formatBytes, formatDuration, formatOutcome } from '../output/format.js';
+import type { FaceView } from '../live/face.js';
+import { formatDuration, formatOutcome } from '../output/format.js';
 import { copyText, type CopyResult } from './clipboard.js';
 import { CurlPane, curlPaneRows, type CurlView } from './components/CurlPane.js';
 import { EventList } from './components/EventList.js';
@@ -12,26 +11,30 @@ import { Header } from './components/Header.js';
 import { HelpBar } from './components/HelpBar.js';
 import { ScreenLines, ThemeContext } from './components/ScreenLine.js';
 import { TextPane } from './components/TextPane.js';
-import { detailDoc, type TextDoc } from './detail-lines.js';
 import { helpDoc } from './help.js';
 import { actionFor } from './keys.js';
-import { headerLines, statusLines } from './layout.js';
+import { emptyListLines, findRow, keyOfChar, NOTICE_MS, paneStatusLines, statusFor, wrapDoc } from './frame-parts.js';
+import { headerLines } from './layout.js';
 import { filterRows, windowFor } from './list-view.js';
-import { lowerBound, type EventRow, type LiveModel, type LiveSnapshot, type Notice } from './model.js';
-import { screenCurl, writeCurlFile } from './curl-command.js';
-import { lineWidth, wrapLine, type Line } from './segments.js';
+import type { LiveModel } from '../live/model.js';
+import { copyAsCurl } from './copy-curl.js';
+import type { Line } from './segments.js';
 import { themeFor, type Theme } from './theme.js';
 import { INITIAL_UI, reduceUi, selectedRowId, type UiContext, type UiState } from './ui-state.js';
+import { useEventDetail } from './use-event-detail.js';
 import { useLiveSnapshot } from './use-live-snapshot.js';
 import { useTerminalSize } from './use-terminal-size.js';
 
-/** How long a notice (replay result, copy result, warning) stays in the status line. */
-export const NOTICE_MS = 8_000;
+export { NOTICE_MS } from './frame-parts.js';
 
 export type CopyFunction = (text: string, writeToTerminal: ((data: string) => void) | null) => Promise<CopyResult>;
 
+/** What the UI asks of the session beyond the view-model: detail reads and intents. */
+export type UiView = Pick<FaceView, 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
+
 export interface AppProps {
   model: LiveModel;
+  view: UiView;
   /** Called once when the user quits (q, Ctrl+C): the listener stops, then unmounts the UI. */
   onQuit: () => void;
   /** Called on Ctrl+C while the listener is already stopping: quit now, without waiting for forwards. */
@@ -43,114 +46,8 @@ export interface AppProps {
 
 const defaultCopy: CopyFunction = (text, writeToTerminal) => copyText(text, { writeToTerminal });
 
-interface WrappedDoc {
-  lines: Line[];
-  sections: number[];
-}
-
-function wrapDoc(doc: TextDoc, width: number, indent: number): WrappedDoc {
-  const lines: Line[] = [];
-  const sections: number[] = [];
-  const starts = new Set(doc.sections);
-  doc.lines.forEach((line, index) => {
-    if (starts.has(index)) {
-      sections.push(lines.length);
-      // A section title runs across the screen: ── Attempts (2) ────────
-      const rule = width - lineWidth(line);
-      if (rule > 0) line = [...line, { text: '─'.repeat(rule), dim: true }];
-    }
-    lines.push(...wrapLine(line, width, indent));
-  });
-  return { lines, sections };
-}
-
-function findRow(rows: readonly EventRow[], id: string): EventRow | null {
-  const at = lowerBound(rows, id);
-  return rows[at]?.id === id ? rows[at]! : null;
-}
-
-function pendingKey(pending: PendingDelivery | null | undefined): string {
-  if (!pending) return '';
-  return pending.state === 'retry-scheduled' ? `r${pending.retry}` : 'w';
-}
-
-/** Loads the detail of one event from the store, again whenever its attempts change. */
-function useEventDetail(model: LiveModel, id: string | null, row: EventRow | null): { doc: TextDoc | null; error: string | null } {
-  const [state, setState] = useState<{ id: string | null; doc: TextDoc | null; error: string | null }>({ id: null, doc: null, error: null });
-  const pendingRef = useRef<PendingDelivery | null>(null);
-  pendingRef.current = row?.pending ?? null;
-  const key = id === null ? null : `${id}|${row?.attempts ?? ''}|${row?.last?.id ?? ''}|${pendingKey(row?.pending)}`;
-  useEffect(() => {
-    if (id === null) return;
-    let cancelled = false;
-    void (async () => {
-      const store = model.session.eventStore;
-      const { event, body } = await store.getWithBody(id);
-      const responses = await store.responseBodies(id);
-      if (!cancelled) setState({ id, doc: detailDoc(event, body, responses, pendingRef.current), error: null });
-    })().catch((error: unknown) => {
-      if (!cancelled) setState({ id, doc: null, error: (error as Error).message });
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [key]);
-  return state.id === id ? state : { doc: null, error: null };
-}
-
-function noticeLine(notice: Notice): Line {
-  const color = notice.tone === 'ok' ? 'green' : notice.tone === 'fail' ? 'red' : notice.tone === 'warn' ? 'yellow' : undefined;
-  return [{ text: notice.text, ...(color ? { color } : {}) }];
-}
-
-function emptyListLines(snapshot: LiveSnapshot, query: string): Line[] {
-  if (query) return [[], [{ text: `  No event matches /${query}`, bold: true }, { text: '  (Esc clears the filter)', dim: true }]];
-  if (snapshot.loading) return [[], [{ text: '  Reading stored events…', dim: true }]];
-  const url = (snapshot.tunnel.state === 'online' ? snapshot.publicCaptureUrl : null) ?? snapshot.localUrl;
-  return [
-    [],
-    [{ text: '  No events yet.', bold: true }, { text: ' Waiting for deliveries to the capture URL.', dim: true }],
-    [],
-    [{ text: '  Try one: ', dim: true }, { text: 'mftg-hooks trigger MESSAGE.RECEIVED.SUCCESS' }],
-    ...(url ? [[{ text: '       or: ', dim: true }, { text: `curl -d '{"eventType":"TEST"}' ${url}` }]] : []),
-  ];
-}
-
-const PLAIN_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
-
-/** A single character as Ink would report it on its own. */
-function keyOfChar(char: string): [string, Key] {
-  const code = char.charCodeAt(0);
-  if (char === '\r' || char === '\n') return ['', { ...PLAIN_KEY, return: true }];
-  if (char === '\t') return ['', { ...PLAIN_KEY, tab: true }];
-  if (char === '\u007f' || char === '\b') return ['', { ...PLAIN_KEY, backspace: true }];
-  if (code >= 1 && code <= 26) return [String.fromCharCode(code + 96), { ...PLAIN_KEY, ctrl: true }];
-  return [char, { ...PLAIN_KEY, shift: /[A-Z]/.test(char) }];
-}
-
 /** The live inspector: header, event list or detail/help/curl view, status line, help bar. */
-export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
+export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
   const snapshot = useLiveSnapshot(model);
   const { columns, rows: terminalRows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
@@ -175,7 +72,7 @@ export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaul
   // The curl view hides the header: its command needs the room, and it is an overlay.
   const header = curlMode ? [] : headerLines(snapshot, width, now);
   const detailRow = ui.detailId === null ? null : findRow(snapshot.rows, ui.detailId);
-  const detail = useEventDetail(model, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
+  const detail = useEventDetail(view, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
   const help = useMemo(() => helpDoc(), []);
   const paneDoc = ui.mode === 'detail' ? detail.doc : ui.mode === 'help' ? help : null;
   const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, 4) : null), [paneDoc, width]);
@@ -244,70 +141,44 @@ export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaul
   const retryTunnel = useCallback(() => {
     const { state } = model.getSnapshot().tunnel;
     if (state === 'reconnecting' || state === 'offline') {
-      model.session.retryTunnel();
+      view.retryTunnel();
       model.notify('retrying the tunnel now…');
     } else if (state === 'disabled') model.notify('there is no tunnel: this listener runs with --no-tunnel');
     else if (state === 'online') model.notify('the tunnel is online', 'ok');
     else model.notify('the tunnel is connecting…');
-  }, [model]);
+  }, [model, view]);
 
   const replay = useCallback(
     (id: string) => {
       const row = findRow(model.getSnapshot().rows, id);
-      const base = targetFor(model.session.targets, row?.mftg?.eventType);
+      const base = targetFor(model.getSnapshot().targets, row?.mftg?.eventType);
       if (!base) {
         model.notify(`nothing to replay to: start the listener with --forward-to <url> (or: mftg-hooks replay ${id} --to <url>)`, 'fail');
         return;
       }
       model.notify(`replaying ${id} → ${base}…`);
-      model.session.replay(id).then(
+      view.replay(id).then(
         (attempt) => model.notify(`replayed ${id}: ${formatOutcome(attempt)} · ${formatDuration(attempt.durationMs)} from ${attempt.target}`, isSuccess(attempt) ? 'ok' : 'fail'),
         (error: unknown) => model.notify(`replay of ${id} failed: ${(error as Error).message}`, 'fail'),
       );
     },
-    [model],
+    [model, view],
   );
 
   const copyCurl = useCallback(
     (id: string) => {
-      void (async () => {
-        const { event, body } = await model.session.eventStore.getWithBody(id);
-        const base = targetFor(model.session.targets, event.mftg?.eventType);
-        const url = requestUrl(event, base ?? model.session.captureUrl);
-        const curl = toCurl(event, body, url);
-        const to = base ? '' : ' (to the capture URL: no forward target)';
-        const storeDir = model.session.options?.storeDir;
-        let file: string | null = null;
-        let fileError: string | null = storeDir ? null : 'no store directory';
-        if (storeDir) {
-          try {
-            file = await writeCurlFile(storeDir, event.id, curl);
-          } catch (error) {
-            fileError = (error as Error).message;
-          }
-        }
-        const writeToTerminal = stdout.isTTY ? (data: string): void => void stdout.write(data) : null;
-        const result = await copy(curl, writeToTerminal);
-        const saved = file ? `; saved to ${file}` : '';
-        const show = (note: string): void => {
-          setCurlView({ id, ...screenCurl(event, body, url), bytes: Buffer.byteLength(curl), file, fileError, note });
+      const writeToTerminal = stdout.isTTY ? (data: string): void => void stdout.write(data) : null;
+      copyAsCurl(view, model.getSnapshot(), id, (text) => copy(text, writeToTerminal)).then(
+        (copied) => {
+          model.notify(copied.notice.text, copied.notice.tone);
+          if (!copied.show) return;
+          setCurlView(copied.show);
           update((state) => ({ ...state, mode: 'curl', back: state.mode === 'detail' ? 'detail' : state.mode === 'list' ? 'list' : state.back }));
-        };
-        switch (result.method) {
-          case 'osc52':
-            model.notify(`curl command sent with OSC 52${to}; if it did not arrive, copy it from the screen`, 'ok');
-            show('sent to the terminal clipboard (OSC 52)');
-            break;
-          case 'none':
-            model.notify(`curl command not copied: ${result.reason}${to}`, 'warn');
-            show(`not copied: ${result.reason}`);
-            break;
-          default:
-            model.notify(`curl command copied with ${result.method} (${formatBytes(Buffer.byteLength(curl))})${to}${saved}`, 'ok');
-        }
-      })().catch((error: unknown) => model.notify(`could not copy ${id} as curl: ${(error as Error).message}`, 'fail'));
+        },
+        (error: unknown) => model.notify(`could not copy ${id} as curl: ${(error as Error).message}`, 'fail'),
+      );
     },
-    [model, copy, stdout, update],
+    [model, view, copy, stdout, update],
   );
 
   const handleKey = (input: string, key: Key): void => {
@@ -378,31 +249,4 @@ export function App({ model, onQuit, onQuitNow, theme: givenTheme, copy = defaul
       </Box>
     </ThemeContext.Provider>
   );
-}
-
-function freshNoticeOf(snapshot: LiveSnapshot): Notice | null {
-  const latest = snapshot.notices[snapshot.notices.length - 1];
-  return latest && Date.now() - latest.at < NOTICE_MS ? latest : null;
-}
-
-/** The status area of the list, the filter and the curl view: the newest notice and where the list is. */
-function statusFor(ui: UiState, snapshot: LiveSnapshot, matching: number, newer: number, width: number): Line[] {
-  const notice = freshNoticeOf(snapshot);
-  if (ui.mode === 'filter') {
-    return statusLines([{ text: '/', bold: true, color: 'yellow' }, { text: ui.query }, { text: ' ', inverse: true }], [{ text: `${matching} of ${snapshot.rows.length} match`, dim: true }], width);
-  }
-  if (ui.mode !== 'list') return statusLines(notice ? noticeLine(notice) : [], [], width);
-  const right: Line = [];
-  if (ui.query) right.push({ text: `/${ui.query}`, color: 'yellow' }, { text: `  ${matching} of ${snapshot.rows.length}  `, dim: true });
-  else right.push({ text: `${snapshot.rows.length} event${snapshot.rows.length === 1 ? '' : 's'}  `, dim: true });
-  if (ui.position.follow) right.push({ text: 'FOLLOW', bold: true, color: 'green' });
-  else right.push({ text: 'HELD', bold: true, color: 'yellow' }, ...(newer > 0 ? [{ text: ` ${newer} newer ↓`, color: 'yellow' as const }] : []));
-  return statusLines(notice ? noticeLine(notice) : [], right, width);
-}
-
-/** The status area of the details and help: the newest notice and the scroll position. */
-function paneStatusLines(total: number, scroll: number, height: number, snapshot: LiveSnapshot, width: number): Line[] {
-  const notice = freshNoticeOf(snapshot);
-  const right: Line = total > height ? [{ text: `${scroll + 1}–${Math.min(total, scroll + height)} of ${total}`, dim: true }] : [];
-  return statusLines(notice ? noticeLine(notice) : [], right, width);
 }

@@ -2,7 +2,7 @@ import { targetFor, type Targets } from '../core/forwarder.js';
 import { eventTypeTone, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, toneOf } from '../output/format.js';
 import { MFTG_PASTE_HINT } from '../output/plain-printer.js';
 import type { CapturedEvent } from '../core/types.js';
-import type { EventRow, LiveSnapshot } from './model.js';
+import type { EventRow, LiveSnapshot } from '../live/model.js';
 import { terminalSafe } from '../output/terminal-text.js';
 import { cells, fit, lineText, lineWidth, padLine, truncate, truncateLine, wrapLine, type Line, type Seg } from './segments.js';
 import type { ThemeColor } from './theme.js';

@@ -1,4 +1,4 @@
-import { lowerBound, type EventRow } from './model.js';
+import { lowerBound, type EventRow } from '../live/model.js';
 
 /**
  * The `/` filter: words separated by spaces, all of which must match. `type:TEXT` matches the

@@ -1,6 +1,6 @@
 import type { Action, Mode } from './keys.js';
 import { FOLLOWING, hold, moveBy, moveToOldest, windowFor, type ListPosition } from './list-view.js';
-import type { EventRow } from './model.js';
+import type { EventRow } from '../live/model.js';
 
 /** Everything the user has chosen: mode, list position, filter, open event, scroll offsets. */
 export interface UiState {

@@ -58,7 +58,7 @@ test('at start: messages missed while no listener ran are recovered, shown with 
   assert.equal(first.summary.state, 'running');
   assert.equal(first.reason, 'start');
   assert.ok(started.elements.findIndex((e) => e.type === 'ready') < started.elements.indexOf(first), 'after ready');
-  const record = sessionRecord(done)!;
+  const record = sessionRecord(done) as Record<string, unknown>;
   assert.deepEqual(Object.keys(record).slice(0, 7), ['type', 'state', 'since', 'checked', 'alreadyCaptured', 'recovered', 'error']);
   assert.equal(record.state, 'done');
   assert.equal(record.reason, 'start');
@@ -74,7 +74,7 @@ test('at start: messages missed while no listener ran are recovered, shown with 
   assert.deepEqual(events.map((e) => e.event.id).sort(), [...recovered].sort());
   for (const e of events) {
     assert.equal(sourceOf(e.event), 'reconcile');
-    assert.equal(sessionRecord(e)!.source, 'reconcile');
+    assert.equal((sessionRecord(e) as Record<string, unknown>).source, 'reconcile');
   }
   // And each was forwarded once, with the stored bytes and the source header
   const requests = await handler.waitFor(SEEDED_MISSING);
@@ -108,7 +108,7 @@ for (const [name, fault, reconcile] of [
 
     // And the run ends failed, with the reason and never a credential
     const failed = await waitUntil(() => runs(started, 'failed')[0], 'the failed run');
-    const record = sessionRecord(failed)!;
+    const record = sessionRecord(failed) as Record<string, unknown>;
     assert.equal(record.state, 'failed');
     assert.equal(typeof record.error, 'string');
     assert.deepEqual(record.recovered, []);
@@ -147,7 +147,7 @@ test('after a tunnel outage a run happens, looking back to the last successful r
   assert.equal(second.reason, 'tunnel');
   const since = Date.parse(second.summary.since);
   assert.ok(since >= before - RECONCILE_OVERLAP_MS && since <= afterFirst - RECONCILE_OVERLAP_MS, second.summary.since);
-  const record = sessionRecord(second)!;
+  const record = sessionRecord(second) as Record<string, unknown>;
   assert.equal((record.recovered as string[]).length, 1);
   assert.deepEqual(record.checked, { received: 1, sent: 0, failed: 0 }, 'only the narrowed window was listed');
   const [forwarded] = (await handler.waitFor(SEEDED_MISSING + 1)).slice(SEEDED_MISSING);

@@ -3,7 +3,7 @@ import { createElement } from 'react';
 import { DISABLED_TUNNEL, type SessionOptions, type TunnelLike, type TunnelState } from '../../src/core/session.js';
 import { App, type CopyFunction } from '../../src/ui/App.js';
 import type { CopyMethod } from '../../src/ui/clipboard.js';
-import { LiveModel } from '../../src/ui/model.js';
+import { LiveModel } from '../../src/live/model.js';
 import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
 import { startSession } from '../helpers/session.js';
 import { deliver, renderScreen, type Screen } from './helpers.js';
@@ -29,7 +29,8 @@ export async function setup(t: TestContext, options: { seed?: Array<Buffer | obj
   const ids: string[] = [];
   for (const body of options.seed ?? []) ids.push(await deliver(started.session, body, Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json'));
   if (options.forward !== false && options.session?.targets === undefined) await handler.waitFor(ids.length);
-  const model = new LiveModel(started.session);
+  const view = started.session;
+  const model = new LiveModel(view);
   let quits = 0;
   let quitsNow = 0;
   const copied: string[] = [];
@@ -37,7 +38,7 @@ export async function setup(t: TestContext, options: { seed?: Array<Buffer | obj
     copied.push(text);
     return options.copyMethod === 'none' ? { method: 'none', reason: 'no clipboard tool' } : { method: options.copyMethod ?? 'xclip' };
   };
-  const screen = renderScreen(createElement(App, { model, onQuit: () => quits++, onQuitNow: () => quitsNow++, copy }), options.columns ?? 100, options.rows ?? 30);
+  const screen = renderScreen(createElement(App, { model, view, onQuit: () => quits++, onQuitNow: () => quitsNow++, copy }), options.columns ?? 100, options.rows ?? 30);
   t.after(async () => {
     screen.unmount();
     model.dispose();

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { DISABLED_TUNNEL, type TunnelState } from '../../src/core/session.js';
 import type { ForwardAttempt, MftgSummary } from '../../src/core/types.js';
 import { columnsFor, columnTitles, headerLines, helpBarLine, resultOf, rowLine, statusLines } from '../../src/ui/layout.js';
-import type { EventRow, LiveSnapshot } from '../../src/ui/model.js';
-import { rowOf } from '../../src/ui/model.js';
+import type { EventRow, LiveSnapshot } from '../../src/live/model.js';
+import { rowOf } from '../../src/live/model.js';
 import { lineText, lineWidth, truncateLine, wrapLine, type Line } from '../../src/ui/segments.js';
 
 const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
@@ -28,6 +28,7 @@ function snapshot(overrides: Partial<LiveSnapshot> = {}): LiveSnapshot {
     rows: [],
     loading: false,
     ready: true,
+    store: '/tmp/x',
     localUrl: 'http://127.0.0.1:41234/tok-0123456789abcdef',
     tunnel: DISABLED_TUNNEL,
     publicCaptureUrl: null,

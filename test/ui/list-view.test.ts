@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { filterRows, FOLLOWING, hold, moveBy, windowFor } from '../../src/ui/list-view.js';
-import { rowOf, type EventRow } from '../../src/ui/model.js';
+import { rowOf, type EventRow } from '../../src/live/model.js';
 
 function rows(count: number, from = 0): EventRow[] {
   return Array.from({ length: count }, (_, i) => {

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { DISABLED_TUNNEL, type SessionElement } from '../../src/core/session.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../../src/core/types.js';
-import { LiveModel, type LiveSnapshot, type LiveSource } from '../../src/ui/model.js';
+import { LiveModel, RENDER_COST_FACTOR, type LiveSnapshot, type LiveSource } from '../../src/live/model.js';
 import { waitUntil } from '../helpers/temp.js';
 
 function event(n: number): CapturedEvent {
@@ -17,20 +17,25 @@ function attempt(eventN: number, id: string, status = 200): ForwardAttempt {
 /** A stand-in session: elements are emitted by the test, the history comes from `history`. */
 function fakeSource(history: () => Promise<EventRecord[]>) {
   const emitter = new EventEmitter();
-  const source = {
-    on: (listener: (element: SessionElement) => void) => {
+  const source: LiveSource = {
+    subscribe: (listener: (element: SessionElement) => void) => {
       emitter.on('element', listener);
       return () => emitter.off('element', listener);
     },
-    stats: { captured: 0, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 0, failed: 0 } },
-    tunnelState: DISABLED_TUNNEL,
-    publicCaptureUrl: () => null,
-    captureUrl: '',
-    targets: { forwardTo: 'http://h', routes: {} },
-    eventStore: { list: history },
-    replay: () => Promise.reject(new Error('not here')),
+    snapshot: () => ({
+      mode: 'listen',
+      ready: false,
+      store: '/tmp/x',
+      localUrl: null,
+      publicCaptureUrl: null,
+      tunnel: DISABLED_TUNNEL,
+      targets: { forwardTo: 'http://h', routes: {} },
+      stats: { captured: 0, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 0, failed: 0 } },
+      inspectUrl: null,
+    }),
+    listEvents: history,
   };
-  return { source: source as unknown as LiveSource, emit: (element: SessionElement) => emitter.emit('element', element) };
+  return { source, emit: (element: SessionElement) => emitter.emit('element', element) };
 }
 
 const ready: SessionElement = { type: 'ready', localUrl: 'http://127.0.0.1:1/t', store: '/tmp/x', forwardTo: 'http://h', routes: {} };
@@ -106,5 +111,27 @@ test('rejections and warnings become notices; a cleared store empties the list',
   emit({ type: 'cleared' });
   await waitUntil(() => model.getSnapshot().clears === 1, 'cleared');
   assert.equal(model.getSnapshot().rows.length, 0);
+  model.dispose();
+});
+
+test('a costly render makes the next snapshot wait: drawing never takes more than a fifth of the loop', async () => {
+  const { source, emit } = fakeSource(async () => []);
+  let clock = 1_000;
+  const model = new LiveModel(source, { batchMs: 5, now: () => clock });
+  // Given a render that takes 100 ms of the event loop (the clock moves while the listener runs)
+  let renders = 0;
+  model.subscribe(() => {
+    renders++;
+    clock += 100;
+  });
+  emit(ready);
+  // Then the next snapshot waits four times what the render cost, not the 5 ms batch
+  await waitUntil(() => model.batchWaitMs === 100 * RENDER_COST_FACTOR, 'a longer wait after a costly render');
+  // And once drawing is cheap again, the wait goes back to the batch
+  model.subscribe(() => (clock -= 100));
+  emit({ type: 'event', event: event(1), foreign: false });
+  clock += 10_000;
+  await waitUntil(() => (model.getSnapshot().rows.length === 1 ? true : null), 'the event shown');
+  await waitUntil(() => model.batchWaitMs === 5, 'the batch wait again');
   model.dispose();
 });

@@ -11,7 +11,7 @@ test('NO_COLOR: no colour codes at all (selection stays visible as inverse); col
   const { ThemeContext } = await import('../../src/ui/components/ScreenLine.js');
   const { themeFor } = await import('../../src/ui/theme.js');
   const { FOLLOWING } = await import('../../src/ui/list-view.js');
-  const { rowOf } = await import('../../src/ui/model.js');
+  const { rowOf } = await import('../../src/live/model.js');
   const { renderScreen } = await import('./helpers.js');
   const { waitUntil } = await import('../helpers/temp.js');
   const rows = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.FAILED'].map((eventType, n) =>

@@ -47,7 +47,7 @@ describe('every attempt is sent and recorded through the one delivery path', () 
       buffered = lines.pop()!;
       for (const line of lines) if (line.trim()) json.push(JSON.parse(line) as Record<string, unknown>);
     });
-    detach = attachJsonPrinter((listener) => session.subscribe(listener), out);
+    detach = attachJsonPrinter(session, out);
     inspector = await startInspector(session, { address: '127.0.0.1:0' });
   });
   after(async () => {

@@ -4,6 +4,16 @@ import { test } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { SessionElement } from '../../src/core/session.js';
 import { attachJsonPrinter, JSON_BATCH_MS } from '../../src/output/json-printer.js';
+import type { CatchUpView } from '../../src/live/lagging-output.js';
+
+/** A view with no stored history: these tests drive the stream alone. */
+const streamOnly = (subscribe: (listener: (element: SessionElement) => void) => () => void): CatchUpView => ({
+  subscribe,
+  listEvents: async () => [],
+  getEvent: async (id: string) => {
+    throw new Error(`no event ${id}`);
+  },
+});
 
 function harness() {
   const writes: string[] = [];
@@ -15,7 +25,7 @@ function harness() {
   });
   let listener: ((element: SessionElement) => void) | null = null;
   let clock = 1_000;
-  const detach = attachJsonPrinter((l) => ((listener = l), () => (listener = null)), out, () => clock);
+  const detach = attachJsonPrinter(streamOnly((l) => ((listener = l), () => (listener = null))), out, () => clock);
   const warn = (message: string): void => listener!({ type: 'warning', message });
   const lines = (): string[] => writes.join('').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { message: string }).message);
   return { writes, warn, lines, detach, advance: (ms: number) => (clock += ms) };
@@ -71,7 +81,7 @@ test('detaching writes what is still gathered', async () => {
   warn('pending');
   await nextTurn();
   assert.equal(writes.length, 1);
-  detach();
+  await detach();
   assert.equal(writes.length, 2);
   assert.deepEqual(lines(), ['a', 'b', 'pending']);
 });
@@ -85,13 +95,13 @@ test('captured text with escape sequences and C1 controls stays escaped in --jso
     },
   });
   let listener: ((element: SessionElement) => void) | null = null;
-  const detach = attachJsonPrinter((l) => ((listener = l), () => (listener = null)), out);
+  const detach = attachJsonPrinter(streamOnly((l) => ((listener = l), () => (listener = null))), out);
   // Given an event whose eventType, path and message id carry OSC 52, a screen clear, and a C1 CSI
   const nasty = '\u001b]52;c;aGk=\u0007\u001b[2J\u009b31m\u007f\u202e';
   const mftg = { eventType: `X${nasty}`, messageId: `<m${nasty}>`, partner: null, partnerName: null, station: null, stationName: null, subject: null, failureReason: null, failures: null };
   listener!({ type: 'event', foreign: false, event: { id: '01abcdefghjkmn', receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: `/p${nasty}`, headers: [], remoteAddress: null, size: 1, mftg } });
   await nextTurn();
-  detach();
+  await detach();
   const text = writes.join('');
   // Then no control character reaches stdout raw: every one is a JSON \u escape
   assert.equal(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(text), false, JSON.stringify(text));

@@ -5,6 +5,16 @@ import { Chalk } from 'chalk';
 import { emptyStats, type SessionElement } from '../../src/core/session.js';
 import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
 import { attachPlainPrinter, retryText } from '../../src/output/plain-printer.js';
+import type { CatchUpView } from '../../src/live/lagging-output.js';
+
+/** A view with no stored history: these tests drive the stream alone. */
+const streamOnly = (subscribe: (listener: (element: SessionElement) => void) => () => void): CatchUpView => ({
+  subscribe,
+  listEvents: async () => [],
+  getEvent: async (id: string) => {
+    throw new Error(`no event ${id}`);
+  },
+});
 
 function printer() {
   let text = '';
@@ -15,7 +25,7 @@ function printer() {
     },
   });
   let listener: ((element: SessionElement) => void) | null = null;
-  attachPlainPrinter((l) => ((listener = l), () => (listener = null)), new Chalk({ level: 0 }), out);
+  attachPlainPrinter(streamOnly((l) => ((listener = l), () => (listener = null))), new Chalk({ level: 0 }), out);
   return { send: (element: SessionElement) => listener!(element), text: () => text, lines: () => text.split('\n').filter(Boolean) };
 }
 

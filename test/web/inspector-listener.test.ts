@@ -33,7 +33,7 @@ describe('web inspector on a real listener', () => {
       buffered = lines.pop()!;
       for (const line of lines) if (line.trim()) json.push(JSON.parse(line) as Record<string, unknown>);
     });
-    detach = attachJsonPrinter((listener) => running.session.subscribe(listener), out);
+    detach = attachJsonPrinter(running.session, out);
     inspector = await startInspector(running.session, { address: '127.0.0.1:0' });
   });
   after(async () => {

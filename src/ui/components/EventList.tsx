@@ -1,7 +1,7 @@
 import type { Targets } from '../../core/forwarder.js';
 import { columnsFor, columnTitles, rowLine } from '../layout.js';
 import { windowFor, type ListPosition } from '../list-view.js';
-import type { EventRow } from '../model.js';
+import type { EventRow } from '../../live/model.js';
 import type { Line } from '../segments.js';
 import { ScreenLine, ScreenLines } from './ScreenLine.js';
 

@@ -1,5 +1,5 @@
 import { headerLines } from '../layout.js';
-import type { LiveSnapshot } from '../model.js';
+import type { LiveSnapshot } from '../../live/model.js';
 import { ScreenLines } from './ScreenLine.js';
 
 /** Public URL and tunnel state, local URL, forward targets, counts, and the URL-changed banner. */

@@ -1,5 +1,6 @@
 import type { Scenario } from '../harness.js';
 import { ackScenario } from './ack.js';
+import { backpressureScenario } from './backpressure.js';
 import { burstScenario } from './burst.js';
 import { captureScenario } from './capture.js';
 import { firstRunScenario } from './first-run.js';
@@ -8,6 +9,7 @@ import { reconcileScenario } from './reconcile.js';
 import { startupScenario } from './startup.js';
 import { storeScenario } from './store.js';
 import { tunnelScenario } from './tunnel.js';
+import { uiMemoryScenario } from './ui-memory.js';
 
 /** Every scenario, in the order of PRODUCT.md section 5. */
-export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, burstScenario, firstRunScenario, reconcileScenario];
+export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, burstScenario, uiMemoryScenario, backpressureScenario, firstRunScenario, reconcileScenario];

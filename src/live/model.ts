@@ -1,17 +1,27 @@
 import type { PendingDelivery, Targets } from '../core/forwarder.js';
 import { reconcileNotice } from '../core/reconcile/summary-text.js';
-import type { ListenSession, SessionElement, SessionStats, TunnelState } from '../core/session.js';
+import type { SessionElement, SessionStats, TunnelState } from '../core/session.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, MftgSummary } from '../core/types.js';
+import type { FaceView } from './face.js';
+import { assertNever } from '../core/types.js';
 
 /** Event summaries kept in memory for the list; older ones stay in the store (`events list`). */
 export const MAX_ROWS = 5_000;
 /** Updates are published at most this often, so a burst costs one render per batch, not one per event. */
 export const BATCH_MS = 50;
+/**
+ * The longest wait between two snapshots. A render runs on the event loop that acknowledges
+ * deliveries: under load (a burst, a busy machine) snapshots come less often, so that drawing never
+ * takes more than about a fifth of the loop and an ack never queues behind a train of renders.
+ */
+export const MAX_BATCH_MS = 1_000;
+/** Wait at least this many times the last publish (and the render it caused) took. */
+export const RENDER_COST_FACTOR = 4;
 /** Notices (replay results, warnings, rejections) kept for the status line. */
 export const MAX_NOTICES = 20;
 
-/** What the live UI needs of a listener: the ListenSession, or a stand-in in tests. */
-export type LiveSource = Pick<ListenSession, 'on' | 'stats' | 'tunnelState' | 'publicCaptureUrl' | 'captureUrl' | 'targets' | 'eventStore' | 'replay' | 'retryTunnel'> & { options?: { createTunnel?: unknown; storeDir?: string } };
+/** What the view-model reads of a session: the view port, or the part of it a face passes on. */
+export type LiveSource = Pick<FaceView, 'subscribe' | 'snapshot' | 'listEvents'>;
 
 /** One line of the event list: what a row shows, without headers or body. */
 export interface EventRow {
@@ -56,6 +66,8 @@ export interface LiveSnapshot {
   notices: readonly Notice[];
   /** Bumped when the store was cleared (from this or another terminal). */
   clears: number;
+  /** The store's directory. */
+  store: string;
 }
 
 function contentTypeOf(event: CapturedEvent): string | null {
@@ -127,20 +139,28 @@ export class LiveModel {
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private lastFlush = 0;
+  /** The wait before the next snapshot: BATCH_MS when idle, longer under load (see MAX_BATCH_MS). */
+  private wait: number;
+  private readonly now: () => number;
+  /** While true (the terminal has not taken the last frame yet), no new snapshot is published. */
+  private readonly holdWhile: () => boolean;
   private dirty = false;
   private readonly unsubscribe: () => void;
   private disposed = false;
 
-  constructor(source: LiveSource, options: { maxRows?: number; batchMs?: number } = {}) {
+  constructor(source: LiveSource, options: { maxRows?: number; batchMs?: number; now?: () => number; holdWhile?: () => boolean } = {}) {
     this.source = source;
     this.maxRows = options.maxRows ?? MAX_ROWS;
     this.batchMs = options.batchMs ?? BATCH_MS;
-    this.localUrl = source.captureUrl || null;
-    this.ready = this.localUrl !== null;
-    // Before the session starts its tunnel, "disabled" only means "not yet".
-    this.tunnel = source.tunnelState.state === 'disabled' && source.options?.createTunnel ? { ...source.tunnelState, state: 'connecting' } : source.tunnelState;
-    this.publicCaptureUrl = source.publicCaptureUrl();
-    this.unsubscribe = source.on((element) => this.apply(element));
+    this.wait = this.batchMs;
+    this.now = options.now ?? (() => performance.now());
+    this.holdWhile = options.holdWhile ?? (() => false);
+    const initial = source.snapshot();
+    this.localUrl = initial.localUrl;
+    this.ready = initial.ready && this.localUrl !== null;
+    this.tunnel = initial.tunnel;
+    this.publicCaptureUrl = initial.publicCaptureUrl;
+    this.unsubscribe = source.subscribe((element) => this.apply(element));
     this.snapshot = this.build();
     if (this.ready) this.loadHistory();
   }
@@ -157,11 +177,6 @@ export class LiveModel {
     this.notices.push({ seq: ++this.noticeSeq, at: Date.now(), tone, text });
     if (this.notices.length > MAX_NOTICES) this.notices.splice(0, this.notices.length - MAX_NOTICES);
     this.changed();
-  }
-
-  /** The session behind the model, for intents (replay) and detail reads. */
-  get session(): LiveSource {
-    return this.source;
   }
 
   dispose(): void {
@@ -206,6 +221,11 @@ export class LiveModel {
         this.notify(notice.text, notice.tone);
         return;
       }
+      case 'reconcile': {
+        const notice = reconcileNotice(element.summary, (iso) => new Date(iso).toLocaleString());
+        this.notify(notice.text, notice.tone);
+        return;
+      }
       case 'cleared':
         this.rows = [];
         this.indexById.clear();
@@ -214,6 +234,11 @@ export class LiveModel {
         this.clears++;
         this.notify('the store was cleared (events clear)', 'info');
         return;
+      case 'delivery':
+        // Its counters are read with the next snapshot.
+        break;
+      default:
+        assertNever(element);
     }
     this.changed();
   }
@@ -258,7 +283,7 @@ export class LiveModel {
     this.changed();
     let records: Promise<EventRecord[]>;
     try {
-      records = this.source.eventStore.list({ limit: this.maxRows });
+      records = this.source.listEvents({ limit: this.maxRows });
     } catch (error) {
       records = Promise.reject(error);
     }
@@ -292,7 +317,7 @@ export class LiveModel {
     if (this.disposed) return;
     this.dirty = true;
     if (this.timer) return;
-    const wait = this.lastFlush + this.batchMs - Date.now();
+    const wait = this.lastFlush + this.wait - this.now();
     if (wait <= 0) this.timer = setImmediate(this.flush);
     else this.timer = setTimeout(this.flush, wait);
   }
@@ -300,17 +325,35 @@ export class LiveModel {
   private readonly flush = (): void => {
     this.timer = null;
     if (!this.dirty || this.disposed) return;
+    if (this.holdWhile()) {
+      this.timer = setTimeout(this.flush, this.batchMs);
+      return;
+    }
     this.dirty = false;
-    this.lastFlush = Date.now();
+    this.lastFlush = this.now();
     if (this.rows.length > this.maxRows) {
       for (const row of this.rows.splice(0, this.rows.length - this.maxRows)) this.indexById.delete(row.id);
     }
     this.snapshot = this.build();
+    const started = this.now();
     for (const listener of this.listeners) listener();
+    // Measured up to the next turn: the render and whatever it left for the rest of this one.
+    setImmediate(() => this.pace(this.now() - started));
   };
 
+  /** The wait before the next snapshot, from what the last one cost to publish and draw. */
+  get batchWaitMs(): number {
+    return this.wait;
+  }
+
+  private pace(renderMs: number): void {
+    // Back to BATCH_MS as soon as drawing is cheap again: the wait follows the latest cost.
+    this.wait = Math.min(MAX_BATCH_MS, Math.max(this.batchMs, renderMs * RENDER_COST_FACTOR));
+  }
+
   private build(): LiveSnapshot {
-    const stats = this.source.stats;
+    const session = this.source.snapshot();
+    const { stats } = session;
     return {
       version: ++this.version,
       rows: this.rows.slice(),
@@ -319,7 +362,8 @@ export class LiveModel {
       localUrl: this.localUrl,
       tunnel: this.tunnel,
       publicCaptureUrl: this.publicCaptureUrl,
-      targets: this.source.targets,
+      targets: session.targets,
+      store: session.store,
       stats: { ...stats, rejectedByReason: { ...stats.rejectedByReason }, attempts: { ...stats.attempts } },
       notices: this.notices.slice(),
       clears: this.clears,
