@@ -112,7 +112,8 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
   const moved = await term.waitForScreen((s) => s.includes('HELD') && s.includes('1 newer ↓'), 'k answered after the burst');
   t.diagnostic(`k answered on screen in ${Date.now() - moveAt} ms after the burst (${moved.ms} ms polling)`);
 
-  // When q is pressed, the process exits 0
+  // When q is pressed (once every forward is answered: with events waiting, q asks first), the process exits 0
+  await handler.waitFor(burst + 2, 30_000);
   await term.keys('q');
   const code = await waitUntil(async () => (await readFile(exitFile, 'utf8').catch(() => '')).trim(), 'the exit code');
   assert.equal(code, '0');
