@@ -1,6 +1,7 @@
 import { Box, useInput, useStdin, useStdout, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { requestUrl, toCurl } from '../core/export.js';
+import { requestUrl } from '../core/export.js';
+import { toCurl } from '../output/export/curl.js';
 import { targetFor } from '../core/forwarder.js';
 import type { PendingDelivery } from '../core/forwarder.js';
 import { isSuccess } from '../core/types.js';
