@@ -1,6 +1,7 @@
 import type { Scenario } from '../harness.js';
 import { ackScenario } from './ack.js';
 import { burstScenario } from './burst.js';
+import { exportScenario } from './export.js';
 import { captureScenario } from './capture.js';
 import { firstRunScenario } from './first-run.js';
 import { latencyScenario } from './latency.js';
@@ -9,4 +10,4 @@ import { storeScenario } from './store.js';
 import { tunnelScenario } from './tunnel.js';
 
 /** Every scenario, in the order of PRODUCT.md section 5. */
-export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, burstScenario, firstRunScenario];
+export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, exportScenario, burstScenario, firstRunScenario];
