@@ -54,7 +54,10 @@ test('a lookup by id reads only the segments whose seals can hold the id or its 
   // When the oldest event is looked up, by id and by a unique prefix
   const reader = await EventStore.open(dir.path);
   const found = await reader.getWithBody(oldest.id);
-  const byPrefix = await reader.get(oldest.id.slice(0, 13));
+  // (ids increase: a prefix that tells the oldest from the second is unique)
+  let length = 1;
+  while (events[1]!.id.startsWith(oldest.id.slice(0, length))) length++;
+  const byPrefix = await reader.get(oldest.id.slice(0, length));
   // Then it comes with its body and the attempt from the newest segment, and the middle one was never read
   assert.equal(found.body.toString(), 'body 0');
   assert.deepEqual(found.event.attempts.map((a) => a.status), [201]);
