@@ -1,13 +1,14 @@
 import { usageError } from '../core/errors.js';
-import { deliveredItem, harCreator, harEntry, jsonExportEvent, maskToken, originalItem, originalUrl, requestUrl, toCurl, type ExportItem, } from '../core/export.js';
+import { deliveredItem, maskToken, originalItem, originalUrl, requestUrl, type ExportItem } from '../core/export.js';
 import type { StoredEvent } from '../core/store/store.js';
 import { readListener, readSettings } from '../core/store/state-files.js';
 import { EventStore } from '../core/store/store.js';
 import { toolVersion } from '../cli.js';
-import { terminalSafe } from '../output/terminal-text.js';
+import { exportFormatNamed } from '../output/export/index.js';
 import { storeDirFrom } from './common.js';
 
-export type ExportFormat = 'json' | 'curl' | 'har';
+/** Output is handed to stdout in pieces of about this size (one write per event would cost more than the event). */
+const OUTPUT_CHUNK_CHARS = 256 * 1024;
 
 /** The capture token the stored requests were sent with: the running listener's, else the remembered one. */
 async function captureToken(storeDir: string): Promise<string | null> {
@@ -19,42 +20,62 @@ async function captureToken(storeDir: string): Promise<string | null> {
   return (await readSettings(storeDir)).token ?? null;
 }
 
-function write(text: string): Promise<void> {
-  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+/** Text for stdout, gathered into chunks; a full chunk waits for stdout to drain, so memory stays flat. */
+class Output {
+  private parts: string[] = [];
+  private chars = 0;
+
+  async write(text: string): Promise<void> {
+    this.parts.push(text);
+    this.chars += text.length;
+    if (this.chars >= OUTPUT_CHUNK_CHARS) await this.flush();
+  }
+
+  flush(): Promise<void> {
+    const text = this.parts.join('');
+    this.parts = [];
+    this.chars = 0;
+    return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+  }
 }
 
-const indent = (json: string, by: string): string => json.split('\n').join('\n' + by);
+/** The events named on the command line, in that order, each once. */
+async function* named(store: EventStore, args: string[]): AsyncGenerator<StoredEvent> {
+  const seen = new Set<string>();
+  for (const id of args) {
+    const { event, body } = await store.getWithBody(id);
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
+    const last = event.attempts[event.attempts.length - 1];
+    yield {
+      event,
+      body: async () => body,
+      lastResponseBody: async () => (last && last.responseSize > 0 ? store.attemptBody(event.id, last.id) : Buffer.alloc(0)),
+    };
+  }
+}
 
 /**
- * `mftg-hooks events export (<id>... | --all) --format json|curl|har`. Streams one event at a time,
- * so `--all` never holds more than one body in memory.
+ * `mftg-hooks events export (<id>... | --all) --format json|curl|har`. Streams one event at a time:
+ * `--all` reads the store in one forward pass and never holds more than two segments and one chunk of
+ * output in memory.
  */
 export async function eventsExport(options: Record<string, unknown>, args: string[]): Promise<number> {
   const all = options.all === true;
   if (all && args.length > 0) throw usageError('give event ids or --all, not both');
   if (!all && args.length === 0) throw usageError('which events? give event ids (or unique prefixes), or --all', 'see `mftg-hooks events list`');
-  const format = options.format as ExportFormat;
+  const format = exportFormatNamed(String(options.format ?? 'json'));
+  if (!format) throw usageError(`unknown export format ${String(options.format)}`);
   const storeDir = storeDirFrom(options);
   const to = typeof options.to === 'string' ? options.to : null;
   const store = await EventStore.open(storeDir);
   try {
-    const stored: StoredEvent[] = [];
-    if (all) {
-      stored.push(...(await store.readAll()));
-    } else {
-      const seen = new Set<string>();
-      for (const id of args) {
-        const event = await store.get(id);
-        if (seen.has(event.id)) continue;
-        seen.add(event.id);
-        const last = event.attempts[event.attempts.length - 1];
-        stored.push({
-          event,
-          body: async () => (await store.getWithBody(event.id)).body,
-          lastResponseBody: async () => (last && last.responseSize > 0 ? store.attemptBody(event.id, last.id) : Buffer.alloc(0)),
-        });
-      }
-    }
+    // Every named id is looked up before anything is written: a wrong one is an error, not half an export.
+    const stored: AsyncIterable<StoredEvent> | Iterable<StoredEvent> = all ? store.stream() : await (async () => {
+      const found: StoredEvent[] = [];
+      for await (const source of named(store, args)) found.push(source);
+      return found;
+    })();
     const token = await captureToken(storeDir);
     const mask = options.maskToken === true ? (text: string): string => maskToken(text, token) : (text: string): string => text;
 
@@ -62,38 +83,16 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
       const { event } = source;
       const body = await source.body();
       const base = to ? deliveredItem(event, body, requestUrl(event, to)) : originalItem(event, body, originalUrl(event, token));
-      const lastResponseBody = format === 'har' ? await source.lastResponseBody() : undefined;
+      const lastResponseBody = format.needsResponse ? await source.lastResponseBody() : undefined;
       return { ...base, url: mask(base.url), headers: base.headers.map(([name, value]) => [name, mask(value)]), ...(lastResponseBody && lastResponseBody.length > 0 ? { lastResponseBody } : {}) };
     };
 
-    if (format === 'curl') {
-      for (const source of stored) {
-        const record = source.event;
-        const item = await itemFor(source);
-        const title = (record.mftg?.eventType ?? `${record.method} ${record.path}`) + (record.mftg?.messageId ? ` ${record.mftg.messageId}` : '');
-        // A shell comment runs to the end of its line; escaping every control character keeps a
-        // sender's newline (or terminal escape sequence) from turning the rest into a command.
-        const comment = terminalSafe(`# ${record.id}  ${title}  captured ${record.receivedAt}`);
-        await write(`${comment}\n${toCurl({ ...item.event, headers: item.headers }, item.body, item.url)}\n\n`);
-      }
-      return 0;
-    }
-    if (format === 'har') {
-      const version = toolVersion();
-      await write(`{\n  "log": {\n    "version": "1.2",\n    "creator": ${JSON.stringify(harCreator(version))},\n    "entries": [`);
-      for (let i = 0; i < stored.length; i++) {
-        const entry = harEntry(await itemFor(stored[i]!));
-        await write(`${i > 0 ? ',' : ''}\n      ${indent(JSON.stringify(entry, null, 2), '      ')}`);
-      }
-      await write(`${stored.length > 0 ? '\n    ' : ''}]\n  }\n}\n`);
-      return 0;
-    }
-    await write(`{\n  "format": "mftg-hooks-export",\n  "version": 1,\n  "exportedAt": ${JSON.stringify(new Date().toISOString())},\n  "events": [`);
-    for (let i = 0; i < stored.length; i++) {
-      const archived = jsonExportEvent(await itemFor(stored[i]!));
-      await write(`${i > 0 ? ',' : ''}\n    ${indent(JSON.stringify(archived, null, 2), '    ')}`);
-    }
-    await write(`${stored.length > 0 ? '\n  ' : ''}]\n}\n`);
+    const output = new Output();
+    await output.write(format.begin({ version: toolVersion(), exportedAt: new Date() }));
+    let count = 0;
+    for await (const source of stored) await output.write(format.entry(await itemFor(source), count++));
+    await output.write(format.end(count));
+    await output.flush();
     return 0;
   } finally {
     for (const warning of store.warnings.splice(0)) process.stderr.write(`mftg-hooks: warning: ${warning}\n`);

@@ -1,4 +1,5 @@
-import { requestUrl, toCurl } from '../core/export.js';
+import { requestUrl } from '../core/export.js';
+import { toCurl } from '../output/export/curl.js';
 import { targetFor } from '../core/forwarder.js';
 import type { FaceView } from '../live/face.js';
 import type { LiveSnapshot, NoticeTone } from '../live/model.js';

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { printfFormat, shellQuote, toCurl } from '../core/export.js';
+import { printfFormat, shellQuote, toCurl } from '../output/export/curl.js';
 import type { CapturedEvent } from '../core/types.js';
 
 /** Where `c` writes curl commands, inside the store directory (0700; files 0600: bodies are business data). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { bodyOf, MASKED_TOKEN, type JsonExport } from '../../src/core/export.js';
+import { MASKED_TOKEN } from '../../src/core/export.js';
+import { bodyOf, type JsonExport } from '../../src/output/export/json.js';
 import { buildSample } from '../../src/core/mftg-samples.js';
 import { runCli } from '../helpers/cli.js';
 import { capturedIds, curlCommands, harProblems, headerPairs, post, runShell, startListener, type RunningListener } from '../helpers/deliveries.js';

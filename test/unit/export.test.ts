@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import {
-  bodyOf,
-  deliveredHeaders,
-  deliveredItem,
-  maskToken,
-  MASKED_TOKEN,
-  originalItem,
-  originalUrl,
-  printfFormat,
-  requestUrl,
-  shellQuote,
-  shellQuoteLatin1,
-  toCurl,
-  toHar,
-  toJsonExport,
-} from '../../src/core/export.js';
+import { deliveredHeaders, deliveredItem, maskToken, MASKED_TOKEN, originalItem, originalUrl, requestUrl } from '../../src/core/export.js';
+import { printfFormat, shellQuote, shellQuoteLatin1, toCurl } from '../../src/output/export/curl.js';
+import { toHar } from '../../src/output/export/har.js';
+import { bodyOf, toJsonExport } from '../../src/output/export/json.js';
 import { sendAttempt as send } from '../../src/core/delivery/attempts.js';
 import { createDispatcher } from '../../src/core/http-send.js';
 import type { EventRecord, ForwardAttempt, HeaderPairs } from '../../src/core/types.js';

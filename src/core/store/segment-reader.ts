@@ -37,6 +37,8 @@ export interface SegmentScan {
   size: number;
   /** The segment's layout; null when a newer mftg-hooks wrote it (nothing is read then). */
   format: SegmentFormat | null;
+  /** With `keepBytes`, the bytes read (from file offset `base`), so bodies need no second read; null for large segments. */
+  bytes?: { base: number; data: Buffer } | null;
 }
 
 function parseMeta(buf: Buffer, start: number, header: FrameHeader): Record<string, unknown> | null {
@@ -163,8 +165,8 @@ export async function readSegmentFormat(handle: FileHandle, size: number): Promi
  * `events clear` in another process) reads as empty. Rejects with EISDIR and the like when the path
  * is not a regular file (the store lists only regular files).
  */
-export async function scanSegment(path: string, from = 0): Promise<SegmentScan> {
-  const scan: SegmentScan = { frames: [], skipped: [], validEnd: from, size: 0, format: null };
+export async function scanSegment(path: string, from = 0, keepBytes = false): Promise<SegmentScan> {
+  const scan: SegmentScan = { frames: [], skipped: [], validEnd: from, size: 0, format: null, ...(keepBytes ? { bytes: null } : {}) };
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -187,6 +189,7 @@ export async function scanSegment(path: string, from = 0): Promise<SegmentScan> 
       const buf = Buffer.alloc(Math.max(0, size - start));
       if (buf.length > 0) await handle.read(buf, 0, buf.length, start);
       scanBuffer(buf, start, format, scan);
+      if (keepBytes) scan.bytes = { base: start, data: buf };
     } else {
       await scanLarge(handle, start, size, format, scan);
     }

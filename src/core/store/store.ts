@@ -48,11 +48,88 @@ export interface ListFilter {
 /** Something another process wrote, seen by a following listener. */
 export type ForeignRecord = { kind: 'event'; event: CapturedEvent } | { kind: 'attempt'; attempt: ForwardAttempt } | { kind: 'clear' };
 
+/**
+ * What a sealed segment holds, written beside it (`00000001.sealed.json`) when it is rolled, so
+ * readers can skip it without reading it: retention counts events from `events`; a lookup by id skips
+ * a segment whose id ranges cannot hold the id; an export knows which attempts lie far from their event.
+ * The fields after `lastId` came with seal version 2; a seal without them, or one whose segment has
+ * grown past `bytes` since (another process appended to it), only counts events.
+ */
 interface SealInfo {
   events: number;
   firstId: string | null;
   lastId: string | null;
+  v?: 2;
+  /** The segment's size the seal describes. */
+  bytes?: number;
+  /** The lowest and highest event id in the segment. */
+  minId?: string | null;
+  maxId?: string | null;
+  /** The lowest and highest event id its attempts are for, or null without attempts. */
+  attempts?: [string, string] | null;
+  /**
+   * Event ids of its attempts whose event is neither in this segment nor (when the writer knew it) in
+   * the one before; null when there were more than MAX_FAR_IDS (readers then look at every attempt).
+   */
+  far?: string[] | null;
+  /** `clear` markers in it. */
+  clears?: number;
 }
+
+/** A seal lists at most this many far attempts' event ids (see SealInfo.far). */
+const MAX_FAR_IDS = 1_000;
+
+/** A seal whose id ranges and attempt lists describe its segment as it is now. */
+type FullSeal = Required<SealInfo>;
+
+/** What the writer tracks about the segment it appends to, to seal it (see SealInfo). */
+class SegmentSummary {
+  events = 0;
+  firstId: string | null = null;
+  lastId: string | null = null;
+  minId: string | null = null;
+  maxId: string | null = null;
+  attemptMin: string | null = null;
+  attemptMax: string | null = null;
+  far: string[] | null = [];
+  clears = 0;
+  readonly ids = new Set<string>();
+
+  /** `previous`: the event ids of the segment before, when known (else every foreign attempt is far). */
+  constructor(private readonly previous: ReadonlySet<string> | null) {}
+
+  addEvent(id: string): void {
+    this.events++;
+    this.firstId ??= id;
+    this.lastId = id;
+    if (this.minId === null || id < this.minId) this.minId = id;
+    if (this.maxId === null || id > this.maxId) this.maxId = id;
+    this.ids.add(id);
+  }
+
+  addAttempt(eventId: string): void {
+    if (this.attemptMin === null || eventId < this.attemptMin) this.attemptMin = eventId;
+    if (this.attemptMax === null || eventId > this.attemptMax) this.attemptMax = eventId;
+    if (this.far === null || this.ids.has(eventId) || this.previous?.has(eventId)) return;
+    if (this.far.length >= MAX_FAR_IDS) this.far = null;
+    else if (!this.far.includes(eventId)) this.far.push(eventId);
+  }
+
+  addFrame(frame: Pick<FrameEntry, 'kind' | 'meta'>): void {
+    if (frame.kind === FrameKind.Event) this.addEvent(String(frame.meta.id));
+    else if (frame.kind === FrameKind.Attempt) this.addAttempt(String(frame.meta.eventId));
+    else this.clears++;
+  }
+
+  seal(bytes: number): FullSeal {
+    const attempts: [string, string] | null = this.attemptMin !== null && this.attemptMax !== null ? [this.attemptMin, this.attemptMax] : null;
+    return { events: this.events, firstId: this.firstId, lastId: this.lastId, v: 2, bytes, minId: this.minId, maxId: this.maxId, attempts, far: this.far, clears: this.clears };
+  }
+}
+
+/** True when some id in [min, max] may start with `prefix` (ids sort as strings). */
+const rangeMayHold = (min: string | null, max: string | null, prefix: string): boolean =>
+  min !== null && max !== null && max >= prefix && min.slice(0, prefix.length) <= prefix;
 
 /** A stored event with lazy readers for its body and its last attempt's response preview. */
 export interface StoredEvent {
@@ -78,7 +155,7 @@ interface FrameRequest {
   kind: FrameKind;
   meta: unknown;
   body: Buffer;
-  /** The event's id (events only): counted into the segment once its frame is written. */
+  /** The event's id (events only), or the id of the attempt's event (attempts): counted into the segment's summary once written. */
   eventId: string | null;
 }
 
@@ -93,10 +170,9 @@ interface OwnedSegment {
   /** Always a descriptor of this segment's file: it is closed only once the next one is open. */
   fd: number;
   key: number;
-  events: number;
   bytes: number;
-  firstId: string | null;
-  lastId: string | null;
+  /** What it holds so far (its seal). */
+  summary: SegmentSummary;
   /** Part of a frame was written (a short write): nothing may follow it, the next batch starts a new segment. */
   torn: boolean;
 }
@@ -234,10 +310,10 @@ export class EventStore {
    * Every valid frame of one segment. What cannot be read (a file replaced meanwhile, a newer
    * format, torn or corrupt records) is reported as a warning and skipped.
    */
-  private async scan(seq: number): Promise<SegmentScan> {
+  private async scan(seq: number, keepBytes = false): Promise<SegmentScan> {
     let scan: SegmentScan;
     try {
-      scan = await scanSegment(this.segmentPath(seq));
+      scan = await scanSegment(this.segmentPath(seq), 0, keepBytes);
     } catch (error) {
       this.warnOnce(`could not read segment ${segmentName(seq)} (${errorCode(error)}): skipped`);
       return { frames: [], skipped: [], validEnd: 0, size: 0, format: null };
@@ -298,28 +374,22 @@ export class EventStore {
     if (newest !== undefined) {
       const sealed = await this.readSeal(newest);
       const scan = await this.scan(newest);
-      let events = 0;
-      let firstId: string | null = null;
-      let lastId: string | null = null;
-      for (const frame of scan.frames) {
-        if (frame.kind !== FrameKind.Event) continue;
-        events++;
-        firstId ??= String(frame.meta.id);
-        lastId = String(frame.meta.id);
-      }
+      // The segment before is not read: every attempt for an event outside this one counts as far.
+      const summary = new SegmentSummary(null);
+      for (const frame of scan.frames) summary.addFrame(frame);
       const torn = scan.validEnd < scan.size;
       const continuable =
-        newest === highest && scan.format?.version === 2 && scan.size >= SEGMENT_HEADER_SIZE && !sealed && !torn && events < SEGMENT_MAX_EVENTS && scan.size < SEGMENT_MAX_BYTES;
+        newest === highest && scan.format?.version === 2 && scan.size >= SEGMENT_HEADER_SIZE && !sealed && !torn && summary.events < SEGMENT_MAX_EVENTS && scan.size < SEGMENT_MAX_BYTES;
       if (continuable) {
         try {
           const fd = openSync(this.segmentPath(newest), 'a', FILE_MODE);
-          this.owned = { seq: newest, fd, key: scan.format!.key, events, bytes: fstatSync(fd).size, firstId, lastId, torn: false };
+          this.owned = { seq: newest, fd, key: scan.format!.key, bytes: fstatSync(fd).size, summary, torn: false };
           return;
         } catch (error) {
           throw storeError('E_STORE_UNWRITABLE', this.dir, error);
         }
       }
-      if (!sealed && scan.format) this.trySeal(newest, { events, firstId, lastId });
+      if (!sealed && scan.format) this.trySeal(newest, summary.seal(scan.size));
     }
     try {
       this.owned = this.createSegment(highest + 1)!;
@@ -333,13 +403,13 @@ export class EventStore {
    * key, open for appending. Throws when it cannot be created (no space, no inodes): nothing changes
    * then. With `names` 1, null when that number is taken.
    */
-  private createSegment(first: number, names = MAX_TAKEN_NAMES): OwnedSegment | null {
+  private createSegment(first: number, names = MAX_TAKEN_NAMES, previous: ReadonlySet<string> | null = null): OwnedSegment | null {
     const key = randomBytes(4).readUInt32BE(0);
     const header = encodeSegmentHeader(key);
     for (let seq = first; seq < first + names; seq++) {
       const fd = createExclusive(this.segmentPath(seq), header, `${this.writerId.toString(16)}`);
       if (fd === null) continue;
-      return { seq, fd, key, events: 0, bytes: SEGMENT_HEADER_SIZE, firstId: null, lastId: null, torn: false };
+      return { seq, fd, key, bytes: SEGMENT_HEADER_SIZE, summary: new SegmentSummary(previous), torn: false };
     }
     if (names === 1) return null;
     throw new Error(`the segment names ${segmentName(first)} to ${segmentName(first + MAX_TAKEN_NAMES - 1)} are all taken`);
@@ -356,6 +426,27 @@ export class EventStore {
       throw error;
     }
     this.seals.set(seq, info);
+  }
+
+  /**
+   * Another process (a replay) may have appended to the segment before it was rolled: the seal
+   * written from memory then does not describe it, and it is written again from what the file holds.
+   */
+  private async completeSeal(seq: number, seal: FullSeal): Promise<void> {
+    const size = await stat(this.segmentPath(seq)).then((info) => info.size, () => null);
+    if (size === null || size === seal.bytes) return;
+    const scan = await this.scan(seq);
+    const summary = new SegmentSummary(null);
+    for (const frame of scan.frames) summary.addFrame(frame);
+    this.trySeal(seq, summary.seal(scan.size));
+  }
+
+  /** The seal of a segment when it describes the segment as it is now (see SealInfo), else null. */
+  private async fullSeal(seq: number): Promise<FullSeal | null> {
+    const seal = await this.readSeal(seq);
+    if (seal?.v !== 2 || typeof seal.bytes !== 'number') return null;
+    const size = await stat(this.segmentPath(seq)).then((info) => info.size, () => null);
+    return size === seal.bytes ? (seal as FullSeal) : null;
   }
 
   /** A seal only saves readers work (retention counts from it): failing to write one is a warning. */
@@ -378,7 +469,7 @@ export class EventStore {
    */
   private roll(): void {
     const owned = this.owned!;
-    const next = this.createSegment(owned.seq + 1)!;
+    const next = this.createSegment(owned.seq + 1, MAX_TAKEN_NAMES, owned.summary.ids)!;
     this.owned = next;
     this.rolledBytes.set(owned.seq, owned.bytes);
     try {
@@ -386,15 +477,16 @@ export class EventStore {
     } catch {
       // the descriptor is ours and open: nothing to do if closing reports an error
     }
-    this.trySeal(owned.seq, { events: owned.events, firstId: owned.firstId, lastId: owned.lastId });
-    this.retention = this.retention.then(() => this.enforceRetention()).catch((error: unknown) => {
+    const seal = owned.summary.seal(owned.bytes);
+    this.trySeal(owned.seq, seal);
+    this.retention = this.retention.then(() => this.completeSeal(owned.seq, seal)).then(() => this.enforceRetention()).catch((error: unknown) => {
       this.warn(`deleting old segments failed: ${String(error)}`);
     });
   }
 
   /** True when the owned segment must not take more frames: full, or ending in a torn one. */
   private mustRoll(owned: OwnedSegment): boolean {
-    return owned.torn || owned.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES;
+    return owned.torn || owned.summary.events >= SEGMENT_MAX_EVENTS || owned.bytes >= SEGMENT_MAX_BYTES;
   }
 
   /** Rolls; false (with one warning per outage) when no new segment can be created yet. */
@@ -418,7 +510,7 @@ export class EventStore {
   /** Deletes whole sealed segments once the newer ones hold at least `keep` events. */
   private async enforceRetention(): Promise<void> {
     const seqs = await this.segmentSeqs();
-    let kept = this.owned?.events ?? 0;
+    let kept = this.owned?.summary.events ?? 0;
     for (let i = seqs.length - 1; i >= 0; i--) {
       const seq = seqs[i]!;
       if (seq === this.owned?.seq) continue;
@@ -503,11 +595,9 @@ export class EventStore {
       while (done < frames.length && written >= frames[done]!.length) {
         written -= frames[done]!.length;
         const request = requests[done++]!;
-        if (request.eventId !== null) {
-          owned.events++;
-          owned.firstId ??= request.eventId;
-          owned.lastId = request.eventId;
-        }
+        if (request.kind === FrameKind.Event) owned.summary.addEvent(request.eventId!);
+        else if (request.kind === FrameKind.Attempt) owned.summary.addAttempt(request.eventId!);
+        else owned.summary.clears++;
         request.resolve();
       }
       if (written > 0) {
@@ -583,7 +673,7 @@ export class EventStore {
 
   /** Stores an attempt with (at most RESPONSE_PREVIEW_BYTES of) the handler's response body. */
   async appendAttempt(attempt: ForwardAttempt, responseBody: Buffer): Promise<void> {
-    await this.append(FrameKind.Attempt, attempt, responseBody.subarray(0, RESPONSE_PREVIEW_BYTES), null);
+    await this.append(FrameKind.Attempt, attempt, responseBody.subarray(0, RESPONSE_PREVIEW_BYTES), attempt.eventId);
   }
 
   /**
@@ -603,11 +693,11 @@ export class EventStore {
    * Visits frames from newest to oldest, segment by segment, until `visit` returns false or a
    * `clear` marker is reached.
    */
-  private async walkBackward(visit: (frame: FrameEntry, seq: number) => boolean, firstSeq = 0): Promise<void> {
+  private async walkBackward(visit: (frame: FrameEntry, seq: number) => boolean, skip?: (seq: number) => boolean): Promise<void> {
     const seqs = await this.segmentSeqs();
     for (let i = seqs.length - 1; i >= 0; i--) {
       const seq = seqs[i]!;
-      if (seq < firstSeq) break;
+      if (skip?.(seq)) continue;
       const scan = await this.scan(seq);
       for (let j = scan.frames.length - 1; j >= 0; j--) {
         const frame = scan.frames[j]!;
@@ -647,6 +737,13 @@ export class EventStore {
     const prefix = idOrPrefix.toLowerCase();
     const attemptsByEvent = new Map<string, Array<{ attempt: ForwardAttempt; at: BodyLocation }>>();
     const matches: Located[] = [];
+    // Sealed segments whose ids and attempts cannot match the prefix, and without a `clear`, are not read.
+    const seqs = await this.segmentSeqs();
+    const seals = new Map(await Promise.all(seqs.map(async (seq) => [seq, await this.fullSeal(seq)] as const)));
+    const skip = (seq: number): boolean => {
+      const seal = seals.get(seq);
+      return !!seal && seal.clears === 0 && !rangeMayHold(seal.minId, seal.maxId, prefix) && !(seal.attempts && rangeMayHold(seal.attempts[0], seal.attempts[1], prefix));
+    };
     await this.walkBackward((frame, seq) => {
       const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
       if (frame.kind === FrameKind.Attempt) {
@@ -664,7 +761,7 @@ export class EventStore {
       matches.push({ event: { ...event, attempts: attempts.map((a) => a.attempt) }, body: at, responses: new Map(attempts.map((a) => [a.attempt.id, a.at])) });
       // A whole id cannot match twice; a prefix must be proven unique by scanning on.
       return event.id !== prefix && matches.length < 2;
-    });
+    }, skip);
     if (matches.length === 0) {
       throw new MftgHooksError('E_EVENT_NOT_FOUND', `no event with id ${idOrPrefix}`, 'run `mftg-hooks events list` to see the stored ids');
     }
@@ -736,6 +833,94 @@ export class EventStore {
         return at ? this.readBodyOrFail(at, `the response to event ${event.id}`) : Buffer.alloc(0);
       },
     }));
+  }
+
+  /**
+   * Every stored event, oldest first, each with all its attempts and its body, read segment by
+   * segment in one forward pass with one read per segment: memory holds two segments, not the store.
+   * An event is handed out once the segment after its own has been read (attempts land there when a
+   * segment rolls between a capture and its forward). Attempts farther from their event (a replay of
+   * an old event) are known from the seals and read first; segments without a usable seal are read
+   * once more for them. Honours `clear` markers.
+   */
+  async *stream(): AsyncGenerator<StoredEvent> {
+    const seqs = await this.segmentSeqs();
+    const seals = await Promise.all(seqs.map((seq) => this.fullSeal(seq)));
+    // Nothing before the newest `clear` is shown: the pass starts at the newest segment holding one.
+    let start = 0;
+    /** Far attempts by event id, in store order, and the frames they were read from (skipped later). */
+    const far = new Map<string, Array<{ attempt: ForwardAttempt; at: BodyLocation }>>();
+    const taken = new Set<string>();
+    for (let i = 0; i < seqs.length; i++) {
+      const seal = seals[i];
+      if (seal && seal.clears > 0) start = i;
+      if (seal && seal.far !== null && seal.far.length === 0) continue;
+      const seq = seqs[i]!;
+      const wanted = seal?.far ? new Set(seal.far) : null;
+      const scan = await this.scan(seq);
+      const own = new Set<string>();
+      for (const frame of scan.frames) {
+        if (frame.kind === FrameKind.Clear) start = i;
+        if (frame.kind === FrameKind.Event) own.add(String(frame.meta.id));
+        if (frame.kind !== FrameKind.Attempt) continue;
+        const attempt = frame.meta as unknown as ForwardAttempt;
+        if (wanted ? !wanted.has(attempt.eventId) : own.has(attempt.eventId)) continue;
+        const list = far.get(attempt.eventId) ?? [];
+        list.push({ attempt, at: { seq, offset: frame.bodyOffset, length: frame.bodyLength } });
+        far.set(attempt.eventId, list);
+        taken.add(`${seq}:${frame.offset}`);
+      }
+    }
+
+    interface Pending {
+      event: EventRecord;
+      body: Buffer | BodyLocation;
+      /** Attempts with where they lie, in store order. */
+      attempts: Array<{ attempt: ForwardAttempt; at: BodyLocation; bytes: Buffer | null }>;
+    }
+    const slice = (scan: SegmentScan, frame: FrameEntry): Buffer | null => {
+      const bytes = scan.bytes;
+      return bytes ? bytes.data.subarray(frame.bodyOffset - bytes.base, frame.bodyOffset - bytes.base + frame.bodyLength) : null;
+    };
+    const handOut = (pending: Pending): StoredEvent => {
+      const { event, body } = pending;
+      const farOnes = far.get(event.id);
+      let attempts = pending.attempts;
+      if (farOnes) {
+        attempts = [...attempts, ...farOnes.map((entry) => ({ ...entry, bytes: null }))];
+        attempts.sort((a, b) => a.at.seq - b.at.seq || a.at.offset - b.at.offset);
+      }
+      event.attempts = attempts.map((entry) => entry.attempt);
+      const last = attempts[attempts.length - 1];
+      return {
+        event,
+        body: async () => (Buffer.isBuffer(body) ? body : this.readBodyOrFail(body, `the body of event ${event.id}`)),
+        lastResponseBody: async () => (!last ? Buffer.alloc(0) : last.bytes ?? this.readBodyOrFail(last.at, `the response to event ${event.id}`)),
+      };
+    };
+
+    let previous = new Map<string, Pending>();
+    for (let i = start; i < seqs.length; i++) {
+      const seq = seqs[i]!;
+      const scan = await this.scan(seq, true);
+      let current = new Map<string, Pending>();
+      for (const frame of scan.frames) {
+        const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
+        if (frame.kind === FrameKind.Clear) {
+          previous = new Map();
+          current = new Map();
+        } else if (frame.kind === FrameKind.Event) {
+          const event = frame.meta as unknown as CapturedEvent;
+          current.set(event.id, { event: { ...event, attempts: [] }, body: slice(scan, frame) ?? at, attempts: [] });
+        } else if (!taken.has(`${seq}:${frame.offset}`)) {
+          const attempt = frame.meta as unknown as ForwardAttempt;
+          (current.get(attempt.eventId) ?? previous.get(attempt.eventId))?.attempts.push({ attempt, at, bytes: slice(scan, frame) });
+        }
+      }
+      for (const pending of previous.values()) yield handOut(pending);
+      previous = current;
+    }
+    for (const pending of previous.values()) yield handOut(pending);
   }
 
   private async readBodyOrFail(at: BodyLocation, what: string): Promise<Buffer> {

@@ -2,6 +2,7 @@ import type { Scenario } from '../harness.js';
 import { ackScenario } from './ack.js';
 import { backpressureScenario } from './backpressure.js';
 import { burstScenario } from './burst.js';
+import { exportScenario } from './export.js';
 import { captureScenario } from './capture.js';
 import { firstRunScenario } from './first-run.js';
 import { latencyScenario } from './latency.js';
@@ -12,4 +13,4 @@ import { tunnelScenario } from './tunnel.js';
 import { uiMemoryScenario } from './ui-memory.js';
 
 /** Every scenario, in the order of PRODUCT.md section 5. */
-export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, burstScenario, uiMemoryScenario, backpressureScenario, firstRunScenario, reconcileScenario];
+export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, exportScenario, burstScenario, uiMemoryScenario, backpressureScenario, firstRunScenario, reconcileScenario];

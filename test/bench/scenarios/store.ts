@@ -83,6 +83,8 @@ export const storeScenario: Scenario = {
   metrics: [
     { id: 'list', label: 'events list --limit 50', unit: 'ms', target: { op: '<=', value: 300 } },
     { id: 'listJson', label: 'events list --limit 50 --json', unit: 'ms' },
+    { id: 'showOldest', label: 'events show <oldest id>', unit: 'ms', target: { op: '<=', value: 300 } },
+    { id: 'showNewest', label: 'events show <newest id>', unit: 'ms', target: { op: '<=', value: 300 } },
     { id: 'ready', label: 'listen start → ready record', unit: 'ms', target: { op: '<=', value: 500 } },
     { id: 'rss', label: 'listener RSS after start', unit: 'MB', target: { op: '<=', value: 150 } },
     { id: 'peak', label: 'listener peak RSS', unit: 'MB' },
@@ -90,6 +92,7 @@ export const storeScenario: Scenario = {
     { id: 'uiHistory', label: 'live UI: start → newest 5,000 listed', unit: 'ms' },
     { id: 'uiRss', label: 'live UI listener RSS', unit: 'MB' },
     { id: 'emptyList', label: 'events list, empty store (baseline)', unit: 'ms' },
+    { id: 'emptyShow', label: 'events show <unknown id>, empty store (baseline)', unit: 'ms' },
     { id: 'emptyReady', label: 'listen start, empty store (baseline)', unit: 'ms' },
     { id: 'emptyUiReady', label: 'live UI start, empty store (baseline)', unit: 'ms' },
     { id: 'emptyUiRss', label: 'live UI RSS, empty store (baseline)', unit: 'MB' },
@@ -122,7 +125,19 @@ export const storeScenario: Scenario = {
           if (code !== 0) out.note(`live UI: q ended with ${String(code)}`);
         }
       };
-      const measure = async (dir: string, events: number): Promise<{ list: number; listJson: number; ready: number; rss: number; peak: number; uiReady: number; uiHistory: number; uiRss: number }> => {
+      // The oldest and newest ids, read once: `show` of each is timed in every round.
+      const ids = (await runCli(['events', 'list', '--limit', String(count), '--json', '--store', store.path], { timeoutMs: 120_000 })).stdout.split('\n').filter(Boolean);
+      const idOf = (line: string | undefined): string => (JSON.parse(line ?? '{}') as { id?: string }).id ?? '0';
+      const oldestId = idOf(ids[0]);
+      const newestId = idOf(ids[ids.length - 1]);
+      const show = async (dir: string, id: string, expected: number): Promise<number> => {
+        const shown = await runCli(['events', 'show', id, '--store', dir]);
+        if (shown.code !== expected) throw new Error(`events show ${id} exited ${String(shown.code)}: ${shown.stderr}`);
+        return shown.wallMs;
+      };
+      const measure = async (dir: string, events: number): Promise<{ showOldest: number; showNewest: number; list: number; listJson: number; ready: number; rss: number; peak: number; uiReady: number; uiHistory: number; uiRss: number }> => {
+        const showOldest = await show(dir, oldestId, events > 0 ? 0 : 1);
+        const showNewest = await show(dir, newestId, events > 0 ? 0 : 1);
         const list = await runCli(['events', 'list', '--limit', '50', '--store', dir]);
         const listJson = await runCli(['events', 'list', '--limit', '50', '--json', '--store', dir]);
         if (list.code !== 0 || listJson.code !== 0) throw new Error(`events list failed: ${list.stderr}${listJson.stderr}`);
@@ -134,7 +149,7 @@ export const storeScenario: Scenario = {
         const memory = await memoryOf(listener.pid);
         const code = await listener.stop();
         if (code !== 0) throw new Error(`listen exited ${code}`);
-        return { list: list.wallMs, listJson: listJson.wallMs, ready: listener.readyMs, rss: memory.rssMb, peak: memory.peakMb, ...(await measureUi(dir, events)) };
+        return { showOldest, showNewest, list: list.wallMs, listJson: listJson.wallMs, ready: listener.readyMs, rss: memory.rssMb, peak: memory.peakMb, ...(await measureUi(dir, events)) };
       };
       if (!ctx.quick) {
         await measure(store.path, count);
@@ -143,7 +158,7 @@ export const storeScenario: Scenario = {
       for (let round = 0; round < rounds; round++) {
         const full = await measure(store.path, count);
         const baseline = await measure(empty.path, 0);
-        out.round({ ...full, emptyList: baseline.list, emptyReady: baseline.ready, emptyUiReady: baseline.uiReady, emptyUiRss: baseline.uiRss });
+        out.round({ ...full, emptyList: baseline.list, emptyShow: baseline.showOldest, emptyReady: baseline.ready, emptyUiReady: baseline.uiReady, emptyUiRss: baseline.uiRss });
       }
       // The listener must not have dropped anything from the store it started on.
       out.addLost(count - (await countStoredEvents(store.path)), 'stored events gone after the listener ran');
