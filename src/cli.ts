@@ -9,6 +9,7 @@ import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
 import { parseReconcileInterval, parseSince, parseTypes } from './core/reconcile/settings.js';
 import { parseInspectAddress, type InspectAddress } from './web/address.js';
+import { DEFAULT_EXPORT_FORMAT, exportFormatList, exportFormatNamed } from './output/export/index.js';
 import { parseBind, parseEventTypeFilter, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';
 
 /** Every flag's environment twin: MFTG_HOOKS_<FLAG_IN_UPPER_SNAKE> (flag > env > default). */
@@ -153,10 +154,10 @@ function parseAttachmentCount(value: string): number {
   return n;
 }
 
-function parseExportFormat(value: string): 'json' | 'curl' | 'har' {
-  const v = value.trim().toLowerCase();
-  if (v !== 'json' && v !== 'curl' && v !== 'har') throw new InvalidArgumentError('expected json, curl or har.');
-  return v;
+function parseExportFormat(value: string): string {
+  const format = exportFormatNamed(value);
+  if (!format) throw new InvalidArgumentError(`expected ${exportFormatList()}.`);
+  return format.name;
 }
 
 /** `--inspect <[host:]port>`, loopback only; `off` (also in MFTG_HOOKS_INSPECT) turns it off like --no-inspect. */
@@ -301,7 +302,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .description('export events as JSON (archive), curl commands or HAR 1.2')
     .argument('[ids...]', 'event ids or unique prefixes')
     .addOption(flag('--all', 'every stored event'))
-    .addOption(flag('--format <format>', 'json, curl or har').argParser(parseExportFormat).default('json'))
+    .addOption(flag('--format <format>', exportFormatList()).argParser(parseExportFormat).default(DEFAULT_EXPORT_FORMAT))
     .addOption(flag('--to <url>', 'show the requests as sent to this handler URL instead of the capture URL they came in on').argParser(parseHttpUrl))
     .addOption(flag('--mask-token', 'replace the secret capture token with MASKED-TOKEN'))
     .addOption(storeOption())

@@ -4,7 +4,7 @@ import type { StoredEvent } from '../core/store/store.js';
 import { readListener, readSettings } from '../core/store/state-files.js';
 import { EventStore } from '../core/store/store.js';
 import { toolVersion } from '../cli.js';
-import { exportFormatNamed } from '../output/export/index.js';
+import { DEFAULT_EXPORT_FORMAT, exportFormatNamed } from '../output/export/index.js';
 import { storeDirFrom } from './common.js';
 
 /** Output is handed to stdout in pieces of about this size (one write per event would cost more than the event). */
@@ -64,7 +64,7 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
   const all = options.all === true;
   if (all && args.length > 0) throw usageError('give event ids or --all, not both');
   if (!all && args.length === 0) throw usageError('which events? give event ids (or unique prefixes), or --all', 'see `mftg-hooks events list`');
-  const format = exportFormatNamed(String(options.format ?? 'json'));
+  const format = exportFormatNamed(String(options.format ?? DEFAULT_EXPORT_FORMAT));
   if (!format) throw usageError(`unknown export format ${String(options.format)}`);
   const storeDir = storeDirFrom(options);
   const to = typeof options.to === 'string' ? options.to : null;
