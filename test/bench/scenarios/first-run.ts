@@ -89,7 +89,9 @@ export function timeToFirstLine(cwd: string, env: NodeJS.ProcessEnv, storeDir: s
       clearTimeout(timer);
       stop();
       child.once('close', () => (typeof result === 'number' ? resolve(result) : reject(result)));
-      if (child.exitCode !== null || child.signalCode !== null) typeof result === 'number' ? resolve(result) : reject(result);
+      if (child.exitCode === null && child.signalCode === null) return;
+      if (typeof result === 'number') resolve(result);
+      else reject(result);
     };
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
