@@ -144,8 +144,7 @@ function flagParser<T>(parse: (value: string) => T): (value: string) => T {
 
 const repeatable =
   <T>(parse: (value: string) => T) =>
-  (value: string, previous: T[] | undefined): T[] =>
-    [...(previous ?? []), flagParser(parse)(value)];
+  (value: string, previous: T[] | undefined): T[] => [...(previous ?? []), flagParser(parse)(value)];
 
 function parseAttachmentCount(value: string): number {
   const n = parseNonNegativeInt(value);
@@ -202,7 +201,12 @@ const EXAMPLES: Record<string, string[]> = {
     'mftg-hooks replay 01m8hz7f --to http://localhost:4000/hook',
     'mftg-hooks replay --last --set failures=99 --header "x-debug: 1"',
   ],
-  'mftg-hooks trigger': ['mftg-hooks trigger received', 'mftg-hooks trigger failed --modern', 'mftg-hooks trigger sent --set messageSubject="PO 1" --to http://localhost:3000/hook', 'mftg-hooks trigger --list'],
+  'mftg-hooks trigger': [
+    'mftg-hooks trigger received',
+    'mftg-hooks trigger failed --modern',
+    'mftg-hooks trigger sent --set messageSubject="PO 1" --to http://localhost:3000/hook',
+    'mftg-hooks trigger --list',
+  ],
   'mftg-hooks inspect': ['mftg-hooks inspect', 'mftg-hooks inspect --inspect 5000 --store ./tmp-store'],
   'mftg-hooks help': ['mftg-hooks help listen', 'mftg-hooks help events list'],
 };
@@ -226,7 +230,10 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       result.command = command;
-      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+      const positional = args
+        .slice(0, -2)
+        .flat()
+        .filter((a): a is string => typeof a === 'string');
       result.exitCode = await action(command.opts(), positional);
     };
 
@@ -254,7 +261,12 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(storeOption())
     .addOption(inspectOption())
     .addOption(new Option('--no-inspect', 'no web inspector (MFTG_HOOKS_INSPECT=off too)'))
-    .addOption(option('--reconcile [interval]', 'catch up through the MFTG API at start, after tunnel outages and every interval, e.g. 30s, 10m, 1h (default: on every 10m when MFTG_API_USERNAME + MFTG_API_PASSWORD or MFTG_API_TOKEN are set)').argParser(flagParser(parseReconcileInterval)))
+    .addOption(
+      option(
+        '--reconcile [interval]',
+        'catch up through the MFTG API at start, after tunnel outages and every interval, e.g. 30s, 10m, 1h (default: on every 10m when MFTG_API_USERNAME + MFTG_API_PASSWORD or MFTG_API_TOKEN are set)',
+      ).argParser(flagParser(parseReconcileInterval)),
+    )
     .addOption(new Option('--no-reconcile', 'never reconcile (MFTG_HOOKS_RECONCILE=off too)'))
     .addOption(flag('--json', 'newline-delimited JSON records on stdout, no UI'))
     .addOption(flag('--no-ui', 'plain log lines instead of the live UI'))
@@ -290,12 +302,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(flag('--body', 'the raw captured body bytes to stdout (escaped on a terminal: redirect it for the exact bytes)'))
     .addOption(storeOption())
     .action(run(actions.eventsShow));
-  events
-    .command('clear')
-    .description('delete every stored event')
-    .addOption(flag('--yes', 'do not ask for confirmation'))
-    .addOption(storeOption())
-    .action(run(actions.eventsClear));
+  events.command('clear').description('delete every stored event').addOption(flag('--yes', 'do not ask for confirmation')).addOption(storeOption()).action(run(actions.eventsClear));
   events
     .command('export')
     .description('export events as JSON (archive), curl commands or HAR 1.2')
@@ -350,7 +357,10 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(new Option('--dry-run', 'list what would be recovered; change nothing, send nothing'))
     .addOption(new Option('--json', 'the reconcile record on stdout (last line)'))
     .addOption(storeOption())
-    .addHelpText('after', '\nExamples:\n  MFTG_API_USERNAME=api@acme.example MFTG_API_PASSWORD=… mftg-hooks reconcile\n  mftg-hooks reconcile --since 2h --types received,sent,failed --dry-run\n  mftg-hooks reconcile --station ACME-AS2 --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  MFTG_API_USERNAME=api@acme.example MFTG_API_PASSWORD=… mftg-hooks reconcile\n  mftg-hooks reconcile --since 2h --types received,sent,failed --dry-run\n  mftg-hooks reconcile --station ACME-AS2 --json',
+    )
     .action(run(actions.reconcile));
   events
     .command('attachments')

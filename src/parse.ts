@@ -41,7 +41,10 @@ export function parseRoute(value: string, previous: Record<string, string> = {})
 
 /** The environment twin carries several routes separated by commas or whitespace. */
 export function parseRoutesFromEnv(value: string): Record<string, string> {
-  return value.split(/[\s,]+/).filter(Boolean).reduce<Record<string, string>>((routes, entry) => parseRoute(entry, routes), {});
+  return value
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .reduce<Record<string, string>>((routes, entry) => parseRoute(entry, routes), {});
 }
 
 export function parseToken(value: string): string {

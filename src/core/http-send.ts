@@ -55,7 +55,11 @@ export function joinTarget(base: string, capturedPath: string): string {
   const unsafe = unsafePathReason(subPath);
   if (unsafe === null && subPath !== '/' && subPath !== '') url.pathname = basePath + subPath;
   if (unsafe !== null || (url.pathname !== basePath && !url.pathname.startsWith(basePath + '/'))) {
-    throw new MftgHooksError('E_NO_TARGET', `the captured path ${JSON.stringify(subPath)} ${unsafe ?? 'leaves the target path'}: sent on, it could reach outside ${url.origin}${basePath || '/'}`, 'a path that climbs out of the capture URL is never forwarded or replayed');
+    throw new MftgHooksError(
+      'E_NO_TARGET',
+      `the captured path ${JSON.stringify(subPath)} ${unsafe ?? 'leaves the target path'}: sent on, it could reach outside ${url.origin}${basePath || '/'}`,
+      'a path that climbs out of the capture URL is never forwarded or replayed',
+    );
   }
   if (query) url.search = url.search ? `${url.search}&${query}` : `?${query}`;
   return url.toString();
@@ -130,7 +134,13 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResult> {
   const startedNs = process.hrtime.bigint();
   const controller = new AbortController();
   let timedOut = false;
-  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs) : null;
+  const timer =
+    req.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, req.timeoutMs)
+      : null;
   const onOuterAbort = (): void => controller.abort();
   req.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const startedAt = new Date(started).toISOString();

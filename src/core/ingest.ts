@@ -78,14 +78,30 @@ export interface ListenerPostResult {
 export async function postThroughListener(storeDir: string, post: ListenerPost): Promise<ListenerPostResult> {
   const listener = await readListener(storeDir);
   if (!listener) {
-    throw new MftgHooksError('E_NO_LISTENER', `no listener is running for the store ${storeDir}`, 'start `mftg-hooks listen` in another terminal (same --store or MFTG_HOOKS_HOME), or pass --to <url>');
+    throw new MftgHooksError(
+      'E_NO_LISTENER',
+      `no listener is running for the store ${storeDir}`,
+      'start `mftg-hooks listen` in another terminal (same --store or MFTG_HOOKS_HOME), or pass --to <url>',
+    );
   }
   const path = post.path ?? '/';
   const url = path === '/' ? listener.captureUrl : listener.captureUrl.replace(/\/$/, '') + path;
-  const mark: HeaderPairs = listener.sourceSecret ? [[SOURCE_HEADER, post.source], [SOURCE_SECRET_HEADER, listener.sourceSecret]] : [];
+  const mark: HeaderPairs = listener.sourceSecret
+    ? [
+        [SOURCE_HEADER, post.source],
+        [SOURCE_SECRET_HEADER, listener.sourceSecret],
+      ]
+    : [];
   const dispatcher = createDispatcher({ insecure: false });
   try {
-    const result = await httpRequest({ target: url, method: post.method ?? 'POST', headers: [...post.headers, ...mark], body: post.body, timeoutMs: post.timeoutMs ?? LISTENER_POST_TIMEOUT_MS, dispatcher });
+    const result = await httpRequest({
+      target: url,
+      method: post.method ?? 'POST',
+      headers: [...post.headers, ...mark],
+      body: post.body,
+      timeoutMs: post.timeoutMs ?? LISTENER_POST_TIMEOUT_MS,
+      dispatcher,
+    });
     const eventId = result.responseHeaders.find(([name]) => name.toLowerCase() === EVENT_ID_HEADER)?.[1] ?? null;
     return { url, status: result.status, error: result.error, durationMs: result.durationMs, eventId };
   } finally {

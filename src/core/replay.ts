@@ -129,7 +129,8 @@ async function selectEvents(store: EventStore, selection: ReplaySelection): Prom
   }
   const failed = selection.failed === true;
   const events = await store.list({ limit: selection.last ?? (failed ? Number.MAX_SAFE_INTEGER : 1), failed });
-  if (events.length === 0 && !failed) throw new MftgHooksError('E_EVENT_NOT_FOUND', 'there are no stored events to replay', 'capture some with `mftg-hooks listen`, or make one with `mftg-hooks trigger`');
+  if (events.length === 0 && !failed)
+    throw new MftgHooksError('E_EVENT_NOT_FOUND', 'there are no stored events to replay', 'capture some with `mftg-hooks listen`, or make one with `mftg-hooks trigger`');
   return events;
 }
 
@@ -152,7 +153,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
     const plan = events.map((event) => {
       const base = resolved ? targetFor(resolved.targets, event.mftg?.eventType) : null;
       if (!base) {
-        const why = resolved ? `no route or --forward-to of the ${resolved.source === 'listener' ? 'running listener' : 'last run'} covers event ${event.id} (${event.mftg?.eventType ?? 'no eventType'})` : 'no target is known';
+        const why = resolved
+          ? `no route or --forward-to of the ${resolved.source === 'listener' ? 'running listener' : 'last run'} covers event ${event.id} (${event.mftg?.eventType ?? 'no eventType'})`
+          : 'no target is known';
         throw new MftgHooksError('E_NO_TARGET', `cannot replay: ${why}`, 'pass --to <url>, or run `mftg-hooks listen --forward-to <url>`');
       }
       return { event, target: joinTarget(base, event.path) };

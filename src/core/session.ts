@@ -286,8 +286,7 @@ export class ListenSession implements SessionView {
         // Replays from another terminal count like this listener's own attempts.
         this.applyAttempt(record.attempt);
         this.emit({ type: 'attempt', attempt: record.attempt, foreign: true });
-      }
-      else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
+      } else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
       else this.emit({ type: 'cleared' });
     });
     this.ready = true;

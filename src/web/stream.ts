@@ -44,7 +44,10 @@ export class StreamHub {
   private readonly heartbeat: NodeJS.Timeout;
   private sessionTimer: NodeJS.Timeout | null = null;
 
-  constructor(view: SessionView, private readonly hello: () => Record<string, unknown>) {
+  constructor(
+    view: SessionView,
+    private readonly hello: () => Record<string, unknown>,
+  ) {
     this.unsubscribe = view.subscribe((element) => this.publish(element));
     this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), STREAM_HEARTBEAT_MS);
     this.heartbeat.unref();

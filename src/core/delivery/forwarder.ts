@@ -94,7 +94,6 @@ interface Outage {
   draining: boolean;
 }
 
-
 /**
  * Delivers captured events to the developer's handler. Failed forwards are retried with backoff
  * (connection errors, timeouts, 5xx; never 4xx, redirects or a host that does not resolve). When the
@@ -218,7 +217,17 @@ export class Forwarder {
     this.onWire.add(event.id);
     let attempt: ForwardAttempt;
     try {
-      ({ attempt } = await this.options.attempts.attempt({ eventId: event.id, kind: retry === 0 ? 'forward' : 'retry', target, method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, signal: this.shutdown.signal, decide }));
+      ({ attempt } = await this.options.attempts.attempt({
+        eventId: event.id,
+        kind: retry === 0 ? 'forward' : 'retry',
+        target,
+        method: event.method,
+        headers: event.headers,
+        body,
+        timeoutMs: this.options.timeoutMs,
+        signal: this.shutdown.signal,
+        decide,
+      }));
     } finally {
       this.onWire.delete(event.id);
     }

@@ -82,7 +82,7 @@ export function toWebhookPayload(message: As2Message, type: MessageType, options
   const templateStation = template ? (text(template.stationIdentifier) ?? text(template.stationAS2ID)) : undefined;
   const templatePartner = template ? (text(template.partnerIdentifier) ?? text(template.partnerAS2ID)) : undefined;
   const stationName = station !== undefined && templateStation === station ? text(template?.stationName) : undefined;
-  const partnerName = partner === undefined ? undefined : (templatePartner === partner ? text(template?.partnerName) : undefined) ?? options.partnerNames?.get(partner);
+  const partnerName = partner === undefined ? undefined : ((templatePartner === partner ? text(template?.partnerName) : undefined) ?? options.partnerNames?.get(partner));
 
   const doc: Record<string, unknown> = {};
   if (template && template.to !== undefined) doc.to = template.to;

@@ -204,7 +204,10 @@ export class Reconciler {
         const template = candidate.station === null ? null : (captured.newestByStation.get(candidate.station) ?? null);
         const payload = toWebhookPayload(candidate.message, candidate.type, { template, ...(captured.partnerNames ? { partnerNames: captured.partnerNames } : {}) });
         try {
-          eventId = await this.#sink.ingest(Buffer.from(JSON.stringify(payload), 'utf8'), RECONCILE_HEADERS.map(([name, value]) => [name, value]));
+          eventId = await this.#sink.ingest(
+            Buffer.from(JSON.stringify(payload), 'utf8'),
+            RECONCILE_HEADERS.map(([name, value]) => [name, value]),
+          );
         } catch (error) {
           fail(summary, error);
           break;

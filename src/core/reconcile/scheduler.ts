@@ -48,7 +48,17 @@ export interface ReconcileSchedulerOptions extends ListenReconcileOptions {
 /** The summary of a run that could not even start (the store could not be read). */
 function failedSummary(since: number, types: readonly MessageType[], error: MftgHooksError): ReconcileSummary {
   const empty = () => ({ inMftg: 0, alreadyCaptured: 0, leftForWebhook: 0, recovered: [], complete: false });
-  return { state: 'failed', since: new Date(since).toISOString(), dryRun: false, types: [...types], stations: [], byType: { received: empty(), sent: empty(), failed: empty() }, error: error.message, errorCode: error.code, hint: error.hint ?? null };
+  return {
+    state: 'failed',
+    since: new Date(since).toISOString(),
+    dryRun: false,
+    types: [...types],
+    stations: [],
+    byType: { received: empty(), sent: empty(), failed: empty() },
+    error: error.message,
+    errorCode: error.code,
+    hint: error.hint ?? null,
+  };
 }
 
 /**

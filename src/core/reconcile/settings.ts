@@ -52,7 +52,10 @@ export function parseSince(value: string, now: number = Date.now()): number {
 
 /** `--types received,sent,failed` (any case, any order, `all`) → the types in a fixed order. */
 export function parseTypes(value: string): MessageType[] {
-  const words = value.split(',').map((word) => word.trim().toLowerCase()).filter((word) => word !== '');
+  const words = value
+    .split(',')
+    .map((word) => word.trim().toLowerCase())
+    .filter((word) => word !== '');
   if (words.length === 0) throw usageError('--types needs at least one of received, sent, failed');
   const picked = new Set<MessageType>();
   for (const word of words) {

@@ -126,7 +126,11 @@ export class ListenerSink implements ReconcileSink {
   async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
     const result = await postThroughListener(this.#storeDir, { source: 'reconcile', body, headers, timeoutMs: RECONCILE_FORWARD_TIMEOUT_MS });
     if (result.status === null || result.status < 200 || result.status >= 300 || result.eventId === null) {
-      throw new MftgHooksError('E_NO_LISTENER', `the running listener did not accept a recovered event (${result.status ?? result.error})`, 'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again');
+      throw new MftgHooksError(
+        'E_NO_LISTENER',
+        `the running listener did not accept a recovered event (${result.status ?? result.error})`,
+        'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again',
+      );
     }
     return result.eventId;
   }

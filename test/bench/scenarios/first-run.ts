@@ -187,6 +187,8 @@ export const firstRunScenario: Scenario = {
     } finally {
       published?.clone.cleanup();
     }
-    out.note(`${rounds} rounds, each on a new copy of the repository (sources, then dist/, node_modules linked) with an empty npm cache: npx's first run links the clone into that cache and runs its prepare there`);
+    out.note(
+      `${rounds} rounds, each on a new copy of the repository (sources, then dist/, node_modules linked) with an empty npm cache: npx's first run links the clone into that cache and runs its prepare there`,
+    );
   },
 };

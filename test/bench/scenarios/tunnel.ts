@@ -38,7 +38,9 @@ export const tunnelScenario: Scenario = {
     try {
       server = await startRealTunnelServer();
       const host = server.url;
-      listener = await startListener(['--tunnel-host', host, '--subdomain', 'benchcapture', '--token', TOKEN, '--store', store.path, '--keep', KEEP_ALL, '--forward-to', handler.url], { nodeArgs: ctx.listenerNodeArgs });
+      listener = await startListener(['--tunnel-host', host, '--subdomain', 'benchcapture', '--token', TOKEN, '--store', store.path, '--keep', KEEP_ALL, '--forward-to', handler.url], {
+        nodeArgs: ctx.listenerNodeArgs,
+      });
       const running = listener;
       direct = await startBenchChild('tunnel-client', [host, String(handler.port), 'benchdirect', TOKEN]);
       await running.waitFor((_, notices) => notices.some((n) => n.type === 'tunnel' && n.state === 'online'), 'the tunnel online', 30_000);
