@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { brokenPipeHandler } from './broken-pipe.js';
 import { buildProgram, dropFalseBooleanEnv, helpHint, type Actions, type RunState } from './cli.js';
 import { MftgHooksError } from './core/errors.js';
 import { isTrueish } from './parse.js';
@@ -16,13 +17,6 @@ const actions: Actions = {
   eventsAttachments: async (options, args) => (await import('./commands/attachments.js')).eventsAttachments(options, args),
   inspect: async (options) => (await import('./commands/inspect.js')).inspectCommand(options),
 };
-
-let onBrokenPipe: () => void = () => process.exit(process.exitCode ?? 0);
-
-/** A long-running command (listen) stops gracefully instead when its stdout pipe closes. */
-export function setBrokenPipeHandler(handler: () => void): void {
-  onBrokenPipe = handler;
-}
 
 /**
  * Only a true-ish `CI` means a CI run. chalk (through supports-color) and Ink treat any `CI`
@@ -55,7 +49,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
   dropFalseBooleanEnv(program);
   // `mftg-hooks events list | head`: a closed pipe ends the command quietly, not with a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') onBrokenPipe();
+    if (error.code !== 'EPIPE') return;
+    const stop = brokenPipeHandler();
+    if (stop) stop();
+    else process.exit(process.exitCode ?? 0);
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { usageError } from '../core/errors.js';
-import { setBrokenPipeHandler } from '../main.js';
+import { setBrokenPipeHandler } from '../broken-pipe.js';
 import { listenReconcileOptions } from '../core/reconcile/settings.js';
 import type { ListenReconcileOptions } from '../core/reconcile/scheduler.js';
 import { ListenSession, type SessionElement, type TunnelLike } from '../core/session.js';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { MftgHooksError } from '../core/errors.js';
 import { deliveredItem, originalItem, originalUrl, requestUrl, toCurl, toHar, toJsonExport } from '../core/export.js';
-import { targetFor } from '../core/forwarder.js';
+import { targetFor } from '../core/delivery/targets.js';
 import type { ReplayEdits, SessionSnapshot, SessionView } from '../core/session-view.js';
 import type { EventRecord, HeaderPairs } from '../core/types.js';
 import { attemptRecord, eventDetailRecord, eventRecord, sessionRecord } from '../output/records.js';

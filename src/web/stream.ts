@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionElement } from '../core/session.js';
+import type { SessionElement } from '../core/session-view.js';
 import type { SessionView } from '../core/session-view.js';
 import { sessionRecord } from '../output/records.js';
 
