@@ -309,35 +309,32 @@ function Header({ session, connection, onNotice, onTrigger }) {
       inspect
         ? html`<div class="field"><span class="label">store</span><code>${session?.store ?? ''}</code></div>`
         : html`<div class="field url">
-            <span class="label">public URL</span>
-            ${
-              session?.publicUrl
-                ? html`<code class=${tunnel?.state === 'online' ? '' : 'dim'} data-testid="public-url">${session.publicUrl}</code><${CopyButton} text=${session.publicUrl} onNotice=${onNotice} />`
-                : html`<code class="dim">${session?.localUrl ? `${session.localUrl} (local only)` : '—'}</code>`
-            }
-            <span class=${`badge tunnel-${tunnel?.state ?? 'unknown'}`} title=${tunnel?.reason ?? ''} data-testid="tunnel-state">tunnel ${tunnelText(tunnel)}</span>
-            ${tunnel && (tunnel.state === 'reconnecting' || tunnel.state === 'offline') ? html`<button type="button" class="button small" onClick=${() => api('/api/tunnel/retry', { method: 'POST' }).catch((e) => onNotice('fail', e.message))}>Retry now</button>` : null}
-          </div>`
+          <span class="label">public URL</span>
+          ${
+            session?.publicUrl
+              ? html`<code class=${tunnel?.state === 'online' ? '' : 'dim'} data-testid="public-url">${session.publicUrl}</code><${CopyButton} text=${session.publicUrl} onNotice=${onNotice} />`
+              : html`<code class="dim">${session?.localUrl ? `${session.localUrl} (local only)` : '—'}</code>`
+          }
+          <span class=${`badge tunnel-${tunnel?.state ?? 'unknown'}`} title=${tunnel?.reason ?? ''} data-testid="tunnel-state">tunnel ${tunnelText(tunnel)}</span>
+          ${tunnel && (tunnel.state === 'reconnecting' || tunnel.state === 'offline') ? html`<button type="button" class="button small" onClick=${() => api('/api/tunnel/retry', { method: 'POST' }).catch((e) => onNotice('fail', e.message))}>Retry now</button>` : null}
+        </div>`
     }
     ${
       !inspect
-        ? html`<div class="field">
-            <span class="label">forward</span
-            ><code data-testid="forward-to">${session?.forwardTo ?? 'none (capture and show only)'}</code>
-            ${routes.map(([type, url]) => html`<span class="route"><span class=${`type ${typeTone(type)}`}>${type}</span> → <code>${url}</code></span>`)}
-          </div>`
+        ? html`<div class="field"><span class="label">forward</span><code data-testid="forward-to">${session?.forwardTo ?? 'none (capture and show only)'}</code>
+          ${routes.map(([type, url]) => html`<span class="route"><span class=${`type ${typeTone(type)}`}>${type}</span> → <code>${url}</code></span>`)}</div>`
         : null
     }
     ${
       stats
         ? html`<div class="counts" data-testid="counts">
-            <span><b>${stats.captured}</b> captured</span>
-            <span class="ok"><b>${stats.delivered}</b> forwarded ok</span>
-            <span class="fail"><b>${stats.failed}</b> failed</span>
-            <span class="warn"><b>${stats.waiting}</b> waiting</span>
-            <span><b>${stats.rejected}</b> rejected</span>
-            <span class="muted">attempts ${stats.attempts.ok} ok · ${stats.attempts.failed} failed</span>
-          </div>`
+          <span><b>${stats.captured}</b> captured</span>
+          <span class="ok"><b>${stats.delivered}</b> forwarded ok</span>
+          <span class="fail"><b>${stats.failed}</b> failed</span>
+          <span class="warn"><b>${stats.waiting}</b> waiting</span>
+          <span><b>${stats.rejected}</b> rejected</span>
+          <span class="muted">attempts ${stats.attempts.ok} ok · ${stats.attempts.failed} failed</span>
+        </div>`
         : null
     }
     <${TriggerForm} onTrigger=${onTrigger} />
@@ -347,24 +344,16 @@ function Header({ session, connection, onNotice, onTrigger }) {
 function TriggerForm({ onTrigger }) {
   const [type, setType] = useState('MESSAGE.RECEIVED.SUCCESS');
   const [variant, setVariant] = useState('both');
-  return html`<form
-    class="trigger"
-    onSubmit=${(e) => {
-      e.preventDefault();
-      onTrigger(type, variant);
-    }}
-  >
+  return html`<form class="trigger" onSubmit=${(e) => {
+    e.preventDefault();
+    onTrigger(type, variant);
+  }}>
     <select aria-label="sample event type" value=${type} onChange=${(e) => setType(e.currentTarget.value)}>
       <option value="MESSAGE.RECEIVED.SUCCESS">MESSAGE.RECEIVED.SUCCESS</option>
       <option value="MESSAGE.SEND.SUCCESS">MESSAGE.SEND.SUCCESS</option>
       <option value="MESSAGE.SEND.FAILED">MESSAGE.SEND.FAILED</option>
     </select>
-    <select
-      aria-label="field names"
-      value=${variant}
-      onChange=${(e) => setVariant(e.currentTarget.value)}
-      title="field names: both (what MFTG sends today), legacy *AS2ID only, modern *Identifier only"
-    >
+    <select aria-label="field names" value=${variant} onChange=${(e) => setVariant(e.currentTarget.value)} title="field names: both (what MFTG sends today), legacy *AS2ID only, modern *Identifier only">
       <option value="both">both names</option>
       <option value="legacy">legacy names</option>
       <option value="modern">modern names</option>
@@ -387,14 +376,7 @@ function statusCell(row) {
 
 function Row({ row, selected, top, onSelect }) {
   const source = row.source ?? 'webhook';
-  return html`<div
-    role="row"
-    class=${selected ? 'row selected' : 'row'}
-    data-id=${row.id}
-    aria-selected=${selected}
-    style=${{ top: `${top}px`, height: `${ROW_HEIGHT}px` }}
-    onClick=${() => onSelect(row.id)}
-  >
+  return html`<div role="row" class=${selected ? 'row selected' : 'row'} data-id=${row.id} aria-selected=${selected} style=${{ top: `${top}px`, height: `${ROW_HEIGHT}px` }} onClick=${() => onSelect(row.id)}>
     <span class="c-time">${clock(row.receivedAt)}</span>
     <span class="c-source"><span class=${`src src-${source}`}>${source}</span></span>
     <span class=${`c-type type ${typeTone(row.eventType)}`}>${titleOf(row)}</span>
@@ -420,8 +402,7 @@ function EventList({ rows, total, selectedId, onSelect, listRef, loading }) {
   const visible = rows.slice(first, last);
   return html`<section class="list-pane">
     <div class="list-head" role="row">
-      <span class="c-time">time</span><span class="c-source">source</span><span class="c-type">event</span><span class="c-msg">message id</span><span class="c-parties">partner → station</span
-      ><span class="c-status">forward</span>
+      <span class="c-time">time</span><span class="c-source">source</span><span class="c-type">event</span><span class="c-msg">message id</span><span class="c-parties">partner → station</span><span class="c-status">forward</span>
     </div>
     <div class="list" role="grid" aria-rowcount=${rows.length} ref=${listRef} onScroll=${(e) => setScrollTop(e.currentTarget.scrollTop)} data-testid="list">
       <div class="list-inner" style=${{ height: `${rows.length * ROW_HEIGHT}px` }}>
@@ -436,32 +417,15 @@ function EventList({ rows, total, selectedId, onSelect, listRef, loading }) {
 function Filters({ filter, setFilter, searchRef }) {
   const set = (key) => (e) => setFilter({ ...filter, [key]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value });
   return html`<div class="filters">
-    <input
-      ref=${searchRef}
-      type="search"
-      placeholder="filter: id, message id, partner, station, subject  ( / )"
-      value=${filter.text}
-      onInput=${set('text')}
-      aria-label="filter text"
-      data-testid="filter-text"
-    />
+    <input ref=${searchRef} type="search" placeholder="filter: id, message id, partner, station, subject  ( / )" value=${filter.text} onInput=${set('text')} aria-label="filter text" data-testid="filter-text" />
     <select value=${filter.type} onChange=${set('type')} aria-label="event type">
-      <option value="all">all types</option>
-      <option value="received">received</option>
-      <option value="sent">sent</option>
-      <option value="failed">send failed</option>
-      <option value="other">not MFTG</option>
+      <option value="all">all types</option><option value="received">received</option><option value="sent">sent</option><option value="failed">send failed</option><option value="other">not MFTG</option>
     </select>
     <select value=${filter.result} onChange=${set('result')} aria-label="result">
-      <option value="all">any result</option>
-      <option value="ok">forwarded ok</option>
-      <option value="failed">forward failed</option>
-      <option value="waiting">waiting</option>
-      <option value="none">not forwarded</option>
+      <option value="all">any result</option><option value="ok">forwarded ok</option><option value="failed">forward failed</option><option value="waiting">waiting</option><option value="none">not forwarded</option>
     </select>
     <select value=${filter.order} onChange=${set('order')} aria-label="order">
-      <option value="newest">newest first</option>
-      <option value="oldest">oldest first</option>
+      <option value="newest">newest first</option><option value="oldest">oldest first</option>
     </select>
     <label class="check" title="select each new event as it arrives (f)"><input type="checkbox" checked=${filter.follow} onChange=${set('follow')} /> follow</label>
   </div>`;
@@ -471,17 +435,7 @@ function Filters({ filter, setFilter, searchRef }) {
 
 function Headers({ pairs }) {
   if (pairs.length === 0) return html`<p class="muted">(no headers)</p>`;
-  return html`<table class="headers">
-    <tbody>
-      ${pairs.map(
-        ([name, value], i) =>
-          html`<tr key=${i}>
-            <th>${name}</th>
-            <td>${value}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<table class="headers"><tbody>${pairs.map(([name, value], i) => html`<tr key=${i}><th>${name}</th><td>${value}</td></tr>`)}</tbody></table>`;
 }
 
 function Attempt({ eventId, attempt }) {
@@ -502,19 +456,15 @@ function Attempt({ eventId, attempt }) {
     ${
       open
         ? html`<div class="attempt-detail">
-            ${attempt.error ? html`<p class="fail">No response: ${attempt.error}</p>` : html`<${Headers} pairs=${attempt.responseHeaders ?? []} />`}
-            ${
-              attempt.responseSize > 0
-                ? body
-                  ? html`<${BodyView}
-                        data=${body}
-                        label="response"
-                        downloadHref=${`${eventPath(eventId)}/attempts/${encodeURIComponent(attempt.id)}/response`}
-                      />${body.length < attempt.responseSize ? html`<p class="muted">[… ${bytes(attempt.responseSize - body.length)} more were not kept]</p>` : null}`
-                  : html`<p class="muted">loading…</p>`
-                : html`<p class="muted">(empty response body)</p>`
-            }
-          </div>`
+          ${attempt.error ? html`<p class="fail">No response: ${attempt.error}</p>` : html`<${Headers} pairs=${attempt.responseHeaders ?? []} />`}
+          ${
+            attempt.responseSize > 0
+              ? body
+                ? html`<${BodyView} data=${body} label="response" downloadHref=${`${eventPath(eventId)}/attempts/${encodeURIComponent(attempt.id)}/response`} />${body.length < attempt.responseSize ? html`<p class="muted">[… ${bytes(attempt.responseSize - body.length)} more were not kept]</p>` : null}`
+                : html`<p class="muted">loading…</p>`
+              : html`<p class="muted">(empty response body)</p>`
+          }
+        </div>`
         : null
     }
   </li>`;
@@ -528,37 +478,11 @@ function Summary({ detail }) {
   if (m.partner || m.partnerName) rows.push(['partner', [m.partner, m.partnerName && `(${m.partnerName})`].filter(Boolean).join(' ')]);
   if (m.station || m.stationName) rows.push(['station', [m.station, m.stationName && `(${m.stationName})`].filter(Boolean).join(' ')]);
   if (m.subject) rows.push(['subject', m.subject]);
-  return html`<table class="summary" data-testid="summary">
-    <tbody>
-      ${rows.map(
-        ([label, value]) =>
-          html`<tr key=${label}>
-            <th>${label}</th>
-            <td>${value}</td>
-          </tr>`,
-      )}
-      ${
-        m.attachments.length > 0
-          ? html`<tr>
-              <th>attachments</th>
-              <td>
-                <ul class="plain">
-                  ${m.attachments.map((key) => html`<li key=${key}><code>${key}</code></li>`)}
-                </ul>
-              </td>
-            </tr>`
-          : null
-      }
-      ${
-        m.failureReason || m.failures !== null
-          ? html`<tr class="fail">
-              <th>failure</th>
-              <td>${m.failureReason ?? 'no reason given'}${m.failures !== null ? ` (${m.failures} failed attempt${m.failures === 1 ? '' : 's'})` : ''}</td>
-            </tr>`
-          : null
-      }
-    </tbody>
-  </table>`;
+  return html`<table class="summary" data-testid="summary"><tbody>
+    ${rows.map(([label, value]) => html`<tr key=${label}><th>${label}</th><td>${value}</td></tr>`)}
+    ${m.attachments.length > 0 ? html`<tr><th>attachments</th><td><ul class="plain">${m.attachments.map((key) => html`<li key=${key}><code>${key}</code></li>`)}</ul></td></tr>` : null}
+    ${m.failureReason || m.failures !== null ? html`<tr class="fail"><th>failure</th><td>${m.failureReason ?? 'no reason given'}${m.failures !== null ? ` (${m.failures} failed attempt${m.failures === 1 ? '' : 's'})` : ''}</td></tr>` : null}
+  </tbody></table>`;
 }
 
 /** Replay with edits: the body and headers in text areas, JSON checked before sending, and a diff. */
@@ -601,24 +525,18 @@ function Editor({ detail, body, onSend, onClose }) {
     </div>
     ${
       tab === 'edit'
-        ? html`<label class="stack"
-              >Headers <span class="muted">(one "Name: value" a line; hop-by-hop ones are dropped when sent)</span>
-              <textarea class="code" rows="6" spellcheck="false" value=${headers} onInput=${(e) => setHeaders(e.currentTarget.value)} data-testid="edit-headers"></textarea>
-            </label>
-            ${
-              original === null
-                ? html`<p class="muted">The body is binary: it is sent exactly as captured.</p>`
-                : html`<label class="stack"
-                    >Body${wasJson ? html` <span class="muted">(JSON, checked before sending)</span>` : null}
-                    <textarea class="code" rows="16" spellcheck="false" value=${text} onInput=${(e) => setText(e.currentTarget.value)} data-testid="edit-body"></textarea>
-                  </label>`
-            }`
+        ? html`<label class="stack">Headers <span class="muted">(one "Name: value" a line; hop-by-hop ones are dropped when sent)</span>
+            <textarea class="code" rows="6" spellcheck="false" value=${headers} onInput=${(e) => setHeaders(e.currentTarget.value)} data-testid="edit-headers"></textarea></label>
+          ${
+            original === null
+              ? html`<p class="muted">The body is binary: it is sent exactly as captured.</p>`
+              : html`<label class="stack">Body${wasJson ? html` <span class="muted">(JSON, checked before sending)</span>` : null}
+                <textarea class="code" rows="16" spellcheck="false" value=${text} onInput=${(e) => setText(e.currentTarget.value)} data-testid="edit-body"></textarea></label>`
+          }`
         : html`<${DiffView} before=${original ?? ''} after=${text} />`
     }
     ${error ? html`<p class="fail" role="alert" data-testid="edit-error">${error}</p>` : null}
-    <div class="actions">
-      <button type="button" class="button primary" disabled=${Boolean(error) || sending} onClick=${send} data-testid="send-edited">${sending ? 'Sending…' : 'Send edited replay'}</button>
-    </div>
+    <div class="actions"><button type="button" class="button primary" disabled=${Boolean(error) || sending} onClick=${send} data-testid="send-edited">${sending ? 'Sending…' : 'Send edited replay'}</button></div>
   </section>`;
 }
 
@@ -686,35 +604,18 @@ function Details({ id, session, target, setTarget, onNotice, editing, setEditing
       <a class="button" href=${`${eventPath(id)}/export?format=har`} download>HAR</a>
       ${
         needsTarget
-          ? html`<label class="target"
-              >replay to <input type="url" placeholder="http://localhost:3000/webhooks/mftg" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} data-testid="target"
-            /></label>`
+          ? html`<label class="target">replay to <input type="url" placeholder="http://localhost:3000/webhooks/mftg" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} data-testid="target" /></label>`
           : null
       }
     </div>
-    ${
-      curl
-        ? html`<div class="curl">
-            <div class="muted">curl ${curl.note}</div>
-            <pre class="code" data-testid="curl">${curl.curl}</pre>
-          </div>`
-        : null
-    }
+    ${curl ? html`<div class="curl"><div class="muted">curl ${curl.note}</div><pre class="code" data-testid="curl">${curl.curl}</pre></div>` : null}
     ${editing ? html`<${Editor} key=${id} detail=${detail} body=${body} onSend=${replay} onClose=${() => setEditing(false)} />` : null}
     <h3>Summary</h3>
     <${Summary} detail=${detail} />
     <h3>Attempts <span class="muted">(${detail.attempts.length}${detail.attempts.length > 1 ? ', newest first' : ''})</span></h3>
-    ${
-      attempts.length === 0
-        ? html`<p class="muted">none yet</p>`
-        : html`<ul class="attempts">
-            ${attempts.map((a) => html`<${Attempt} key=${a.id} eventId=${id} attempt=${a} />`)}
-          </ul>`
-    }
+    ${attempts.length === 0 ? html`<p class="muted">none yet</p>` : html`<ul class="attempts">${attempts.map((a) => html`<${Attempt} key=${a.id} eventId=${id} attempt=${a} />`)}</ul>`}
     <h3>Request</h3>
-    <p class="request-line">
-      <code data-testid="request-line">${detail.method} ${detail.path}</code> <span class="muted">${bytes(detail.size)} · ${dateTime(detail.receivedAt)} from ${detail.remoteAddress ?? '?'}</span>
-    </p>
+    <p class="request-line"><code data-testid="request-line">${detail.method} ${detail.path}</code> <span class="muted">${bytes(detail.size)} · ${dateTime(detail.receivedAt)} from ${detail.remoteAddress ?? '?'}</span></p>
     <${Headers} pairs=${detail.headers} />
     <h3>Body</h3>
     <${BodyView} key=${id} data=${body} downloadHref=${`${eventPath(id)}/body`} label="body" />
@@ -849,30 +750,13 @@ function App() {
     <${Header} session=${session} connection=${connection} onNotice=${notify} onTrigger=${trigger} />
     <${Filters} filter=${filter} setFilter=${setFilter} searchRef=${searchRef} />
     <main class="panes">
-      <${EventList}
-        rows=${rows}
-        total=${live.rows.length}
-        selectedId=${selectedId}
-        onSelect=${(id) => {
-          setEditing(false);
-          setSelectedId(id);
-        }}
-        listRef=${listRef}
-        loading=${loading}
-      />
+      <${EventList} rows=${rows} total=${live.rows.length} selectedId=${selectedId} onSelect=${(id) => {
+        setEditing(false);
+        setSelectedId(id);
+      }} listRef=${listRef} loading=${loading} />
       ${
         selectedId
-          ? html`<${Details}
-              id=${selectedId}
-              session=${session}
-              target=${target}
-              setTarget=${setTarget}
-              onNotice=${notify}
-              editing=${editing}
-              setEditing=${setEditing}
-              reloadKey=${reloadKey}
-              replayRef=${replayRef}
-            />`
+          ? html`<${Details} id=${selectedId} session=${session} target=${target} setTarget=${setTarget} onNotice=${notify} editing=${editing} setEditing=${setEditing} reloadKey=${reloadKey} replayRef=${replayRef} />`
           : html`<section class="detail-pane"><p class="muted">Select an event (j/k).</p></section>`
       }
     </main>
