@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from './core/capture-server.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS } from './core/forwarder.js';
+import { DEFAULT_TIMEOUT_MS } from './core/http-send.js';
 import { MftgHooksError } from './core/errors.js';
 import { parseHeaderArgument, parseSetArgument, type SetInstruction } from './core/json-edit.js';
 import { MFTG_EVENT_TYPES } from './core/mftg.js';
@@ -247,7 +248,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(option('--bind <addr>', 'address the capture server binds').argParser(parseBind).default('127.0.0.1'))
     .addOption(option('-f, --forward-to <url>', 'your handler (http or https)').argParser(parseHttpUrl))
     .addOption(new Option('--route <TYPE=url>', 'repeatable: events whose eventType is TYPE go to url instead (env MFTG_HOOKS_ROUTE: comma-separated)').argParser(parseRoute))
-    .addOption(option('--timeout <ms>', 'forward timeout; 0 waits forever (breakpoint debugging)').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(option('--timeout <ms>', 'forward timeout; 0 waits forever (breakpoint debugging)').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(option('--retry <n>', 'automatic retries of a failed forward, with backoff').argParser(parseNonNegativeInt).default(DEFAULT_RETRIES))
     .addOption(option('--retry-backoff <ms>', 'first retry delay, doubled for each further retry').argParser(parsePositiveInt).default(DEFAULT_RETRY_BACKOFF_MS))
     .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
@@ -324,7 +325,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(setOption())
     .addOption(flag('--header <name:value>', 'repeatable: replace (or add) a header; an empty value removes it').argParser(repeatable(parseHeaderArgument)))
     .addOption(flag('--edit', 'edit each body in $VISUAL / $EDITOR before sending; an empty file aborts'))
-    .addOption(flag('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(flag('--insecure', 'accept self-signed certificates from an https handler'))
     .addOption(flag('--json', 'one attempt record per line'))
     .addOption(storeOption())
@@ -341,7 +342,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(flag('--modern', 'only the new field names (messageIdentifier, partnerIdentifier, stationIdentifier)'))
     .addOption(flag('--attachments <n>', `number of attachment keys (0–${MAX_SAMPLE_ATTACHMENTS})`).argParser(parseAttachmentCount).default(1))
     .addOption(flag('--print', 'print the payload instead of sending it'))
-    .addOption(flag('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(flag('--insecure', 'accept self-signed certificates from an https URL'))
     .addOption(flag('--json', 'one trigger record on stdout'))
     .addOption(storeOption())
@@ -375,7 +376,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .command('inspect')
     .description('serve the web inspector on the store alone, without a listener (history, replays)')
     .addOption(inspectOption())
-    .addOption(flag('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(flag('--insecure', 'accept self-signed certificates from an https handler'))
     .addOption(storeOption())
     .action(run(actions.inspect));

@@ -58,10 +58,6 @@ export function parseBind(value: string): string {
   return v;
 }
 
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /**
  * `--type` of `events list`: what `trigger` accepts (`received`, `sent`, `failed`, the full name,
  * any unique part, any case) → the full eventType. Any other value is kept as typed, for documents

@@ -197,10 +197,6 @@ export class CaptureServer {
     return this.port;
   }
 
-  get listeningPort(): number {
-    return this.port;
-  }
-
   private reject(res: ServerResponse, req: IncomingMessage, status: number, reason: RejectReason, path: string, detail?: string): void {
     this.options.onRejected(reason, path, detail);
     this.closeAfter(req);

@@ -97,6 +97,12 @@ export function createDispatcher(options: { insecure: boolean }): Agent {
   });
 }
 
+/**
+ * How long a request to a handler (a forward, a retry, a replay) or to a listener (`trigger`, reconcile)
+ * waits for its answer unless told otherwise (`--timeout`); 0 waits forever.
+ */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface HttpRequest {
   target: string;
   method: string;

@@ -1,6 +1,6 @@
 import { MftgHooksError, usageError } from './errors.js';
 import { EVENT_ID_HEADER, SOURCE_HEADER, SOURCE_SECRET_HEADER } from './events.js';
-import { createDispatcher, httpRequest } from './http-send.js';
+import { createDispatcher, DEFAULT_TIMEOUT_MS, httpRequest } from './http-send.js';
 import { buildSample, resolveSampleType, SAMPLE_DESCRIPTIONS, type SampleVariant } from './mftg-samples.js';
 import { readListener } from './store/state-files.js';
 import type { CapturedEvent, EventSource, HeaderPairs } from './types.js';
@@ -42,9 +42,6 @@ export class Ingest {
     this.steps.deliver(event, body);
   }
 }
-
-/** Default time a post through the listener waits for its answer. */
-export const LISTENER_POST_TIMEOUT_MS = 30_000;
 
 export interface ListenerPost {
   /** The source the event is stored with. */
@@ -99,7 +96,7 @@ export async function postThroughListener(storeDir: string, post: ListenerPost):
       method: post.method ?? 'POST',
       headers: [...post.headers, ...mark],
       body: post.body,
-      timeoutMs: post.timeoutMs ?? LISTENER_POST_TIMEOUT_MS,
+      timeoutMs: post.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       dispatcher,
     });
     const eventId = result.responseHeaders.find(([name]) => name.toLowerCase() === EVENT_ID_HEADER)?.[1] ?? null;

@@ -15,9 +15,6 @@ import { applyHeaders, setJsonFields, type SetInstruction } from './json-edit.js
 /** Above this many events, bodies are found in one pass over the store rather than one search each. */
 const BULK_READ_THRESHOLD = 20;
 
-/** Default replay timeout (`--timeout`); 0 waits forever. */
-export const DEFAULT_REPLAY_TIMEOUT_MS = 30_000;
-
 // ---- --edit ------------------------------------------------------------------------------------
 
 /** `$VISUAL`, then `$EDITOR`, then the platform's fallback (as git does). */
@@ -99,7 +96,7 @@ export interface ReplayOptions {
   sets: SetInstruction[];
   headers: Array<[string, string]>;
   edit: boolean;
-  /** Default DEFAULT_REPLAY_TIMEOUT_MS; 0 waits forever. */
+  /** Default DEFAULT_TIMEOUT_MS; 0 waits forever. */
   timeoutMs: number;
   insecure: boolean;
   /** Called after each attempt is stored, in order. */

@@ -33,8 +33,6 @@ export interface MftgDetails extends MftgSummary {
  */
 export type EventSource = 'webhook' | 'trigger' | 'reconcile';
 
-export const EVENT_SOURCES: readonly EventSource[] = ['webhook', 'trigger', 'reconcile'];
-
 /** One stored event. Made only by `newCapturedEvent` (events.ts), stored only through ingest (ingest.ts). */
 export interface CapturedEvent {
   /** Unique, sortable by arrival; any unique prefix identifies it. */

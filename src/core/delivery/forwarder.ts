@@ -105,10 +105,6 @@ export class Forwarder {
     setMaxListeners(0, this.shutdown.signal);
   }
 
-  get targets(): Targets {
-    return this.options.targets;
-  }
-
   /** True when a target covers the event (it will be forwarded). */
   covers(event: CapturedEvent): boolean {
     return targetFor(this.options.targets, event.mftg?.eventType) !== null;
