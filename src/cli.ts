@@ -34,7 +34,7 @@ export function dropFalseBooleanEnv(program: Command, env: NodeJS.ProcessEnv = p
 }
 
 /**
- * A configuration flag (PRODUCT.md section 1: what describes the setup of `listen`, and `--store`):
+ * A configuration flag (what describes the setup of `listen`, and `--store`):
  * it has an environment twin.
  */
 function option(flags: string, description: string): Option {
@@ -348,7 +348,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(storeOption())
     .action(run(actions.trigger));
 
-  // Switches of reconcile and attachments have no environment twin (PRODUCT.md section 1).
+  // Switches of reconcile and attachments have no environment twin: they are one-off choices, not setup.
   program
     .command('reconcile')
     .description('find through the MFTG API the deliveries that never reached this store, and ingest them (credentials: MFTG_API_USERNAME + MFTG_API_PASSWORD, or MFTG_API_TOKEN)')

@@ -16,7 +16,7 @@ export interface IngestSteps {
 }
 
 /**
- * The one ingest path (PRODUCT.md §2): every source — the capture server, `trigger`, reconcile —
+ * The one ingest path: every source — the capture server, `trigger`, reconcile —
  * hands its events here: store first, then show, then forward.
  */
 export class Ingest {

@@ -78,7 +78,7 @@ export type SessionElement =
   | { type: 'rejected'; reason: RejectReason; path: string; detail: string | null }
   | { type: 'warning'; message: string }
   | { type: 'cleared' }
-  /** A reconcile run (PRODUCT.md section 8) started (`running`) or ended (`done`, `failed`). */
+  /** A reconcile run (catching up through the MFTG API) started (`running`) or ended (`done`, `failed`). */
   | { type: 'reconcile'; summary: ReconcileSummary; reason: ReconcileReason }
   | DeliveryPhase;
 

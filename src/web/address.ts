@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { MftgHooksError, isErrnoException, usageError } from '../core/errors.js';
 
-/** Where the inspector listens by default (PRODUCT.md §1). */
+/** Where the inspector listens by default (then the next ports up to LAST_DEFAULT_INSPECT_PORT). */
 export const DEFAULT_INSPECT_HOST = '127.0.0.1';
 export const DEFAULT_INSPECT_PORT = 4141;
 /** Without an explicit port, the inspector tries DEFAULT_INSPECT_PORT up to this one, then any free port. */
@@ -73,7 +73,7 @@ export function candidatePorts(address: InspectAddress): number[] {
 }
 
 /**
- * Binds `listen(port)` to the first candidate port that is free (PRODUCT.md §1): an explicit port is
+ * Binds `listen(port)` to the first candidate port that is free: an explicit port is
  * used or refused (E_PORT_IN_USE); the default tries 4141…4150, then any free port.
  */
 export async function bindFirstFree(address: InspectAddress, listen: (port: number) => Promise<number>): Promise<number> {

@@ -163,7 +163,7 @@ function tokenOf(localUrl: string | null): string | null {
 const fileName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /**
- * Starts the web inspector on loopback (PRODUCT.md §7): the page, its JSON API and the live stream,
+ * Starts the web inspector on loopback only: the page, its JSON API and the live stream,
  * all reading and acting through `view`. Throws E_USAGE for a non-loopback address, E_PORT_IN_USE
  * when an explicit port is taken.
  */

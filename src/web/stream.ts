@@ -21,7 +21,7 @@ interface Entry {
 }
 
 /**
- * The record a face shows for an element: the `--json` record (PRODUCT.md §4), and for `pending`
+ * The record a face shows for an element: the `--json` record, and for `pending`
  * (which `--json` does not print) the retry state the inspector shows in its details.
  */
 export function webRecord(element: SessionElement): Record<string, unknown> | null {

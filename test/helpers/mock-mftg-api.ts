@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A mock of MFTG's REST API ("MFT REST API v1.0", see /work/shared/MFTG.md) on 127.0.0.1, strict
+ * A mock of MFTG's REST API ("MFT REST API v1.0") on 127.0.0.1, strict
  * where the real one is: tokens raw in `Authorization` (a `Bearer x` is refused like a bad token),
  * `pageLength` 1–100, `pageOffset` a page index, `sortDir` asc|desc, ids URL-encoded in paths,
  * `markAsRead` defaulting to true, lists without `fetchAll=true` hiding what was marked read, and
@@ -298,7 +298,7 @@ export async function startMockMftgApi(options: MockMftgApiOptions = {}): Promis
     if (!/^\d+$/.test(q.pageOffset ?? '0')) return json(res, entry, 400, { message: 'pageOffset must be a non-negative integer' });
     if (sortDir !== 'asc' && sortDir !== 'desc') return json(res, entry, 400, { message: 'sortDir must be asc or desc' });
     let found = [...messages.values()].filter((m) => m.box === box);
-    // Only the inbox hides what was marked read (MFTG.md: the outbox lists have no fetchAll).
+    // Only the inbox hides what was marked read (the outbox lists have no fetchAll).
     if (box === 'received' && q.fetchAll !== 'true') found = found.filter((m) => !read.has(m.as2MessageId));
     if (q.stationAS2Id !== undefined) found = found.filter((m) => (m.incoming ? m.receiverAS2Id : m.senderAS2Id) === q.stationAS2Id);
     if (q.partnerAS2Id !== undefined) found = found.filter((m) => (m.incoming ? m.senderAS2Id : m.receiverAS2Id) === q.partnerAS2Id);

@@ -8,7 +8,7 @@ import { Semaphore } from './semaphore.js';
 import type { As2Message, AttachmentLink, MessageType } from './types.js';
 
 /**
- * A client of MFTG's REST API (MFTG.md, "What a handler does next") that **only looks**: every
+ * A client of MFTG's REST API ("MFT REST API v1.0") that **only looks**: every
  * retrieval sends `markAsRead=false` and every inbox list `fetchAll=true`, so the user's real
  * integration sees exactly what it would have seen. It is polite (at most 4 requests at a time,
  * a timeout per request, backoff on 429/5xx honouring `Retry-After`) and renews its token itself
@@ -24,7 +24,7 @@ export const MFTG_API_MAX_IN_FLIGHT = 4;
 export const MFTG_API_TIMEOUT_MS = 30_000;
 /** Default tries of one request that gets 429, 5xx, a timeout or a reset connection. */
 export const MFTG_API_MAX_TRIES = 4;
-/** The API refuses larger pages (MFTG.md: `pageLength` 1–100). */
+/** The API refuses larger pages (`pageLength` is 1–100). */
 export const MFTG_API_MAX_PAGE_LENGTH = 100;
 /** Default most pages one listing reads (5,000 messages at 100 a page). */
 export const MFTG_API_DEFAULT_MAX_PAGES = 50;

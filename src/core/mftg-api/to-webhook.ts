@@ -3,8 +3,8 @@ import type { SampleVariant } from '../mftg-samples.js';
 import type { As2Message, MessageType } from './types.js';
 
 /**
- * The webhook payload MFTG would have sent for a message found through its API (MFTG.md, "Mapping
- * to a webhook payload"): ids, subject and attachment keys from the message, times as epoch ms,
+ * The webhook payload MFTG would have sent for a message found through its API, mapped
+ * field by field: ids, subject and attachment keys from the message, times as epoch ms,
  * field order as MFTG was observed to send it. The API has no names and no tenant fields: they are
  * taken from a template — the newest real delivery of the same station — when one is given, and
  * left out otherwise (never invented).

@@ -5,7 +5,7 @@ import type { TunnelStateName } from '../tunnel.js';
 import { DEFAULT_RECONCILE_TYPES, RECONCILE_GRACE_MS, Reconciler, type ReconcileApi, type ReconcileSink, type ReconcileSummary } from './reconciler.js';
 
 /**
- * Reconciling inside `listen` (PRODUCT.md section 8): a run at start, after every tunnel outage and
+ * Reconciling inside `listen`: a run at start, after every tunnel outage and
  * every interval, one at a time, each reported as it starts and as it ends. A failing API is a
  * summary with `state: 'failed'`, never an exception: capture and forwarding go on.
  */

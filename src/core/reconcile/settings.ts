@@ -5,7 +5,7 @@ import { DEFAULT_RECONCILE_INTERVAL_MS, MIN_RECONCILE_INTERVAL_MS, type ListenRe
 
 /**
  * What `reconcile` and `events attachments` read from the environment (credentials come from
- * nowhere else, PRODUCT.md section 8) and the parsers of their flags.
+ * nowhere else) and the parsers of their flags.
  */
 
 /** `MFTG_API_*` and `MFTG_HOOKS_API_*` → client options; a clear error naming what to set. */

@@ -1,4 +1,4 @@
-// The mftg-hooks web inspector: one more face on the listener's session (PRODUCT.md §7).
+// The mftg-hooks web inspector: one more face on the listener's session, beside the terminal UI and --json.
 // Live over server-sent events (same records as --json), virtualised list, details, replay.
 import { h, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -123,7 +123,7 @@ function useLiveVersion() {
   return version;
 }
 
-/** The notice for a `reconcile` record of the listener (PRODUCT.md §8): [tone, text]. */
+/** The notice for a `reconcile` record of the listener (a reconcile run started or ended): [tone, text]. */
 function reconcileNotice(record) {
   const since = dateTime(record.since);
   if (record.state === 'running') return ['info', `reconcile: checking the MFTG API for ${(record.types ?? []).join(' and ')} messages since ${since}…`];
