@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from './core/capture-server.js';
 import { DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF_MS } from './core/forwarder.js';
+import { DEFAULT_TIMEOUT_MS } from './core/http-send.js';
 import { MftgHooksError } from './core/errors.js';
 import { parseHeaderArgument, parseSetArgument, type SetInstruction } from './core/json-edit.js';
 import { MFTG_EVENT_TYPES } from './core/mftg.js';
@@ -34,7 +35,7 @@ export function dropFalseBooleanEnv(program: Command, env: NodeJS.ProcessEnv = p
 }
 
 /**
- * A configuration flag (PRODUCT.md section 1: what describes the setup of `listen`, and `--store`):
+ * A configuration flag (what describes the setup of `listen`, and `--store`):
  * it has an environment twin.
  */
 function option(flags: string, description: string): Option {
@@ -145,8 +146,7 @@ function flagParser<T>(parse: (value: string) => T): (value: string) => T {
 
 const repeatable =
   <T>(parse: (value: string) => T) =>
-  (value: string, previous: T[] | undefined): T[] =>
-    [...(previous ?? []), flagParser(parse)(value)];
+  (value: string, previous: T[] | undefined): T[] => [...(previous ?? []), flagParser(parse)(value)];
 
 function parseAttachmentCount(value: string): number {
   const n = parseNonNegativeInt(value);
@@ -203,7 +203,12 @@ const EXAMPLES: Record<string, string[]> = {
     'mftg-hooks replay 01m8hz7f --to http://localhost:4000/hook',
     'mftg-hooks replay --last --set failures=99 --header "x-debug: 1"',
   ],
-  'mftg-hooks trigger': ['mftg-hooks trigger received', 'mftg-hooks trigger failed --modern', 'mftg-hooks trigger sent --set messageSubject="PO 1" --to http://localhost:3000/hook', 'mftg-hooks trigger --list'],
+  'mftg-hooks trigger': [
+    'mftg-hooks trigger received',
+    'mftg-hooks trigger failed --modern',
+    'mftg-hooks trigger sent --set messageSubject="PO 1" --to http://localhost:3000/hook',
+    'mftg-hooks trigger --list',
+  ],
   'mftg-hooks inspect': ['mftg-hooks inspect', 'mftg-hooks inspect --inspect 5000 --store ./tmp-store'],
   'mftg-hooks help': ['mftg-hooks help listen', 'mftg-hooks help events list'],
 };
@@ -227,7 +232,10 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       result.command = command;
-      const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+      const positional = args
+        .slice(0, -2)
+        .flat()
+        .filter((a): a is string => typeof a === 'string');
       result.exitCode = await action(command.opts(), positional);
     };
 
@@ -241,7 +249,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(option('--bind <addr>', 'address the capture server binds').argParser(parseBind).default('127.0.0.1'))
     .addOption(option('-f, --forward-to <url>', 'your handler (http or https)').argParser(parseHttpUrl))
     .addOption(new Option('--route <TYPE=url>', 'repeatable: events whose eventType is TYPE go to url instead (env MFTG_HOOKS_ROUTE: comma-separated)').argParser(parseRoute))
-    .addOption(option('--timeout <ms>', 'forward timeout; 0 waits forever (breakpoint debugging)').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(option('--timeout <ms>', 'forward timeout; 0 waits forever (breakpoint debugging)').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(option('--retry <n>', 'automatic retries of a failed forward, with backoff').argParser(parseNonNegativeInt).default(DEFAULT_RETRIES))
     .addOption(option('--retry-backoff <ms>', 'first retry delay, doubled for each further retry').argParser(parsePositiveInt).default(DEFAULT_RETRY_BACKOFF_MS))
     .addOption(option('--insecure', 'accept self-signed certificates from an https handler'))
@@ -255,7 +263,12 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(storeOption())
     .addOption(inspectOption())
     .addOption(new Option('--no-inspect', 'no web inspector (MFTG_HOOKS_INSPECT=off too)'))
-    .addOption(option('--reconcile [interval]', 'catch up through the MFTG API at start, after tunnel outages and every interval, e.g. 30s, 10m, 1h (default: on every 10m when MFTG_API_USERNAME + MFTG_API_PASSWORD or MFTG_API_TOKEN are set)').argParser(flagParser(parseReconcileInterval)))
+    .addOption(
+      option(
+        '--reconcile [interval]',
+        'catch up through the MFTG API at start, after tunnel outages and every interval, e.g. 30s, 10m, 1h (default: on every 10m when MFTG_API_USERNAME + MFTG_API_PASSWORD or MFTG_API_TOKEN are set)',
+      ).argParser(flagParser(parseReconcileInterval)),
+    )
     .addOption(new Option('--no-reconcile', 'never reconcile (MFTG_HOOKS_RECONCILE=off too)'))
     .addOption(flag('--json', 'newline-delimited JSON records on stdout, no UI'))
     .addOption(flag('--no-ui', 'plain log lines instead of the live UI'))
@@ -291,12 +304,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(flag('--body', 'the raw captured body bytes to stdout (escaped on a terminal: redirect it for the exact bytes)'))
     .addOption(storeOption())
     .action(run(actions.eventsShow));
-  events
-    .command('clear')
-    .description('delete every stored event')
-    .addOption(flag('--yes', 'do not ask for confirmation'))
-    .addOption(storeOption())
-    .action(run(actions.eventsClear));
+  events.command('clear').description('delete every stored event').addOption(flag('--yes', 'do not ask for confirmation')).addOption(storeOption()).action(run(actions.eventsClear));
   events
     .command('export')
     .description('export events as JSON (archive), curl commands or HAR 1.2')
@@ -318,7 +326,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(setOption())
     .addOption(flag('--header <name:value>', 'repeatable: replace (or add) a header; an empty value removes it').argParser(repeatable(parseHeaderArgument)))
     .addOption(flag('--edit', 'edit each body in $VISUAL / $EDITOR before sending; an empty file aborts'))
-    .addOption(flag('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--timeout <ms>', 'how long to wait for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(flag('--insecure', 'accept self-signed certificates from an https handler'))
     .addOption(flag('--json', 'one attempt record per line'))
     .addOption(storeOption())
@@ -335,13 +343,13 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(flag('--modern', 'only the new field names (messageIdentifier, partnerIdentifier, stationIdentifier)'))
     .addOption(flag('--attachments <n>', `number of attachment keys (0–${MAX_SAMPLE_ATTACHMENTS})`).argParser(parseAttachmentCount).default(1))
     .addOption(flag('--print', 'print the payload instead of sending it'))
-    .addOption(flag('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--timeout <ms>', 'how long to wait for an answer; 0 waits forever').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(flag('--insecure', 'accept self-signed certificates from an https URL'))
     .addOption(flag('--json', 'one trigger record on stdout'))
     .addOption(storeOption())
     .action(run(actions.trigger));
 
-  // Switches of reconcile and attachments have no environment twin (PRODUCT.md section 1).
+  // Switches of reconcile and attachments have no environment twin: they are one-off choices, not setup.
   program
     .command('reconcile')
     .description('find through the MFTG API the deliveries that never reached this store, and ingest them (credentials: MFTG_API_USERNAME + MFTG_API_PASSWORD, or MFTG_API_TOKEN)')
@@ -351,7 +359,10 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .addOption(new Option('--dry-run', 'list what would be recovered; change nothing, send nothing'))
     .addOption(new Option('--json', 'the reconcile record on stdout (last line)'))
     .addOption(storeOption())
-    .addHelpText('after', '\nExamples:\n  MFTG_API_USERNAME=api@acme.example MFTG_API_PASSWORD=… mftg-hooks reconcile\n  mftg-hooks reconcile --since 2h --types received,sent,failed --dry-run\n  mftg-hooks reconcile --station ACME-AS2 --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  MFTG_API_USERNAME=api@acme.example MFTG_API_PASSWORD=… mftg-hooks reconcile\n  mftg-hooks reconcile --since 2h --types received,sent,failed --dry-run\n  mftg-hooks reconcile --station ACME-AS2 --json',
+    )
     .action(run(actions.reconcile));
   events
     .command('attachments')
@@ -366,7 +377,7 @@ export function buildProgram(actions: Actions, result: RunState): Command {
     .command('inspect')
     .description('serve the web inspector on the store alone, without a listener (history, replays)')
     .addOption(inspectOption())
-    .addOption(flag('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(30_000))
+    .addOption(flag('--timeout <ms>', 'how long a replay waits for the handler; 0 waits forever').argParser(parseNonNegativeInt).default(DEFAULT_TIMEOUT_MS))
     .addOption(flag('--insecure', 'accept self-signed certificates from an https handler'))
     .addOption(storeOption())
     .action(run(actions.inspect));

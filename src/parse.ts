@@ -46,7 +46,10 @@ export function parseRoute(value: string, previous: Record<string, string> = {})
 
 /** The environment twin carries several routes separated by commas or whitespace. */
 export function parseRoutesFromEnv(value: string): Record<string, string> {
-  return value.split(/[\s,]+/).filter(Boolean).reduce<Record<string, string>>((routes, entry) => parseRoute(entry, routes), {});
+  return value
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .reduce<Record<string, string>>((routes, entry) => parseRoute(entry, routes), {});
 }
 
 export function parseToken(value: string): string {
@@ -58,10 +61,6 @@ export function parseBind(value: string): string {
   const v = value.trim();
   if (!/^[0-9a-fA-F:.]+$/.test(v) && v !== 'localhost') throw new InvalidArgumentError('expected an IP address such as 127.0.0.1 or 0.0.0.0.');
   return v;
-}
-
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /**

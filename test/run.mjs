@@ -28,7 +28,19 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${new URL('durations-reporter.mjs', import.meta.url).pathname}`,
+    '--test-reporter-destination=stdout',
+    '--test-concurrency=2',
+    ...files,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 let output = '';
 child.stdout.on('data', (chunk) => {
   output += chunk;

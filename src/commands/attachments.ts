@@ -36,7 +36,15 @@ export async function eventsAttachments(options: Record<string, unknown>, args: 
     if (typeof options.save !== 'string') {
       const links = await client.listAttachments(message.type, message.messageId);
       if (json) {
-        process.stdout.write(JSON.stringify({ type: 'attachments', eventId: message.eventId, messageId: message.messageId, box: message.type === 'received' ? 'inbox' : 'outbox', files: links.map((link) => ({ name: link.name, size: null })) }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            type: 'attachments',
+            eventId: message.eventId,
+            messageId: message.messageId,
+            box: message.type === 'received' ? 'inbox' : 'outbox',
+            files: links.map((link) => ({ name: link.name, size: null })),
+          }) + '\n',
+        );
       } else {
         process.stdout.write(`${links.length} file${links.length === 1 ? '' : 's'} of ${terminalSafe(message.messageId)} (${message.type === 'received' ? 'inbox' : 'outbox'}):\n`);
         for (const link of links) process.stdout.write(`  ${terminalSafe(link.name)}\n`);
@@ -58,7 +66,8 @@ export async function eventsAttachments(options: Record<string, unknown>, args: 
       process.stdout.write(`MFTG lists no files for ${terminalSafe(message.messageId)}.\n`);
     }
     const bad = files.filter((file) => file.error !== null);
-    if (bad.some((file) => file.state === 'expired')) process.stderr.write('mftg-hooks: the download links expired (MFTG\'s links last about 10 minutes, and fresh ones expired too): run the command again\n');
+    if (bad.some((file) => file.state === 'expired'))
+      process.stderr.write("mftg-hooks: the download links expired (MFTG's links last about 10 minutes, and fresh ones expired too): run the command again\n");
     if (bad.length > 0) process.stderr.write(`mftg-hooks: ${bad.length} of ${files.length} files not saved\n`);
     return bad.length > 0 ? 1 : 0;
   } finally {

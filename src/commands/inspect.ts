@@ -1,5 +1,5 @@
 import { InspectView } from '../core/inspect-view.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS } from '../core/replay.js';
+import { DEFAULT_TIMEOUT_MS } from '../core/http-send.js';
 import { colorsFor } from '../output/format.js';
 import { startInspector } from '../web/server.js';
 import { storeDirFrom } from './common.js';
@@ -9,7 +9,7 @@ import { inspectAddressFrom } from './listen.js';
 export async function inspectCommand(options: Record<string, unknown>): Promise<number> {
   const storeDir = storeDirFrom(options);
   const address = inspectAddressFrom(options.inspect) ?? { host: '127.0.0.1', port: null };
-  const view = await InspectView.open({ storeDir, timeoutMs: typeof options.timeout === 'number' ? options.timeout : DEFAULT_REPLAY_TIMEOUT_MS, insecure: options.insecure === true });
+  const view = await InspectView.open({ storeDir, timeoutMs: typeof options.timeout === 'number' ? options.timeout : DEFAULT_TIMEOUT_MS, insecure: options.insecure === true });
   try {
     const inspector = await startInspector(view, { address });
     view.inspectUrl = inspector.url;

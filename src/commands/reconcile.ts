@@ -16,9 +16,10 @@ function progressLine(stream: NodeJS.WriteStream): { update: (progress: Reconcil
   let shown = false;
   return {
     update(progress) {
-      const text = progress.phase === 'listing'
-        ? `checking ${progress.type} messages${progress.station ? ` of ${progress.station}` : ''}: ${progress.pages} page${progress.pages === 1 ? '' : 's'}, ${progress.messages} message${progress.messages === 1 ? '' : 's'}…`
-        : `recovering ${progress.done}/${progress.total}…`;
+      const text =
+        progress.phase === 'listing'
+          ? `checking ${progress.type} messages${progress.station ? ` of ${progress.station}` : ''}: ${progress.pages} page${progress.pages === 1 ? '' : 's'}, ${progress.messages} message${progress.messages === 1 ? '' : 's'}…`
+          : `recovering ${progress.done}/${progress.total}…`;
       stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns || 80) - 1))}`);
       shown = true;
     },
@@ -77,7 +78,11 @@ export async function reconcileCommand(options: Record<string, unknown>): Promis
   }
 
   const attempts = sink instanceof StoreSink ? sink.attempts : [];
-  const where = listener ? `through the listener at ${listener.captureUrl}` : sink instanceof StoreSink && sink.forwardTo ? `into the store and forwarded to ${sink.forwardTo}` : 'into the store (no --forward-to remembered: start `mftg-hooks listen -f <url>` to forward them)';
+  const where = listener
+    ? `through the listener at ${listener.captureUrl}`
+    : sink instanceof StoreSink && sink.forwardTo
+      ? `into the store and forwarded to ${sink.forwardTo}`
+      : 'into the store (no --forward-to remembered: start `mftg-hooks listen -f <url>` to forward them)';
   if (options.json === true) {
     process.stdout.write(JSON.stringify(reconcileRecord(summary)) + '\n');
   } else {

@@ -1,6 +1,7 @@
 import { usageError } from '../core/errors.js';
 import type { SetInstruction } from '../core/json-edit.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS, replay, type ReplaySelection } from '../core/replay.js';
+import { DEFAULT_TIMEOUT_MS } from '../core/http-send.js';
+import { replay, type ReplaySelection } from '../core/replay.js';
 import { isSuccess, type EventRecord, type ForwardAttempt } from '../core/types.js';
 import { colorsFor, eventTitle, formatDuration, formatOutcome, paint, toneOf } from '../output/format.js';
 import { jsonLine } from '../output/json-printer.js';
@@ -53,7 +54,7 @@ export async function replayCommand(options: Record<string, unknown>, args: stri
     sets: (options.set as SetInstruction[] | undefined) ?? [],
     headers: (options.header as Array<[string, string]> | undefined) ?? [],
     edit: options.edit === true,
-    timeoutMs: typeof options.timeout === 'number' ? options.timeout : DEFAULT_REPLAY_TIMEOUT_MS,
+    timeoutMs: typeof options.timeout === 'number' ? options.timeout : DEFAULT_TIMEOUT_MS,
     insecure: options.insecure === true,
     onAttempt: print,
   }).finally(clearProgress);

@@ -1,15 +1,12 @@
 import { usageError } from '../core/errors.js';
 import { applySet, type SetInstruction } from '../core/json-edit.js';
-import { createDispatcher, httpRequest } from '../core/http-send.js';
+import { createDispatcher, DEFAULT_TIMEOUT_MS, httpRequest } from '../core/http-send.js';
 import { postThroughListener, SAMPLE_HEADERS } from '../core/ingest.js';
 import { buildSample, SAMPLE_DESCRIPTIONS, type SampleVariant } from '../core/mftg-samples.js';
 import { resolveEventType } from '../core/mftg.js';
 import { isSuccess } from '../core/types.js';
 import { colorsFor, formatDuration, wrapWords } from '../output/format.js';
 import { storeDirFrom } from './common.js';
-
-/** Default timeout of a trigger's request. */
-const TRIGGER_TIMEOUT_MS = 30_000;
 
 /** What came back from the one POST a trigger makes (no retry: best effort, like MFTG). */
 interface TriggerResult {
@@ -86,7 +83,7 @@ export async function triggerCommand(options: Record<string, unknown>, args: str
     return 0;
   }
 
-  const timeoutMs = typeof options.timeout === 'number' ? options.timeout : TRIGGER_TIMEOUT_MS;
+  const timeoutMs = typeof options.timeout === 'number' ? options.timeout : DEFAULT_TIMEOUT_MS;
   const viaListener = typeof options.to !== 'string';
   // Through the listener, the sample is marked as a trigger (its source) and flows like a delivery.
   const delivery: TriggerResult = viaListener

@@ -210,10 +210,6 @@ export class CaptureServer {
     this.server.emit('connection', socket);
   }
 
-  get listeningPort(): number {
-    return this.port;
-  }
-
   private reject(res: ServerResponse, req: IncomingMessage, status: number, reason: RejectReason, path: string, detail?: string): void {
     this.options.onRejected(reason, path, detail);
     this.closeAfter(req);
@@ -292,7 +288,15 @@ export class CaptureServer {
       if (tooLarge) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       const mark = readSourceMark(headerPairs(req.rawHeaders), this.options.sourceSecret ?? null);
-      const event = newCapturedEvent({ source: mark.source, receivedAtMs: receivedAt, method: req.method ?? 'GET', path, headers: mark.headers, remoteAddress: req.socket.remoteAddress ?? null, body });
+      const event = newCapturedEvent({
+        source: mark.source,
+        receivedAtMs: receivedAt,
+        method: req.method ?? 'GET',
+        path,
+        headers: mark.headers,
+        remoteAddress: req.socket.remoteAddress ?? null,
+        body,
+      });
       const work: Promise<void> = this.options.persist(event, body).then(
         () => {
           this.inFlight.delete(work);

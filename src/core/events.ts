@@ -84,7 +84,7 @@ export function readSourceMark(headers: HeaderPairs, secret: string | null): { s
   if (given === null || claimed === null || !sameSecret(given, secret)) return { source: 'webhook', headers, marked: false };
   if (claimed !== 'trigger' && claimed !== 'reconcile' && claimed !== 'webhook') return { source: 'webhook', headers, marked: false };
   // The secret never leaves the capture server; the source header stays (once), so the handler can
-  // tell a sample or a recovered delivery from a live one (PRODUCT.md §8).
+  // tell a sample or a recovered delivery from a live one.
   let sourceKept = false;
   const kept = headers.filter(([name]) => {
     const lower = name.toLowerCase();

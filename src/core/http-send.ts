@@ -55,7 +55,11 @@ export function joinTarget(base: string, capturedPath: string): string {
   const unsafe = unsafePathReason(subPath);
   if (unsafe === null && subPath !== '/' && subPath !== '') url.pathname = basePath + subPath;
   if (unsafe !== null || (url.pathname !== basePath && !url.pathname.startsWith(basePath + '/'))) {
-    throw new MftgHooksError('E_NO_TARGET', `the captured path ${JSON.stringify(subPath)} ${unsafe ?? 'leaves the target path'}: sent on, it could reach outside ${url.origin}${basePath || '/'}`, 'a path that climbs out of the capture URL is never forwarded or replayed');
+    throw new MftgHooksError(
+      'E_NO_TARGET',
+      `the captured path ${JSON.stringify(subPath)} ${unsafe ?? 'leaves the target path'}: sent on, it could reach outside ${url.origin}${basePath || '/'}`,
+      'a path that climbs out of the capture URL is never forwarded or replayed',
+    );
   }
   if (query) url.search = url.search ? `${url.search}&${query}` : `?${query}`;
   return url.toString();
@@ -92,6 +96,12 @@ export function createDispatcher(options: { insecure: boolean }): Agent {
     connect: { rejectUnauthorized: !options.insecure, timeout: 10_000 },
   });
 }
+
+/**
+ * How long a request to a handler (a forward, a retry, a replay) or to a listener (`trigger`, reconcile)
+ * waits for its answer unless told otherwise (`--timeout`); 0 waits forever.
+ */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface HttpRequest {
   target: string;
@@ -130,7 +140,13 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResult> {
   const startedNs = process.hrtime.bigint();
   const controller = new AbortController();
   let timedOut = false;
-  const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, req.timeoutMs) : null;
+  const timer =
+    req.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, req.timeoutMs)
+      : null;
   const onOuterAbort = (): void => controller.abort();
   req.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const startedAt = new Date(started).toISOString();

@@ -32,7 +32,3 @@ export function newId(now: number = Date.now()): string {
   }
   return lastTimePart + encode(sequence, SEQUENCE_CHARS);
 }
-
-export function isIdPrefix(text: string): boolean {
-  return /^[0-9a-hjkmnp-tv-z]+$/.test(text);
-}

@@ -1,6 +1,6 @@
 import { MftgHooksError, usageError } from './errors.js';
 import { EVENT_ID_HEADER, SOURCE_HEADER, SOURCE_SECRET_HEADER } from './events.js';
-import { createDispatcher, httpRequest } from './http-send.js';
+import { createDispatcher, DEFAULT_TIMEOUT_MS, httpRequest } from './http-send.js';
 import { buildSample, resolveSampleType, SAMPLE_DESCRIPTIONS, type SampleVariant } from './mftg-samples.js';
 import { readListener } from './store/state-files.js';
 import type { CapturedEvent, EventSource, HeaderPairs } from './types.js';
@@ -16,7 +16,7 @@ export interface IngestSteps {
 }
 
 /**
- * The one ingest path (PRODUCT.md §2): every source — the capture server, `trigger`, reconcile —
+ * The one ingest path: every source — the capture server, `trigger`, reconcile —
  * hands its events here: store first, then show, then forward.
  */
 export class Ingest {
@@ -42,9 +42,6 @@ export class Ingest {
     this.steps.deliver(event, body);
   }
 }
-
-/** Default time a post through the listener waits for its answer. */
-export const LISTENER_POST_TIMEOUT_MS = 30_000;
 
 export interface ListenerPost {
   /** The source the event is stored with. */
@@ -78,14 +75,30 @@ export interface ListenerPostResult {
 export async function postThroughListener(storeDir: string, post: ListenerPost): Promise<ListenerPostResult> {
   const listener = await readListener(storeDir);
   if (!listener) {
-    throw new MftgHooksError('E_NO_LISTENER', `no listener is running for the store ${storeDir}`, 'start `mftg-hooks listen` in another terminal (same --store or MFTG_HOOKS_HOME), or pass --to <url>');
+    throw new MftgHooksError(
+      'E_NO_LISTENER',
+      `no listener is running for the store ${storeDir}`,
+      'start `mftg-hooks listen` in another terminal (same --store or MFTG_HOOKS_HOME), or pass --to <url>',
+    );
   }
   const path = post.path ?? '/';
   const url = path === '/' ? listener.captureUrl : listener.captureUrl.replace(/\/$/, '') + path;
-  const mark: HeaderPairs = listener.sourceSecret ? [[SOURCE_HEADER, post.source], [SOURCE_SECRET_HEADER, listener.sourceSecret]] : [];
+  const mark: HeaderPairs = listener.sourceSecret
+    ? [
+        [SOURCE_HEADER, post.source],
+        [SOURCE_SECRET_HEADER, listener.sourceSecret],
+      ]
+    : [];
   const dispatcher = createDispatcher({ insecure: false });
   try {
-    const result = await httpRequest({ target: url, method: post.method ?? 'POST', headers: [...post.headers, ...mark], body: post.body, timeoutMs: post.timeoutMs ?? LISTENER_POST_TIMEOUT_MS, dispatcher });
+    const result = await httpRequest({
+      target: url,
+      method: post.method ?? 'POST',
+      headers: [...post.headers, ...mark],
+      body: post.body,
+      timeoutMs: post.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      dispatcher,
+    });
     const eventId = result.responseHeaders.find(([name]) => name.toLowerCase() === EVENT_ID_HEADER)?.[1] ?? null;
     return { url, status: result.status, error: result.error, durationMs: result.durationMs, eventId };
   } finally {

@@ -3,9 +3,9 @@ import type { Agent } from 'undici';
 import { Attempts, replayRequest } from './delivery/attempts.js';
 import { targetFor, type Targets } from './delivery/forwarder.js';
 import { MftgHooksError } from './errors.js';
-import { createDispatcher, joinTarget } from './http-send.js';
+import { createDispatcher, DEFAULT_TIMEOUT_MS, joinTarget } from './http-send.js';
 import { postThroughListener, sampleRequest } from './ingest.js';
-import { DEFAULT_REPLAY_TIMEOUT_MS, resolveReplayTargets } from './replay.js';
+import { resolveReplayTargets } from './replay.js';
 import { DISABLED_TUNNEL, emptyStats, type SessionElement, type SessionStats } from './session.js';
 import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
 import { EventStore, type ListFilter } from './store/store.js';
@@ -13,7 +13,7 @@ import { isSuccess, type EventRecord, type ForwardAttempt } from './types.js';
 
 export interface InspectViewOptions {
   storeDir: string;
-  /** Replay timeout; default DEFAULT_REPLAY_TIMEOUT_MS, 0 waits forever. */
+  /** Replay timeout; default DEFAULT_TIMEOUT_MS, 0 waits forever. */
   timeoutMs?: number;
   insecure?: boolean;
 }
@@ -120,7 +120,7 @@ export class InspectView implements SessionView {
     if (!edits.target) await this.refreshTargets();
     const base = edits.target ?? targetFor(this.targets, event.mftg?.eventType);
     if (!base) throw new MftgHooksError('E_NO_TARGET', `no target is known for event ${event.id}`, 'enter a target URL for replays, or run `mftg-hooks listen --forward-to <url>` once');
-    const { attempt } = await this.attempts.attempt(replayRequest(event, body, joinTarget(base, event.path), edits, this.options.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS));
+    const { attempt } = await this.attempts.attempt(replayRequest(event, body, joinTarget(base, event.path), edits, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
     return attempt;
   }
 

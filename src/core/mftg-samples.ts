@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { resolveEventType, type MftgEventType } from './mftg.js';
 
 /**
- * Realistic MFTG webhook payloads for `trigger`, built from the facts in MFTG.md: the observed field
+ * Realistic MFTG webhook payloads for `trigger`, built from what MFTG was observed to send: the observed field
  * order, fresh AS2 message ids in MFTG's formats, epoch-millisecond times, attachment S3 keys in
  * MFTG's layout. Station, partner and tenant values are invented but shaped like real ones.
  */
@@ -140,7 +140,7 @@ function renamed(doc: Record<string, unknown>, variant: SampleVariant, legacy: s
 }
 
 /**
- * A payload for `eventType`, field order as MFTG was observed to send it (MFTG.md): `to`, message
+ * A payload for `eventType`, field order as MFTG was observed to send it: `to`, message
  * id, subject, partner, station, the type's own fields, `attachments`, (`subject` for failures),
  * bucket, tenant, `eventType` last. With both name generations the new name follows the legacy one
  * (an inference: only a pre-rename payload was observed).
@@ -163,7 +163,7 @@ export function buildSample(eventType: MftgEventType, options: SampleOptions = {
   let attachments: string[];
   if (received) {
     messageId = incomingMessageId(random, partner, now);
-    // One inbox folder per message: `<epochMs>-<n>` (MFTG.md's layout).
+    // One inbox folder per message: `<epochMs>-<n>` (MFTG's inbox layout).
     const folder = `${now}-${random(0, 1000)}`;
     attachments = names.map((name) => `AS2/files/${STATION.as2Id}/${partner.as2Id}/inbox/${folder}/${name}`);
   } else {

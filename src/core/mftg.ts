@@ -62,7 +62,8 @@ function pick(doc: Record<string, unknown>, modern: keyof typeof RENAMED_FIELDS)
 export function parseJsonObject(body: Buffer): Record<string, unknown> | null {
   if (body.length === 0 || body.length > SUMMARY_PARSE_LIMIT_BYTES) return null;
   let start = 0;
-  while (start < body.length && (body[start] === 0x20 || body[start] === 0x0a || body[start] === 0x0d || body[start] === 0x09 || body[start] === 0xef || body[start] === 0xbb || body[start] === 0xbf)) start++;
+  while (start < body.length && (body[start] === 0x20 || body[start] === 0x0a || body[start] === 0x0d || body[start] === 0x09 || body[start] === 0xef || body[start] === 0xbb || body[start] === 0xbf))
+    start++;
   if (body[start] !== 0x7b /* { */) return null;
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));

@@ -15,9 +15,6 @@ import { applyHeaders, setJsonFields, type SetInstruction } from './json-edit.js
 /** Above this many events, bodies are found in one pass over the store rather than one search each. */
 const BULK_READ_THRESHOLD = 20;
 
-/** Default replay timeout (`--timeout`); 0 waits forever. */
-export const DEFAULT_REPLAY_TIMEOUT_MS = 30_000;
-
 // ---- --edit ------------------------------------------------------------------------------------
 
 /** `$VISUAL`, then `$EDITOR`, then the platform's fallback (as git does). */
@@ -99,7 +96,7 @@ export interface ReplayOptions {
   sets: SetInstruction[];
   headers: Array<[string, string]>;
   edit: boolean;
-  /** Default DEFAULT_REPLAY_TIMEOUT_MS; 0 waits forever. */
+  /** Default DEFAULT_TIMEOUT_MS; 0 waits forever. */
   timeoutMs: number;
   insecure: boolean;
   /** Called after each attempt is stored, in order. */
@@ -129,7 +126,8 @@ async function selectEvents(store: EventStore, selection: ReplaySelection): Prom
   }
   const failed = selection.failed === true;
   const events = await store.list({ limit: selection.last ?? (failed ? Number.MAX_SAFE_INTEGER : 1), failed });
-  if (events.length === 0 && !failed) throw new MftgHooksError('E_EVENT_NOT_FOUND', 'there are no stored events to replay', 'capture some with `mftg-hooks listen`, or make one with `mftg-hooks trigger`');
+  if (events.length === 0 && !failed)
+    throw new MftgHooksError('E_EVENT_NOT_FOUND', 'there are no stored events to replay', 'capture some with `mftg-hooks listen`, or make one with `mftg-hooks trigger`');
   return events;
 }
 
@@ -152,7 +150,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult[]> {
     const plan = events.map((event) => {
       const base = resolved ? targetFor(resolved.targets, event.mftg?.eventType) : null;
       if (!base) {
-        const why = resolved ? `no route or --forward-to of the ${resolved.source === 'listener' ? 'running listener' : 'last run'} covers event ${event.id} (${event.mftg?.eventType ?? 'no eventType'})` : 'no target is known';
+        const why = resolved
+          ? `no route or --forward-to of the ${resolved.source === 'listener' ? 'running listener' : 'last run'} covers event ${event.id} (${event.mftg?.eventType ?? 'no eventType'})`
+          : 'no target is known';
         throw new MftgHooksError('E_NO_TARGET', `cannot replay: ${why}`, 'pass --to <url>, or run `mftg-hooks listen --forward-to <url>`');
       }
       return { event, target: joinTarget(base, event.path) };

@@ -1,8 +1,10 @@
-import type { Targets } from './forwarder.js';
-import type { SessionElement, SessionStats } from './session.js';
+import type { PendingDelivery, Targets } from './delivery/targets.js';
+import type { RejectReason } from './capture-server.js';
+import type { ReconcileSummary } from './reconcile/reconciler.js';
+import type { ReconcileReason } from './reconcile/scheduler.js';
 import type { ListFilter } from './store/store.js';
 import type { TunnelState } from './tunnel.js';
-import type { EventRecord, ForwardAttempt, HeaderPairs } from './types.js';
+import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './types.js';
 
 /**
  * The port every face uses: the terminal UI, the plain and `--json` printers, and the web inspector
@@ -64,4 +66,53 @@ export interface SessionSnapshot {
   stats: SessionStats;
   /** The web inspector's URL while it runs. */
   inspectUrl: string | null;
+}
+
+/** Everything a listener reports. Front ends (live UI, plain lines, --json) consume only these. */
+export type SessionElement =
+  | { type: 'ready'; localUrl: string; store: string; forwardTo: string | null; routes: Record<string, string>; inspectUrl?: string | null }
+  | { type: 'tunnel'; tunnel: TunnelState; publicCaptureUrl: string | null }
+  | { type: 'event'; event: CapturedEvent; foreign: boolean }
+  | { type: 'attempt'; attempt: ForwardAttempt; foreign: boolean }
+  | { type: 'pending'; eventId: string; pending: PendingDelivery | null }
+  | { type: 'rejected'; reason: RejectReason; path: string; detail: string | null }
+  | { type: 'warning'; message: string }
+  | { type: 'cleared' }
+  /** A reconcile run (catching up through the MFTG API) started (`running`) or ended (`done`, `failed`). */
+  | { type: 'reconcile'; summary: ReconcileSummary; reason: ReconcileReason }
+  | DeliveryPhase;
+
+/**
+ * The listener's delivery milestones: `redelivering` (at start: `pending` events left by an earlier
+ * run go out first, in arrival order), `finishing` (shutting down: `inFlight` attempts are still on
+ * the wire and get until `deadlineAt`), `stopped` (the last element: `pending` events were not
+ * delivered and are re-delivered at the next start with a target).
+ */
+export interface DeliveryPhase {
+  type: 'delivery';
+  phase: 'redelivering' | 'finishing' | 'stopped';
+  inFlight: number;
+  pending: number;
+  deadlineAt: number | null;
+  /** The counters at that moment (a copy). */
+  stats: SessionStats;
+}
+
+/**
+ * What a listener counts. `captured`, `delivered`, `failed`, `waiting` and `rejected` count events;
+ * `attempts` counts handler attempts (forwards, retries and replays, from any terminal) apart.
+ */
+export interface SessionStats {
+  /** Events this listener stored. */
+  captured: number;
+  /** Events delivered (an attempt got a 2xx) since they became this listener's: a replay of a delivered event is not counted again. */
+  delivered: number;
+  /** Events whose delivery failed for good (not retryable, or retries used up); a later successful replay moves one to `delivered`. */
+  failed: number;
+  /** Events not delivered yet that will be (pending): in flight, a retry scheduled, the handler down, or left over from an earlier run. */
+  waiting: number;
+  rejected: number;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  /** Handler attempts by outcome. */
+  attempts: { ok: number; failed: number };
 }

@@ -1,24 +1,23 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
-import { CaptureServer, type RejectReason } from './capture-server.js';
+import { CaptureServer } from './capture-server.js';
 import { Attempts, replayRequest, type SendResult } from './delivery/attempts.js';
-import { Forwarder, MAX_SHUTDOWN_GRACE_MS, targetFor, type PendingDelivery, type Targets } from './delivery/forwarder.js';
+import { Forwarder, MAX_SHUTDOWN_GRACE_MS, targetFor, type Targets } from './delivery/forwarder.js';
 import { DeliveryLedger } from './delivery-state.js';
 import { MftgHooksError } from './errors.js';
 import { newCapturedEvent, newSourceSecret } from './events.js';
 import { createDispatcher, joinTarget } from './http-send.js';
 import { newId } from './ids.js';
 import { Ingest, sampleRequest } from './ingest.js';
-import type { ReconcileSummary } from './reconcile/reconciler.js';
-import { ReconcileScheduler, type ListenReconcileOptions, type ReconcileReason } from './reconcile/scheduler.js';
+import { ReconcileScheduler, type ListenReconcileOptions } from './reconcile/scheduler.js';
 import { IngestSink } from './reconcile/sinks.js';
-import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
+import type { DeliveryPhase, ReplayEdits, SessionElement, SessionSnapshot, SessionStats, SessionView, TriggerRequest } from './session-view.js';
 import { DEFAULT_KEEP_EVENTS, EventStore, type ListFilter } from './store/store.js';
 import { lockStore, type StoreLock } from './store/lock.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import type { TunnelState, TunnelStateName } from './tunnel.js';
-import { isSuccess, type CapturedEvent, type EventRecord, type ForwardAttempt } from './types.js';
+import { isSuccess, type EventRecord, type ForwardAttempt } from './types.js';
 
 /** The tunnel as the session sees it (implemented by TunnelSupervisor; a stand-in in tests). */
 export interface TunnelLike {
@@ -34,54 +33,7 @@ export type { TunnelState, TunnelStateName };
 
 export const DISABLED_TUNNEL: TunnelState = { state: 'disabled', publicUrl: null, reason: null, attempt: 0, nextRetryAt: null, subdomain: null, urlChanged: null };
 
-/** Everything a listener reports. Front ends (live UI, plain lines, --json) consume only these. */
-export type SessionElement =
-  | { type: 'ready'; localUrl: string; store: string; forwardTo: string | null; routes: Record<string, string>; inspectUrl?: string | null }
-  | { type: 'tunnel'; tunnel: TunnelState; publicCaptureUrl: string | null }
-  | { type: 'event'; event: CapturedEvent; foreign: boolean }
-  | { type: 'attempt'; attempt: ForwardAttempt; foreign: boolean }
-  | { type: 'pending'; eventId: string; pending: PendingDelivery | null }
-  | { type: 'rejected'; reason: RejectReason; path: string; detail: string | null }
-  | { type: 'warning'; message: string }
-  | { type: 'cleared' }
-  /** A reconcile run (PRODUCT.md section 8) started (`running`) or ended (`done`, `failed`). */
-  | { type: 'reconcile'; summary: ReconcileSummary; reason: ReconcileReason }
-  | DeliveryPhase;
-
-/**
- * The listener's delivery milestones: `redelivering` (at start: `pending` events left by an earlier
- * run go out first, in arrival order), `finishing` (shutting down: `inFlight` attempts are still on
- * the wire and get until `deadlineAt`), `stopped` (the last element: `pending` events were not
- * delivered and are re-delivered at the next start with a target).
- */
-export interface DeliveryPhase {
-  type: 'delivery';
-  phase: 'redelivering' | 'finishing' | 'stopped';
-  inFlight: number;
-  pending: number;
-  deadlineAt: number | null;
-  /** The counters at that moment (a copy). */
-  stats: SessionStats;
-}
-
-/**
- * What a listener counts. `captured`, `delivered`, `failed`, `waiting` and `rejected` count events;
- * `attempts` counts handler attempts (forwards, retries and replays, from any terminal) apart.
- */
-export interface SessionStats {
-  /** Events this listener stored. */
-  captured: number;
-  /** Events delivered (an attempt got a 2xx) since they became this listener's: a replay of a delivered event is not counted again. */
-  delivered: number;
-  /** Events whose delivery failed for good (not retryable, or retries used up); a later successful replay moves one to `delivered`. */
-  failed: number;
-  /** Events not delivered yet that will be (pending): in flight, a retry scheduled, the handler down, or left over from an earlier run. */
-  waiting: number;
-  rejected: number;
-  rejectedByReason: Partial<Record<RejectReason, number>>;
-  /** Handler attempts by outcome. */
-  attempts: { ok: number; failed: number };
-}
+export type { DeliveryPhase, SessionElement, SessionStats };
 
 export const emptyStats = (): SessionStats => ({ captured: 0, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 0, failed: 0 } });
 
@@ -287,8 +239,7 @@ export class ListenSession implements SessionView {
         // Replays from another terminal count like this listener's own attempts.
         this.applyAttempt(record.attempt);
         this.emit({ type: 'attempt', attempt: record.attempt, foreign: true });
-      }
-      else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
+      } else if (record.kind === 'event') this.emit({ type: 'event', event: record.event, foreign: true });
       else this.emit({ type: 'cleared' });
     });
     this.ready = true;

@@ -3,7 +3,7 @@ export type HeaderPairs = Array<[name: string, value: string]>;
 
 /**
  * What MFTG fields say about an event, as stored with it and shown in lists; every field is null
- * when absent. See MFTG.md. Attachment keys are not part of it: they can fill most of a document,
+ * when absent. Attachment keys are not part of it: they can fill most of a document,
  * and copying them into every stored record cost a tenth of the capture path's time. Detail views
  * read them from the body (MftgDetails).
  */
@@ -28,12 +28,10 @@ export interface MftgDetails extends MftgSummary {
 }
 
 /**
- * Where an event came from (PRODUCT.md §2): `webhook` (a request to the capture URL), `trigger` (a
+ * Where an event came from: `webhook` (a request to the capture URL), `trigger` (a
  * sample made by `trigger` or a face's Trigger), `reconcile` (recovered through the MFTG API).
  */
 export type EventSource = 'webhook' | 'trigger' | 'reconcile';
-
-export const EVENT_SOURCES: readonly EventSource[] = ['webhook', 'trigger', 'reconcile'];
 
 /** One stored event. Made only by `newCapturedEvent` (events.ts), stored only through ingest (ingest.ts). */
 export interface CapturedEvent {

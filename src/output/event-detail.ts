@@ -78,7 +78,9 @@ export function renderEventDetail(event: EventRecord, body: Buffer, responses: M
   out.push('', colors.bold(`Attempts (${event.attempts.length})`));
   if (event.attempts.length === 0) out.push('  none');
   for (const attempt of event.attempts) {
-    out.push(`  ${attempt.startedAt}  ${attempt.kind}${attempt.modified ? ' (modified)' : ''}  ${paint(colors, toneOf(attempt), safe(formatOutcome(attempt)))}  ${formatDuration(attempt.durationMs)}  ${safe(attempt.target)}`);
+    out.push(
+      `  ${attempt.startedAt}  ${attempt.kind}${attempt.modified ? ' (modified)' : ''}  ${paint(colors, toneOf(attempt), safe(formatOutcome(attempt)))}  ${formatDuration(attempt.durationMs)}  ${safe(attempt.target)}`,
+    );
     if (attempt.error === null) {
       for (const [name, value] of attempt.responseHeaders) out.push(colors.dim(`    ${safe(name)}: ${safe(value)}`));
     }

@@ -139,7 +139,9 @@ export function fitTable(columns: readonly TableColumn[], rows: readonly string[
   const hardCut = (cells: string[]): string[] => (fits ? cells : cutCells(cells, width));
   return {
     titles: kept.map((i) => columns[i]!.title),
-    header: hardCut(line(columns.map((c) => c.title))).join(TABLE_GAP).trimEnd(),
+    header: hardCut(line(columns.map((c) => c.title)))
+      .join(TABLE_GAP)
+      .trimEnd(),
     rows: rows.map((row) => hardCut(line(row))),
     fits,
     narrowed: kept.length < columns.length || kept.some((i) => widths[i]! < natural[i]!),

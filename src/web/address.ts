@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { MftgHooksError, isErrnoException, usageError } from '../core/errors.js';
 
-/** Where the inspector listens by default (PRODUCT.md §1). */
+/** Where the inspector listens by default (then the next ports up to LAST_DEFAULT_INSPECT_PORT). */
 export const DEFAULT_INSPECT_HOST = '127.0.0.1';
 export const DEFAULT_INSPECT_PORT = 4141;
 /** Without an explicit port, the inspector tries DEFAULT_INSPECT_PORT up to this one, then any free port. */
@@ -25,7 +25,8 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function parsePort(text: string, whole: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw usageError(`invalid --inspect address "${whole}": the port must be a number from 0 to 65535`, 'e.g. --inspect 4141 or --inspect 127.0.0.1:4141');
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535)
+    throw usageError(`invalid --inspect address "${whole}": the port must be a number from 0 to 65535`, 'e.g. --inspect 4141 or --inspect 127.0.0.1:4141');
   return Number(text);
 }
 
@@ -53,7 +54,10 @@ export function parseInspectAddress(text: string | undefined | null): InspectAdd
     if (colon >= 0) port = parsePort(whole.slice(colon + 1), whole);
   }
   if (!isLoopbackHost(host)) {
-    throw usageError(`--inspect ${whole}: the web inspector binds loopback only (127.0.0.1, ::1 or localhost), not "${host}"`, 'it can replay and trigger events, so it must not be reachable from other machines; use an SSH tunnel to reach it remotely');
+    throw usageError(
+      `--inspect ${whole}: the web inspector binds loopback only (127.0.0.1, ::1 or localhost), not "${host}"`,
+      'it can replay and trigger events, so it must not be reachable from other machines; use an SSH tunnel to reach it remotely',
+    );
   }
   if (host.toLowerCase() === 'localhost') host = DEFAULT_INSPECT_HOST;
   return { host, port };
@@ -69,7 +73,7 @@ export function candidatePorts(address: InspectAddress): number[] {
 }
 
 /**
- * Binds `listen(port)` to the first candidate port that is free (PRODUCT.md §1): an explicit port is
+ * Binds `listen(port)` to the first candidate port that is free: an explicit port is
  * used or refused (E_PORT_IN_USE); the default tries 4141…4150, then any free port.
  */
 export async function bindFirstFree(address: InspectAddress, listen: (port: number) => Promise<number>): Promise<number> {
@@ -78,7 +82,13 @@ export async function bindFirstFree(address: InspectAddress, listen: (port: numb
       return await listen(port);
     } catch (error) {
       const inUse = isErrnoException(error) && (error.code === 'EADDRINUSE' || error.code === 'EACCES');
-      if (!inUse) throw new MftgHooksError('E_BIND', `the web inspector cannot listen on ${address.host}:${port} (${(error as Error).message})`, 'pick another address with --inspect <[host:]port>, or --no-inspect', { cause: error });
+      if (!inUse)
+        throw new MftgHooksError(
+          'E_BIND',
+          `the web inspector cannot listen on ${address.host}:${port} (${(error as Error).message})`,
+          'pick another address with --inspect <[host:]port>, or --no-inspect',
+          { cause: error },
+        );
       if (address.port !== null) {
         throw new MftgHooksError('E_PORT_IN_USE', `the web inspector's port ${address.host}:${port} is in use`, 'pick another with --inspect <port> (0 = any free one), or --no-inspect');
       }

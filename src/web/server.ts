@@ -6,7 +6,7 @@ import { deliveredItem, originalItem, originalUrl, requestUrl } from '../core/ex
 import { toCurl } from '../output/export/curl.js';
 import { toHar } from '../output/export/har.js';
 import { toJsonExport } from '../output/export/json.js';
-import { targetFor } from '../core/forwarder.js';
+import { targetFor } from '../core/delivery/targets.js';
 import type { ReplayEdits, SessionSnapshot, SessionView } from '../core/session-view.js';
 import type { EventRecord, HeaderPairs } from '../core/types.js';
 import { attemptRecord, eventDetailRecord, eventRecord, sessionRecord } from '../output/records.js';
@@ -46,7 +46,12 @@ function packageVersion(): string {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly hint?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -97,12 +102,15 @@ export function parseReplayEdits(input: Record<string, unknown>): ReplayEdits {
   if (typeof body === 'string') edits.body = Buffer.from(body, 'utf8');
   else if (body && typeof body === 'object') {
     const { encoding, data } = body as { encoding?: unknown; data?: unknown };
-    if (typeof data !== 'string' || (encoding !== 'utf8' && encoding !== 'base64' && encoding !== undefined)) throw new HttpError(400, 'E_USAGE', 'body must be a string or {"encoding":"utf8"|"base64","data":"…"}');
+    if (typeof data !== 'string' || (encoding !== 'utf8' && encoding !== 'base64' && encoding !== undefined))
+      throw new HttpError(400, 'E_USAGE', 'body must be a string or {"encoding":"utf8"|"base64","data":"…"}');
     edits.body = Buffer.from(data, encoding === 'base64' ? 'base64' : 'utf8');
   } else if (body !== undefined && body !== null) throw new HttpError(400, 'E_USAGE', 'body must be a string or {"encoding":"utf8"|"base64","data":"…"}');
   const headers = input.headers;
   if (headers !== undefined && headers !== null) {
-    const pairs: HeaderPairs = Array.isArray(headers) ? (headers as unknown[]).map((pair) => (Array.isArray(pair) ? [pair[0], pair[1]] : [undefined, undefined])) as HeaderPairs : Object.entries(headers as Record<string, string>);
+    const pairs: HeaderPairs = Array.isArray(headers)
+      ? ((headers as unknown[]).map((pair) => (Array.isArray(pair) ? [pair[0], pair[1]] : [undefined, undefined])) as HeaderPairs)
+      : Object.entries(headers as Record<string, string>);
     for (const [name, value] of pairs) {
       if (typeof name !== 'string' || !HEADER_NAME.test(name)) throw new HttpError(400, 'E_USAGE', `invalid header name ${JSON.stringify(name)}`);
       if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw new HttpError(400, 'E_USAGE', `invalid value for header ${name}`);
@@ -158,7 +166,7 @@ function tokenOf(localUrl: string | null): string | null {
 const fileName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /**
- * Starts the web inspector on loopback (PRODUCT.md §7): the page, its JSON API and the live stream,
+ * Starts the web inspector on loopback only: the page, its JSON API and the live stream,
  * all reading and acting through `view`. Throws E_USAGE for a non-loopback address, E_PORT_IN_USE
  * when an explicit port is taken.
  */
@@ -176,7 +184,8 @@ export async function startInspector(view: SessionView, options: InspectorOption
     res.writeHead(status, { ...securityHeaders(), 'content-type': type, 'content-length': String(bytes.length), ...extra });
     res.end(res.req.method === 'HEAD' ? undefined : bytes);
   };
-  const json = (res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void => send(res, status, JSON.stringify(value) + '\n', 'application/json; charset=utf-8', extra);
+  const json = (res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void =>
+    send(res, status, JSON.stringify(value) + '\n', 'application/json; charset=utf-8', extra);
   const download = (res: ServerResponse, body: Buffer | string, type: string, name: string): void => send(res, 200, body, type, { 'content-disposition': `attachment; filename="${fileName(name)}"` });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -236,7 +245,10 @@ export async function startInspector(view: SessionView, options: InspectorOption
         const body = await view.getBody(event.id);
         const contentType = event.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
         // Captured bytes are hostile: never rendered by the browser, only downloaded or read by the page.
-        return send(res, 200, body, 'application/octet-stream', { 'content-disposition': `attachment; filename="${fileName(`${event.id}.body`)}"`, 'x-mftg-hooks-content-type': contentType.replace(/[^\x20-\x7e]/g, '') });
+        return send(res, 200, body, 'application/octet-stream', {
+          'content-disposition': `attachment; filename="${fileName(`${event.id}.body`)}"`,
+          'x-mftg-hooks-content-type': contentType.replace(/[^\x20-\x7e]/g, ''),
+        });
       }
       if (isRead && parts.length === 6 && parts[3] === 'attempts' && parts[5] === 'response') {
         const event = await view.getEvent(id);
@@ -299,14 +311,18 @@ export async function startInspector(view: SessionView, options: InspectorOption
   });
   server.on('clientError', (_error, socket) => socket.destroy());
 
-  const port = await bindFirstFree(address, (candidate) => new Promise<number>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen({ host: address.host, port: candidate, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  }));
+  const port = await bindFirstFree(
+    address,
+    (candidate) =>
+      new Promise<number>((resolve, reject) => {
+        const onError = (error: Error): void => reject(error);
+        server.once('error', onError);
+        server.listen({ host: address.host, port: candidate, exclusive: true }, () => {
+          server.off('error', onError);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+  );
   hosts = allowedHosts(address.host, port);
   origins = allowedOrigins(hosts);
   const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionElement } from '../core/session.js';
+import type { SessionElement } from '../core/session-view.js';
 import type { SessionView } from '../core/session-view.js';
 import { sessionRecord } from '../output/records.js';
 
@@ -21,7 +21,7 @@ interface Entry {
 }
 
 /**
- * The record a face shows for an element: the `--json` record (PRODUCT.md §4), and for `pending`
+ * The record a face shows for an element: the `--json` record, and for `pending`
  * (which `--json` does not print) the retry state the inspector shows in its details.
  */
 export function webRecord(element: SessionElement): Record<string, unknown> | null {
@@ -44,7 +44,10 @@ export class StreamHub {
   private readonly heartbeat: NodeJS.Timeout;
   private sessionTimer: NodeJS.Timeout | null = null;
 
-  constructor(view: SessionView, private readonly hello: () => Record<string, unknown>) {
+  constructor(
+    view: SessionView,
+    private readonly hello: () => Record<string, unknown>,
+  ) {
     this.unsubscribe = view.subscribe((element) => this.publish(element));
     this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), STREAM_HEARTBEAT_MS);
     this.heartbeat.unref();

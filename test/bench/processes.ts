@@ -121,7 +121,11 @@ export interface Listener {
  */
 export async function startListener(args: string[], options: { env?: NodeJS.ProcessEnv; readyTimeoutMs?: number; prefix?: string[]; nodeArgs?: string[] } = {}): Promise<Listener> {
   const started = performance.now();
-  const child = spawnNode([...(options.nodeArgs ?? []), BIN, 'listen', '--json', ...args], { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] }, options.prefix);
+  const child = spawnNode(
+    [...(options.nodeArgs ?? []), BIN, 'listen', '--json', ...args],
+    { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    options.prefix,
+  );
   const counts: RecordCounts = { event: 0, attempt: 0, attemptOk: 0, rejected: 0, warning: 0 };
   const notices: Array<Record<string, unknown>> = [];
   const wakers = new Set<() => void>();
@@ -190,7 +194,11 @@ export async function startListener(args: string[], options: { env?: NodeJS.Proc
 /**
  * Starts `node child.js <mode> <args>` (see child.ts) and resolves with its first stdout line, parsed.
  */
-export async function startBenchChild(mode: string, args: string[], options: { timeoutMs?: number; prefix?: string[] } = {}): Promise<{ child: ChildProcess; info: Record<string, unknown>; stop: () => Promise<number | null> }> {
+export async function startBenchChild(
+  mode: string,
+  args: string[],
+  options: { timeoutMs?: number; prefix?: string[] } = {},
+): Promise<{ child: ChildProcess; info: Record<string, unknown>; stop: () => Promise<number | null> }> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawnNode([CHILD, mode, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }, options.prefix);
   let stderr = '';

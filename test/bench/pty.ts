@@ -13,7 +13,6 @@ export const KEY_TIMEOUT_MS = 3_000;
 
 /** Terminal output as text: escape sequences (CSI, OSC, charset and mode switches) removed. */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b\[[0-?]*[ -/]*[@-~]|\u001b[()][0-9A-Za-z]|\u001b[=>78cDEHM]/g, '');
 }
 

@@ -82,7 +82,9 @@ async function main(): Promise<number> {
   if (options.json) {
     process.stdout.write(JSON.stringify({ startedAt: started.toISOString(), quick: options.quick, rounds: ctx.rounds, machine, scenarios: reports }, null, 2) + '\n');
   } else {
-    process.stdout.write(`\nmftg-hooks bench — ${started.toISOString()} — Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}${options.quick ? ' — QUICK (tiny sizes, not representative)' : ''}\n\n`);
+    process.stdout.write(
+      `\nmftg-hooks bench — ${started.toISOString()} — Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}${options.quick ? ' — QUICK (tiny sizes, not representative)' : ''}\n\n`,
+    );
     process.stdout.write(renderTable(reports) + '\n\n' + renderNotes(reports) + '\n');
   }
   const failed = reports.some((report) => report.notes.some((note) => note.startsWith('FAILED')) || report.lost > 0);

@@ -12,7 +12,8 @@ function chalkLevelAfterMain(ci: string | undefined): Promise<string> {
   const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
   const command = ['exec', process.execPath, '--input-type=module', '-e', program].map((arg, i) => (i === 0 ? arg : quote(arg))).join(' ');
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
-  for (const name of ['CI', 'NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'TRAVIS', 'CIRCLECI', 'GITLAB_CI', 'BUILDKITE', 'DRONE', 'APPVEYOR', 'TF_BUILD', 'TEAMCITY_VERSION', 'COLORTERM']) delete env[name];
+  for (const name of ['CI', 'NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'TRAVIS', 'CIRCLECI', 'GITLAB_CI', 'BUILDKITE', 'DRONE', 'APPVEYOR', 'TF_BUILD', 'TEAMCITY_VERSION', 'COLORTERM'])
+    delete env[name];
   if (ci !== undefined) env.CI = ci;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });

@@ -44,7 +44,10 @@ test('every --help ends with examples; the top one names the default command and
   const commands = [[], ['listen'], ['events'], ['events', 'list'], ['events', 'show'], ['events', 'export'], ['events', 'clear'], ['replay'], ['trigger'], ['help']];
   for (const command of commands) {
     // When a command's help is asked for, as a flag and through `help`
-    for (const args of [[...command, '--help'], ['help', ...command]]) {
+    for (const args of [
+      [...command, '--help'],
+      ['help', ...command],
+    ]) {
       const result = await runCli(args);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
       const help = result.stdout.toString();
@@ -60,7 +63,7 @@ test('every --help ends with examples; the top one names the default command and
   assert.ok(top.includes('  npx mftg-hooks listen --forward-to http://localhost:3000/webhooks/mftg\n'), top);
 });
 
-test('usage errors are one line that ends with the failing command\'s own help', async () => {
+test("usage errors are one line that ends with the failing command's own help", async () => {
   const cases: Array<[string[], string]> = [
     [['events', 'list', '--limit', '0'], 'mftg-hooks events list'],
     [['--port', 'eighty'], 'mftg-hooks listen'],
@@ -84,7 +87,7 @@ test('usage errors are one line that ends with the failing command\'s own help',
   }
 });
 
-test('--version is the tool\'s own, from any directory and whatever npm says', async () => {
+test("--version is the tool's own, from any directory and whatever npm says", async () => {
   const dir = await tempDir();
   try {
     // Given another project's npm variables and working directory

@@ -27,7 +27,10 @@ test('listen serves the inspector on loopback, names it in ready, and the captur
   const event = await running.listener.waitForRecord((r) => r.type === 'event', 'the event');
   // Then the inspector lists it, with its source
   const listed = JSON.parse((await get(`${inspectUrl}api/events`)).text) as { events: Array<Record<string, unknown>> };
-  assert.deepEqual(listed.events.map((e) => [e.id, e.source]), [[event.id, 'webhook']]);
+  assert.deepEqual(
+    listed.events.map((e) => [e.id, e.source]),
+    [[event.id, 'webhook']],
+  );
   assert.equal((await get(inspectUrl)).status, 200);
   // And the capture server answers none of the inspector's paths (nor with a token prefix)
   const capture = new URL(running.captureUrl);
@@ -45,7 +48,10 @@ test('listen serves the inspector on loopback, names it in ready, and the captur
 test('listen --no-inspect and MFTG_HOOKS_INSPECT=off serve no inspector; ready says null', async (t) => {
   const home = await tempDir();
   t.after(() => home.cleanup());
-  for (const [args, env] of [[['--no-inspect'], {}], [[], { MFTG_HOOKS_INSPECT: 'off' }]] as const) {
+  for (const [args, env] of [
+    [['--no-inspect'], {}],
+    [[], { MFTG_HOOKS_INSPECT: 'off' }],
+  ] as const) {
     const listener = startJsonListener(['--no-tunnel', ...args], { MFTG_HOOKS_HOME: home.path, ...env });
     const ready = await listener.waitForRecord((r) => r.type === 'ready', 'ready');
     assert.equal(await listener.stop(), 0);
@@ -58,7 +64,10 @@ test('listen --no-inspect and MFTG_HOOKS_INSPECT=off serve no inspector; ready s
 test('a non-loopback --inspect is refused with exit 2 and the reason, before anything starts', async (t) => {
   const home = await tempDir();
   t.after(() => home.cleanup());
-  for (const args of [['listen', '--no-tunnel', '--inspect', '0.0.0.0:4141'], ['inspect', '--inspect', '192.168.1.20:4141']]) {
+  for (const args of [
+    ['listen', '--no-tunnel', '--inspect', '0.0.0.0:4141'],
+    ['inspect', '--inspect', '192.168.1.20:4141'],
+  ]) {
     const result = await runCli(args, { env: { MFTG_HOOKS_HOME: home.path } });
     assert.equal(result.code, 2, args.join(' '));
     assert.match(result.stderr, /the web inspector binds loopback only/);
@@ -91,7 +100,10 @@ test('mftg-hooks inspect serves the store alone, follows it, and exits 0 on Ctrl
   assert.equal(session.mode, 'inspect');
   assert.equal(session.inspectUrl, url);
   const listed = JSON.parse((await get(`${url}api/events`)).text) as { events: Array<Record<string, unknown>> };
-  assert.deepEqual(listed.events.map((e) => e.id), [first.id]);
+  assert.deepEqual(
+    listed.events.map((e) => e.id),
+    [first.id],
+  );
   // And the listener's new events show in the store it follows
   assert.equal(await post(running.captureUrl, Buffer.from('{"n":2}')), 200);
   await waitUntil(async () => (JSON.parse((await get(`${url}api/events`)).text) as { events: unknown[] }).events.length === 2, 'the second event');

@@ -42,7 +42,10 @@ test('listen --json: ready first, then event and attempt; a second process sees 
   assert.equal(JSON.parse(list.stdout.toString()).id, event.id);
   const show = await runCli(['events', 'show', String(event.id).slice(0, 12), '--json'], { env });
   const detail = JSON.parse(show.stdout.toString()) as { attempts: Array<{ status: number }>; headers: string[][]; mftg: { partner: string; attachments: string[] } };
-  assert.deepEqual(detail.attempts.map((a) => a.status), [200]);
+  assert.deepEqual(
+    detail.attempts.map((a) => a.status),
+    [200],
+  );
   // The attachment keys are read from the stored body, not kept in the summary
   assert.equal(detail.mftg.partner, receivedBoth.partnerIdentifier);
   assert.deepEqual(detail.mftg.attachments, receivedBoth.attachments);
@@ -82,7 +85,11 @@ test('SIGKILL right after the acks loses nothing: every acked event is there aft
   assert.equal(again.localUrl !== undefined, true);
   assert.equal(new URL(String(again.localUrl)).pathname, new URL(String(ready.localUrl)).pathname, 'the token is remembered');
   const list = await runCli(['events', 'list', '--json', '--limit', '1000'], { env });
-  const paths = list.stdout.toString().trim().split('\n').map((line) => (JSON.parse(line) as { path: string }).path);
+  const paths = list.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { path: string }).path);
   assert.deepEqual(paths.sort(), acked.sort());
   const warning = await second.waitForRecord((r) => r.type === 'warning', 'a torn-record warning');
   assert.match(String(warning.message), /torn or corrupt/);

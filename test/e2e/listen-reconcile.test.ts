@@ -42,19 +42,36 @@ test('listen --json with credentials: missed messages come as reconcile events, 
   assert.deepEqual(events.map((r) => r.id).sort(), [...recovered].sort());
   assert.deepEqual([...new Set(events.map((r) => r.source))], ['reconcile']);
   const requests = await handler.waitFor(4);
-  assert.deepEqual(requests.map((r) => r.headers['x-mftg-hooks-source']), ['reconcile', 'reconcile', 'reconcile', 'reconcile']);
+  assert.deepEqual(
+    requests.map((r) => r.headers['x-mftg-hooks-source']),
+    ['reconcile', 'reconcile', 'reconcile', 'reconcile'],
+  );
   for (const id of recovered) await listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === id && r.status === 200, `the forward of ${id}`);
   assert.equal(await listener.stop('SIGINT'), 0);
   assert.equal(handler.requests.length, 4);
   // And `events list` shows the source too
   const listed = await runCli(['events', 'list', '--json'], { env: { MFTG_HOOKS_HOME: home } });
-  assert.deepEqual([...new Set(listed.stdout.toString().trim().split('\n').map((line) => (JSON.parse(line) as { source: string }).source))], ['reconcile']);
+  assert.deepEqual(
+    [
+      ...new Set(
+        listed.stdout
+          .toString()
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { source: string }).source),
+      ),
+    ],
+    ['reconcile'],
+  );
 });
 
 test('plain output: a refused login is a reconcile line; a delivery meanwhile is acked and forwarded', async (t) => {
   const { api, handler, home } = await fixtures(t);
   // Given credentials MFTG refuses
-  const child = spawn(process.execPath, [BIN, 'listen', '--no-tunnel', '--no-inspect', '--forward-to', handler.url], { env: { ...process.env, NO_COLOR: '1', ...apiEnv(api, home, { MFTG_API_PASSWORD: 'wrong-password' }) }, stdio: 'pipe' });
+  const child = spawn(process.execPath, [BIN, 'listen', '--no-tunnel', '--no-inspect', '--forward-to', handler.url], {
+    env: { ...process.env, NO_COLOR: '1', ...apiEnv(api, home, { MFTG_API_PASSWORD: 'wrong-password' }) },
+    stdio: 'pipe',
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   t.after(() => void child.kill('SIGKILL'));
   let out = '';
@@ -123,7 +140,10 @@ test('--reconcile: bad intervals and missing credentials are usage errors; --no-
     assert.equal(result.stderr.trim().split('\n').length <= 2, true, result.stderr);
   }
   // Given credentials and --no-reconcile (or MFTG_HOOKS_RECONCILE=off)
-  for (const [args, env] of [[['--no-reconcile'], apiEnv(api, home)], [[], apiEnv(api, home, { MFTG_HOOKS_RECONCILE: 'off' })]] as Array<[string[], NodeJS.ProcessEnv]>) {
+  for (const [args, env] of [
+    [['--no-reconcile'], apiEnv(api, home)],
+    [[], apiEnv(api, home, { MFTG_HOOKS_RECONCILE: 'off' })],
+  ] as Array<[string[], NodeJS.ProcessEnv]>) {
     const listener = startJsonListener(['--no-tunnel', '--no-inspect', '--forward-to', handler.url, ...args], env);
     t.after(() => listener.stop('SIGKILL'));
     const ready = await listener.waitForRecord((r) => r.type === 'ready', 'ready');

@@ -20,7 +20,10 @@ function assertCannotCreate(result: { code: number | null; stderr: string }, dir
 }
 
 test('a store path under /proc is one clear line and exit 1, for listen and events list (no endless mkdir)', { timeout: 60_000 }, async () => {
-  for (const args of [['listen', '--no-tunnel', '--port', '0'], ['events', 'list']]) {
+  for (const args of [
+    ['listen', '--no-tunnel', '--port', '0'],
+    ['events', 'list'],
+  ]) {
     const result = await runCli([...args, '--store', '/proc/nope'], QUICK);
     assertCannotCreate(result, '/proc/nope', /ENOENT/);
     const nested = await runCli([...args, '--store', '/proc/nope/deeper/store'], QUICK);
@@ -33,7 +36,10 @@ test('a store path that is a file, or lies under one, or is not permitted, is on
   t.after(dir.cleanup);
   const file = join(dir.path, 'a-file');
   await writeFile(file, 'x');
-  for (const args of [['listen', '--no-tunnel', '--port', '0'], ['events', 'list']]) {
+  for (const args of [
+    ['listen', '--no-tunnel', '--port', '0'],
+    ['events', 'list'],
+  ]) {
     assertCannotCreate(await runCli([...args, '--store', file], QUICK), file, /a file is in the way \(ENOTDIR\)/);
     assertCannotCreate(await runCli([...args, '--store', join(file, 'store')], QUICK), join(file, 'store'), /a file is in the way \(ENOTDIR/);
   }
@@ -43,7 +49,10 @@ test('a store path that is a file, or lies under one, or is not permitted, is on
   if (isRoot) {
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('../helpers/cli.js');
-    for (const args of [['listen', '--no-tunnel', '--port', '0'], ['events', 'list']]) {
+    for (const args of [
+      ['listen', '--no-tunnel', '--port', '0'],
+      ['events', 'list'],
+    ]) {
       const child = spawn(process.execPath, [BIN, ...args, '--store', join(locked, 'store')], { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/nonexistent', NO_COLOR: '1' } });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -89,7 +98,16 @@ test('a directory where a segment should be, and a damaged listener.json, are wa
   // of a live process whose capture URL is not a URL
   const writer = await EventStore.open(dir.path);
   await writer.openForWriting();
-  const event = (n: number) => ({ id: `01aaaaaaaa000${n}`, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'text/plain']] as Array<[string, string]>, remoteAddress: '127.0.0.1', size: 3, mftg: null });
+  const event = (n: number) => ({
+    id: `01aaaaaaaa000${n}`,
+    receivedAt: new Date().toISOString(),
+    method: 'POST',
+    path: '/',
+    headers: [['content-type', 'text/plain']] as Array<[string, string]>,
+    remoteAddress: '127.0.0.1',
+    size: 3,
+    mftg: null,
+  });
   await writer.appendEvent(event(1), Buffer.from('one'));
   await writer.appendEvent(event(2), Buffer.from('two'));
   await writer.close();
@@ -99,7 +117,14 @@ test('a directory where a segment should be, and a damaged listener.json, are wa
   // When events list, events export and listen run, then each works and warns
   const listed = await runCli(['events', 'list', '--json'], { env });
   assert.equal(listed.code, 0, listed.stderr);
-  assert.deepEqual(listed.stdout.toString().trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id), ['01aaaaaaaa0001', '01aaaaaaaa0002']);
+  assert.deepEqual(
+    listed.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: string }).id),
+    ['01aaaaaaaa0001', '01aaaaaaaa0002'],
+  );
   assert.match(listed.stderr, /warning: ignored events\/00000003\.seg: not a regular file/);
   assert.doesNotMatch(listed.stderr, /unexpected error/);
   for (const format of ['json', 'curl', 'har']) {

@@ -80,7 +80,10 @@ test('the curl view in a real 80×24 terminal: the command copied from the scree
     const list = await waitForScreen((s) => s.includes('PARTNER → STATION'), 'the list again');
     const listLines = list.split('\n');
     assert.ok(listLines[0]!.startsWith('mftg-hooks  no public URL'), list);
-    assert.ok(listLines.some((line) => line.startsWith('↑↓ move')), list);
+    assert.ok(
+      listLines.some((line) => line.startsWith('↑↓ move')),
+      list,
+    );
     assert.ok(!list.includes('curl command for'), list);
   }
 });

@@ -38,7 +38,10 @@ function runNode(args: string[], env: NodeJS.ProcessEnv, until?: (stdout: () => 
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      until?.(() => stdout, () => child.kill('SIGTERM'));
+      until?.(
+        () => stdout,
+        () => child.kill('SIGTERM'),
+      );
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -61,14 +64,20 @@ test('--help, listen --json and listen --no-ui never load Ink or React; the UI m
   const uiEntry = pathToFileURL(join(BIN, '..', '..', 'dist', 'src', 'ui', 'start.js')).href;
   const control = await runNode(['--import', register, '--input-type=module', '-e', `await import(${JSON.stringify(uiEntry)});`], { MFTG_LOAD_LOG: controlLog });
   assert.equal(control.code, 0, control.stderr);
-  assert.ok((await loaded(controlLog)).some((url) => UI_PACKAGES.test(url)), 'the hook sees ink/react when the UI is imported');
+  assert.ok(
+    (await loaded(controlLog)).some((url) => UI_PACKAGES.test(url)),
+    'the hook sees ink/react when the UI is imported',
+  );
 
   // --help
   const helpLog = join(dir.path, 'help.log');
   const help = await runNode(['--import', register, BIN, '--help'], { MFTG_LOAD_LOG: helpLog });
   assert.equal(help.code, 0, help.stderr);
   assert.ok(help.stdout.includes('listen'));
-  assert.deepEqual((await loaded(helpLog)).filter((url) => UI_PACKAGES.test(url)), []);
+  assert.deepEqual(
+    (await loaded(helpLog)).filter((url) => UI_PACKAGES.test(url)),
+    [],
+  );
 
   // listen --json and listen --no-ui, with a delivery each
   for (const mode of ['--json', '--no-ui']) {
@@ -79,7 +88,9 @@ test('--help, listen --json and listen --no-ui never load Ink or React; the UI m
       const url = /"localUrl":"([^"]+)"/.exec(stdout())?.[1] ?? /capturing at (\S+)/.exec(stdout())?.[1];
       if (url && !delivered) {
         delivered = true;
-        void post(url, Buffer.from('{"eventType":"MESSAGE.SEND.SUCCESS"}')).then(() => waitUntil(() => stdout().includes('MESSAGE.SEND.SUCCESS'), 'the event line')).finally(stop);
+        void post(url, Buffer.from('{"eventType":"MESSAGE.SEND.SUCCESS"}'))
+          .then(() => waitUntil(() => stdout().includes('MESSAGE.SEND.SUCCESS'), 'the event line'))
+          .finally(stop);
       }
     });
     assert.equal(result.code, 0, `${mode}: ${result.stderr}`);

@@ -136,12 +136,16 @@ export function harProblems(har: unknown): string[] {
     if (!isObject(t)) need(false, `${at}.timings is an object`);
     else {
       for (const key of ['send', 'wait', 'receive']) need(typeof t[key] === 'number' && (t[key] as number) >= 0, `${at}.timings.${key} is a number ≥ 0`);
-      for (const key of ['blocked', 'dns', 'connect', 'ssl']) need(t[key] === undefined || (typeof t[key] === 'number' && ((t[key] as number) >= 0 || t[key] === -1)), `${at}.timings.${key} is ≥ 0 or -1`);
+      for (const key of ['blocked', 'dns', 'connect', 'ssl'])
+        need(t[key] === undefined || (typeof t[key] === 'number' && ((t[key] as number) >= 0 || t[key] === -1)), `${at}.timings.${key} is ≥ 0 or -1`);
       const sum = ['blocked', 'dns', 'connect', 'send', 'wait', 'receive'].reduce((total, key) => total + (typeof t[key] === 'number' && (t[key] as number) > 0 ? (t[key] as number) : 0), 0);
       need(typeof entry.time === 'number' && Math.abs(entry.time - sum) < 0.001, `${at}.time is the sum of its timings`);
     }
     for (const key of Object.keys(entry)) {
-      need(['startedDateTime', 'time', 'request', 'response', 'cache', 'timings', 'serverIPAddress', 'connection', 'comment', 'pageref'].includes(key) || key.startsWith('_'), `${at}.${key} is a HAR field or starts with _`);
+      need(
+        ['startedDateTime', 'time', 'request', 'response', 'cache', 'timings', 'serverIPAddress', 'connection', 'comment', 'pageref'].includes(key) || key.startsWith('_'),
+        `${at}.${key} is a HAR field or starts with _`,
+      );
     }
   });
   return problems;

@@ -98,7 +98,12 @@ export class FakeSessionView implements SessionView {
       receivedAt: new Date().toISOString(),
       method: delivery.method ?? 'POST',
       path: delivery.path ?? '/',
-      headers: delivery.headers ?? [['host', 'abcd.loca.lt'], ['content-type', 'application/json'], ['content-length', String(body.length)], ['user-agent', 'Apache-HttpClient/4.5.13 (Java/17.0.8)']],
+      headers: delivery.headers ?? [
+        ['host', 'abcd.loca.lt'],
+        ['content-type', 'application/json'],
+        ['content-length', String(body.length)],
+        ['user-agent', 'Apache-HttpClient/4.5.13 (Java/17.0.8)'],
+      ],
       remoteAddress: '127.0.0.1',
       size: body.length,
       mftg: summarize(body),
@@ -158,7 +163,14 @@ export class FakeSessionView implements SessionView {
     const eventType = resolveSampleType(request.eventType);
     if (!eventType) throw new MftgHooksError('E_USAGE', `unknown event type "${request.eventType}"`, 'use received, sent or failed');
     const doc = buildSample(eventType, request.variant ? { variant: request.variant } : {});
-    const event = await this.deliver({ body: doc, headers: [['host', '127.0.0.1:3939'], ['content-type', 'application/json'], ['x-mftg-hooks-source', 'trigger']] });
+    const event = await this.deliver({
+      body: doc,
+      headers: [
+        ['host', '127.0.0.1:3939'],
+        ['content-type', 'application/json'],
+        ['x-mftg-hooks-source', 'trigger'],
+      ],
+    });
     return event.id;
   }
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A mock of MFTG's REST API ("MFT REST API v1.0", see /work/shared/MFTG.md) on 127.0.0.1, strict
+ * A mock of MFTG's REST API ("MFT REST API v1.0") on 127.0.0.1, strict
  * where the real one is: tokens raw in `Authorization` (a `Bearer x` is refused like a bad token),
  * `pageLength` 1–100, `pageOffset` a page index, `sortDir` asc|desc, ids URL-encoded in paths,
  * `markAsRead` defaulting to true, lists without `fetchAll=true` hiding what was marked read, and
@@ -117,7 +117,8 @@ export function seedBinary(): Buffer {
   return bytes;
 }
 
-const X12_850 = 'ISA*00*          *00*          *ZZ*ZZGLOBEXCORP   *ZZ*ACME-AS2       *240301*1015*U*00401*000000905*0*P*>~\r\nGS*PO*ZZGLOBEXCORP*ACME-AS2*20240301*1015*905*X*004010~\r\nST*850*0001~\r\nBEG*00*SA*4500012345**20240301~\r\nSE*3*0001~\r\nGE*1*905~\r\nIEA*1*000000905~\r\n';
+const X12_850 =
+  'ISA*00*          *00*          *ZZ*ZZGLOBEXCORP   *ZZ*ACME-AS2       *240301*1015*U*00401*000000905*0*P*>~\r\nGS*PO*ZZGLOBEXCORP*ACME-AS2*20240301*1015*905*X*004010~\r\nST*850*0001~\r\nBEG*00*SA*4500012345**20240301~\r\nSE*3*0001~\r\nGE*1*905~\r\nIEA*1*000000905~\r\n';
 const X12_856 = 'ISA*00*          *00*          *ZZ*UMBRELLA_AS2   *ZZ*ACME-AS2       *240301*0930*U*00401*000000123*0*P*>~\r\nST*856*0001~\r\nBSN*00*000123*20240301*0930~\r\nSE*3*0001~\r\n';
 const EDIFACT = "UNA:+.? 'UNB+UNOC:3+081466849:1+ACME-AS2:ZZZ+240301:0800+778812'UNH+1+ORDERS:D:96A:UN'BGM+220+PO778812+9'UNT+3+1'UNZ+1+778812'";
 const X12_810 = 'ISA*00*          *00*          *ZZ*ACME-AS2       *ZZ*ZZGLOBEXCORP   *240301*1200*U*00401*000000411*0*P*>~\r\nST*810*0001~\r\nBIG*20240301*INV-99812~\r\nSE*3*0001~\r\n';
@@ -125,51 +126,68 @@ const X12_810 = 'ISA*00*          *00*          *ZZ*ACME-AS2       *ZZ*ZZGLOBEXC
 function seed(api: MockMftgApi, now: number): void {
   const min = 60_000;
   const hour = 60 * min;
-  api.addMessage('received', {
-    as2MessageId: '<1609934788.3185.1616041941493@as2gateway.com>',
-    senderAS2Id: 'UMBRELLA_AS2',
-    receiverAS2Id: 'ACME-AS2',
-    subject: 'Ship Notice 000123',
-    timestamp: now - 5 * min,
-    attachmentPaths: [`AS2/files/ACME-AS2/UMBRELLA_AS2/inbox/${now - 5 * min}-0/ASN_856_000123.x12`],
-  }, { ASN_856_000123: Buffer.from(X12_856) });
-  api.addMessage('received', {
-    as2MessageId: '<OPENAS2-20240301101500-4821@ZZGLOBEXCORP_ACME-AS2>',
-    senderAS2Id: 'ZZGLOBEXCORP',
-    receiverAS2Id: 'ACME-AS2',
-    subject: 'Purchase Order 4500012345',
-    timestamp: now - 40 * min,
-    attachmentPaths: [
-      `AS2/files/ACME-AS2/ZZGLOBEXCORP/inbox/${now - 40 * min}-1/PO_850_4500012345.edi`,
-      `AS2/files/ACME-AS2/ZZGLOBEXCORP/inbox/${now - 40 * min}-1/Attachment.raw`,
-    ],
-  }, { PO_850_4500012345: Buffer.from(X12_850), Attachment: seedBinary() });
-  api.addMessage('received', {
-    as2MessageId: '<1709280000.1187.1709280000412@edi.initech.example>',
-    senderAS2Id: '081466849',
-    receiverAS2Id: 'ACME-AS2',
-    subject: 'ORDERS PO778812',
-    timestamp: now - 3 * hour,
-    attachmentPaths: [`AS2/files/ACME-AS2/081466849/inbox/${now - 3 * hour}-0/ORDERS_D96A_PO778812.edi`],
-  }, { ORDERS_D96A_PO778812: Buffer.from(EDIFACT) });
-  api.addMessage('sent', {
-    as2MessageId: '<516327493100432@mftgateway.com>',
-    senderAS2Id: 'ACME-AS2',
-    receiverAS2Id: 'ZZGLOBEXCORP',
-    subject: 'Invoice INV-99812',
-    timestamp: now - 20 * min,
-    attachmentPaths: ['AS2/files/ACME-AS2/ZZGLOBEXCORP/outbox/516327493100432/INV_810_99812.edi'],
-  }, { INV_810_99812: Buffer.from(X12_810) });
-  api.addMessage('failed', {
-    as2MessageId: '<720784109397786.as2@mftgateway.com>',
-    senderAS2Id: 'MCHP_NEW',
-    receiverAS2Id: 'TEST_CON',
-    subject: 'TEST',
-    failures: 1,
-    transportStatusReceived: 422,
-    timestamp: now - 50 * min,
-    attachmentPaths: ['AS2/files/MCHP_NEW/TEST_CON/outbox/720784109397786/EN_856.txt'],
-  }, { EN_856: Buffer.from(X12_856) });
+  api.addMessage(
+    'received',
+    {
+      as2MessageId: '<1609934788.3185.1616041941493@as2gateway.com>',
+      senderAS2Id: 'UMBRELLA_AS2',
+      receiverAS2Id: 'ACME-AS2',
+      subject: 'Ship Notice 000123',
+      timestamp: now - 5 * min,
+      attachmentPaths: [`AS2/files/ACME-AS2/UMBRELLA_AS2/inbox/${now - 5 * min}-0/ASN_856_000123.x12`],
+    },
+    { ASN_856_000123: Buffer.from(X12_856) },
+  );
+  api.addMessage(
+    'received',
+    {
+      as2MessageId: '<OPENAS2-20240301101500-4821@ZZGLOBEXCORP_ACME-AS2>',
+      senderAS2Id: 'ZZGLOBEXCORP',
+      receiverAS2Id: 'ACME-AS2',
+      subject: 'Purchase Order 4500012345',
+      timestamp: now - 40 * min,
+      attachmentPaths: [`AS2/files/ACME-AS2/ZZGLOBEXCORP/inbox/${now - 40 * min}-1/PO_850_4500012345.edi`, `AS2/files/ACME-AS2/ZZGLOBEXCORP/inbox/${now - 40 * min}-1/Attachment.raw`],
+    },
+    { PO_850_4500012345: Buffer.from(X12_850), Attachment: seedBinary() },
+  );
+  api.addMessage(
+    'received',
+    {
+      as2MessageId: '<1709280000.1187.1709280000412@edi.initech.example>',
+      senderAS2Id: '081466849',
+      receiverAS2Id: 'ACME-AS2',
+      subject: 'ORDERS PO778812',
+      timestamp: now - 3 * hour,
+      attachmentPaths: [`AS2/files/ACME-AS2/081466849/inbox/${now - 3 * hour}-0/ORDERS_D96A_PO778812.edi`],
+    },
+    { ORDERS_D96A_PO778812: Buffer.from(EDIFACT) },
+  );
+  api.addMessage(
+    'sent',
+    {
+      as2MessageId: '<516327493100432@mftgateway.com>',
+      senderAS2Id: 'ACME-AS2',
+      receiverAS2Id: 'ZZGLOBEXCORP',
+      subject: 'Invoice INV-99812',
+      timestamp: now - 20 * min,
+      attachmentPaths: ['AS2/files/ACME-AS2/ZZGLOBEXCORP/outbox/516327493100432/INV_810_99812.edi'],
+    },
+    { INV_810_99812: Buffer.from(X12_810) },
+  );
+  api.addMessage(
+    'failed',
+    {
+      as2MessageId: '<720784109397786.as2@mftgateway.com>',
+      senderAS2Id: 'MCHP_NEW',
+      receiverAS2Id: 'TEST_CON',
+      subject: 'TEST',
+      failures: 1,
+      transportStatusReceived: 422,
+      timestamp: now - 50 * min,
+      attachmentPaths: ['AS2/files/MCHP_NEW/TEST_CON/outbox/720784109397786/EN_856.txt'],
+    },
+    { EN_856: Buffer.from(X12_856) },
+  );
 }
 
 function fileName(key: string): string {
@@ -280,7 +298,7 @@ export async function startMockMftgApi(options: MockMftgApiOptions = {}): Promis
     if (!/^\d+$/.test(q.pageOffset ?? '0')) return json(res, entry, 400, { message: 'pageOffset must be a non-negative integer' });
     if (sortDir !== 'asc' && sortDir !== 'desc') return json(res, entry, 400, { message: 'sortDir must be asc or desc' });
     let found = [...messages.values()].filter((m) => m.box === box);
-    // Only the inbox hides what was marked read (MFTG.md: the outbox lists have no fetchAll).
+    // Only the inbox hides what was marked read (the outbox lists have no fetchAll).
     if (box === 'received' && q.fetchAll !== 'true') found = found.filter((m) => !read.has(m.as2MessageId));
     if (q.stationAS2Id !== undefined) found = found.filter((m) => (m.incoming ? m.receiverAS2Id : m.senderAS2Id) === q.stationAS2Id);
     if (q.partnerAS2Id !== undefined) found = found.filter((m) => (m.incoming ? m.senderAS2Id : m.receiverAS2Id) === q.partnerAS2Id);
@@ -442,7 +460,14 @@ export async function startMockMftgApi(options: MockMftgApiOptions = {}): Promis
         'Content-Type': 'application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m',
       };
       if (box !== 'failed') {
-        message.mdnMessage ??= { disposition: 'automatic-action/MDN-sent-automatically; processed', humanMessage: 'The message was received successfully.', mic: message.mic, signed: true, status: 'processed', timestamp: message.timestamp + 412 };
+        message.mdnMessage ??= {
+          disposition: 'automatic-action/MDN-sent-automatically; processed',
+          humanMessage: 'The message was received successfully.',
+          mic: message.mic,
+          signed: true,
+          status: 'processed',
+          timestamp: message.timestamp + 412,
+        };
       }
       messages.set(message.as2MessageId, message);
       for (const key of message.attachmentPaths) {

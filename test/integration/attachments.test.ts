@@ -35,7 +35,10 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, mock: Mock
     const { box, ...message } = api.messages.get(id)!;
     const body = Buffer.from(JSON.stringify(toWebhookPayload(message, box)));
     const eventId = newId();
-    await store.appendEvent({ id: eventId, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: null, size: body.length, mftg: summarize(body) }, body);
+    await store.appendEvent(
+      { id: eventId, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: null, size: body.length, mftg: summarize(body) },
+      body,
+    );
     eventOf.set(id, eventId);
   }
   const client = new MftgApiClient({ baseUrl: api.url, credentials: { username: api.username, password: api.password }, backoff: () => 1, ...options });
@@ -56,7 +59,13 @@ test('--save: every file of a received message arrives byte-identical, binary in
   // When its files are saved
   const files = await saveAttachments(client, message, saveDir);
   // Then both are there, byte for byte, and nothing else (no temp file left)
-  assert.deepEqual(files.map((f) => [f.name, f.state]), [['PO_850_4500012345.edi', 'saved'], ['Attachment.raw', 'saved']]);
+  assert.deepEqual(
+    files.map((f) => [f.name, f.state]),
+    [
+      ['PO_850_4500012345.edi', 'saved'],
+      ['Attachment.raw', 'saved'],
+    ],
+  );
   assert.deepEqual((await readdir(saveDir)).sort(), ['Attachment.raw', 'PO_850_4500012345.edi']);
   assert.ok((await readFile(join(saveDir, 'Attachment.raw'))).equals(seedBinary()));
   const key = api.messages.get(PO_ID)!.attachmentPaths[0]!;
@@ -69,12 +78,15 @@ test('--save: every file of a received message arrives byte-identical, binary in
   assert.ok(!api.isRead(PO_ID));
 });
 
-test('a failed message\'s files come from the outbox', async (t) => {
+test("a failed message's files come from the outbox", async (t) => {
   const { api, client, store, eventOf, saveDir } = await setup(t);
   const message = await eventMessage(store, eventOf.get(FAILED_ID)!);
   assert.equal(message.type, 'failed');
   const files = await saveAttachments(client, message, saveDir);
-  assert.deepEqual(files.map((f) => f.state), ['saved']);
+  assert.deepEqual(
+    files.map((f) => f.state),
+    ['saved'],
+  );
   assert.ok(api.apiRequests().some((r) => r.path === `/message/outbox/${encodeURIComponent(FAILED_ID)}/attachments`));
 });
 
@@ -87,7 +99,10 @@ test('names that would escape the directory are refused; the safe files are stil
   // When they are saved
   const files = await saveAttachments(client, await eventMessage(store, eventOf.get(PO_ID)!), saveDir);
   // Then every hostile name is refused, only the real file is written, and nothing outside the directory
-  assert.deepEqual(files.map((f) => f.state), [...hostile.map(() => 'refused'), 'saved']);
+  assert.deepEqual(
+    files.map((f) => f.state),
+    [...hostile.map(() => 'refused'), 'saved'],
+  );
   assert.ok(files.slice(0, -1).every((f) => f.path === null && /refused/.test(f.error ?? '')));
   assert.deepEqual(await readdir(saveDir), ['PO_850_4500012345.edi']);
   assert.deepEqual((await readdir(root)).sort(), ['files', 'store']);
@@ -99,12 +114,18 @@ test('an existing file is never overwritten: identical is left alone, different 
   // Given the directory already holding the EDI file with other content, and the binary with the same bytes
   const { client, store, eventOf, saveDir } = await setup(t);
   await saveAttachments(client, await eventMessage(store, eventOf.get(PO_ID)!), saveDir);
-  await writeFile(join(saveDir, 'PO_850_4500012345.edi'), 'mine, not MFTG\'s');
+  await writeFile(join(saveDir, 'PO_850_4500012345.edi'), "mine, not MFTG's");
   // When the files are saved again
   const files = await saveAttachments(client, await eventMessage(store, eventOf.get(PO_ID)!), saveDir);
   // Then the user's file is untouched, MFTG's goes beside it, and the identical one is not duplicated
-  assert.deepEqual(files.map((f) => [f.state, f.path?.slice(saveDir.length + 1)]), [['renamed', 'PO_850_4500012345-1.edi'], ['identical', 'Attachment.raw']]);
-  assert.equal(await readFile(join(saveDir, 'PO_850_4500012345.edi'), 'utf8'), 'mine, not MFTG\'s');
+  assert.deepEqual(
+    files.map((f) => [f.state, f.path?.slice(saveDir.length + 1)]),
+    [
+      ['renamed', 'PO_850_4500012345-1.edi'],
+      ['identical', 'Attachment.raw'],
+    ],
+  );
+  assert.equal(await readFile(join(saveDir, 'PO_850_4500012345.edi'), 'utf8'), "mine, not MFTG's");
   assert.deepEqual((await readdir(saveDir)).sort(), ['Attachment.raw', 'PO_850_4500012345-1.edi', 'PO_850_4500012345.edi']);
 });
 
@@ -115,7 +136,10 @@ test('an expired link is asked for again once by itself', async (t) => {
   // When the files are saved
   const files = await saveAttachments(client, await eventMessage(store, eventOf.get(PO_ID)!), saveDir);
   // Then fresh links were fetched and both files saved
-  assert.deepEqual(files.map((f) => f.state), ['saved', 'saved']);
+  assert.deepEqual(
+    files.map((f) => f.state),
+    ['saved', 'saved'],
+  );
   assert.equal(api.apiRequests().filter((r) => r.path.endsWith('/attachments')).length, 2);
   assert.ok((await readFile(join(saveDir, 'Attachment.raw'))).equals(seedBinary()));
 });
@@ -126,7 +150,10 @@ test('links that keep expiring are reported as expired, and nothing half-written
   // When the files are saved
   const files = await saveAttachments(client, await eventMessage(store, eventOf.get(PO_ID)!), saveDir);
   // Then each says the link expired, and the directory stays empty
-  assert.deepEqual(files.map((f) => f.state), ['expired', 'expired']);
+  assert.deepEqual(
+    files.map((f) => f.state),
+    ['expired', 'expired'],
+  );
   assert.match(files[0]!.error!, /expired/);
   assert.deepEqual(await readdir(saveDir), []);
 });

@@ -36,8 +36,7 @@ function post(url: string, body: Buffer, headers: Array<[string, string]> = []):
   });
 }
 
-const attemptsOf = (elements: SessionElement[], eventId: string): ForwardAttempt[] =>
-  elements.flatMap((e) => (e.type === 'attempt' && e.attempt.eventId === eventId ? [e.attempt] : []));
+const attemptsOf = (elements: SessionElement[], eventId: string): ForwardAttempt[] => elements.flatMap((e) => (e.type === 'attempt' && e.attempt.eventId === eventId ? [e.attempt] : []));
 
 test('MFTG payloads, text, binary, empty and 5 MiB bodies reach the handler byte for byte', async (t) => {
   const handler = await startRecordingHandler();
@@ -46,10 +45,17 @@ test('MFTG payloads, text, binary, empty and 5 MiB bodies reach the handler byte
     await close();
     await handler.close();
   });
-  const cases = [...fixtures(), { name: '5 MiB JSON', body: largeBody(), contentType: 'application/json', eventType: 'MESSAGE.RECEIVED.SUCCESS', messageId: '<1609934788.3185.1616041941493@as2gateway.com>' }];
+  const cases = [
+    ...fixtures(),
+    { name: '5 MiB JSON', body: largeBody(), contentType: 'application/json', eventType: 'MESSAGE.RECEIVED.SUCCESS', messageId: '<1609934788.3185.1616041941493@as2gateway.com>' },
+  ];
   // When each is delivered to a sub-path with a query string and a custom header
   for (const [i, c] of cases.entries()) {
-    const headers: Array<[string, string]> = [['X-Case', String(i)], ['Connection', 'keep-alive, X-Hop'], ['X-Hop', 'drop me']];
+    const headers: Array<[string, string]> = [
+      ['X-Case', String(i)],
+      ['Connection', 'keep-alive, X-Hop'],
+      ['X-Hop', 'drop me'],
+    ];
     if (c.contentType) headers.push(['Content-Type', c.contentType]);
     headers.push(['Content-Length', String(c.body.length)]);
     const ack = await post(`${session.captureUrl}/inbound/as2?case=${i}`, c.body, headers);
@@ -75,10 +81,21 @@ test('MFTG payloads, text, binary, empty and 5 MiB bodies reach the handler byte
   // And `events list --json` (another process) names the eventType and message id of each
   const listed = await runCli(['events', 'list', '--json', '--store', storeDir]);
   assert.equal(listed.code, 0, listed.stderr);
-  const records = listed.stdout.toString().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.deepEqual(records.map((r) => [r.eventType, r.messageId, r.size]), cases.map((c) => [c.eventType, c.messageId, c.body.length]));
+  const records = listed.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(
+    records.map((r) => [r.eventType, r.messageId, r.size]),
+    cases.map((c) => [c.eventType, c.messageId, c.body.length]),
+  );
   const store = await EventStore.open(storeDir);
-  for (const r of records) assert.deepEqual((await store.get(String(r.id))).attempts.map((a) => [a.kind, a.status]), [['forward', 200]]);
+  for (const r of records)
+    assert.deepEqual(
+      (await store.get(String(r.id))).attempts.map((a) => [a.kind, a.status]),
+      [['forward', 200]],
+    );
 });
 
 test('500 concurrent deliveries: each acked one is stored exactly once and forwarded once', async (t) => {
@@ -135,9 +152,15 @@ test('the ack never waits for a slow handler; a timeout, a 500 and a 302 are rec
   assert.equal(slow!.status, null);
   assert.ok(slow!.durationMs >= 250, `timed out after ${slow!.durationMs} ms`);
   assert.equal(error!.status, 500);
-  assert.deepEqual(error!.responseHeaders.find(([n]) => n === 'x-why'), ['x-why', 'boom']);
+  assert.deepEqual(
+    error!.responseHeaders.find(([n]) => n === 'x-why'),
+    ['x-why', 'boom'],
+  );
   assert.equal(redirect!.status, 302);
-  assert.deepEqual(redirect!.responseHeaders.find(([n]) => n === 'location'), ['location', '/elsewhere']);
+  assert.deepEqual(
+    redirect!.responseHeaders.find(([n]) => n === 'location'),
+    ['location', '/elsewhere'],
+  );
   assert.equal(handler.requests.filter((r) => r.url === '/elsewhere').length, 0, 'redirects are not followed');
   const store = session.eventStore;
   const errorBody = await store.attemptBody(error!.eventId, error!.id);
@@ -157,7 +180,10 @@ test('a handler that is down, then up: the ack is unaffected and waiting events 
   const handler = await startRecordingHandler({ port });
   t.after(() => handler.close());
   const received = await handler.waitFor(5);
-  assert.deepEqual(received.map((r) => r.body.toString()), ['{"n":0}', '{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
+  assert.deepEqual(
+    received.map((r) => r.body.toString()),
+    ['{"n":0}', '{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}'],
+  );
   await waitUntil(() => elements.filter((e) => e.type === 'attempt' && e.attempt.status === 200).length === 5, 'five successful attempts');
   assert.equal(handler.requests.length, 5, 'once each');
 });
@@ -200,5 +226,8 @@ test('wrong paths get a bare 404, oversized bodies 413, garbage bytes no crash',
   assert.equal((await session.eventStore.list({ limit: 10 })).length, 1);
   // And each refusal was counted, the garbage too
   assert.deepEqual(session.stats.rejectedByReason, { 'not-found': 2, 'too-large': 2, malformed: 1 });
-  assert.deepEqual(elements.flatMap((e) => (e.type === 'rejected' ? [e.reason] : [])), ['not-found', 'not-found', 'too-large', 'too-large', 'malformed']);
+  assert.deepEqual(
+    elements.flatMap((e) => (e.type === 'rejected' ? [e.reason] : [])),
+    ['not-found', 'not-found', 'too-large', 'too-large', 'malformed'],
+  );
 });

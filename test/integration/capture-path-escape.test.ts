@@ -81,7 +81,10 @@ test('a captured path never leaves the --forward-to or --route base path: every 
   const refused = elements.flatMap((e) => (e.type === 'rejected' ? [e] : []));
   assert.equal(refused.length, ESCAPES.length * 3);
   assert.ok(refused.every((e) => e.reason === 'not-found'));
-  assert.ok(refused.some((e) => /dot segment/.test(e.detail ?? '')), 'the detail names the dot segment');
+  assert.ok(
+    refused.some((e) => /dot segment/.test(e.detail ?? '')),
+    'the detail names the dot segment',
+  );
 });
 
 test('replaying a stored event whose path climbs out is refused (live replay and `replay` from another terminal)', async (t) => {
@@ -94,7 +97,16 @@ test('replaying a stored event whose path climbs out is refused (live replay and
   // Given events stored with such paths (by an older version, or written by hand)
   const ids: string[] = [];
   for (const path of ['/../../admin/delete', '/%2e%2e/admin', '/..%5cadmin', '//admin', '/%2f../admin']) {
-    const event: CapturedEvent = { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path, headers: [['Content-Type', 'application/json']], remoteAddress: '127.0.0.1', size: receivedBody.length, mftg: summarize(receivedBody) };
+    const event: CapturedEvent = {
+      id: newId(),
+      receivedAt: new Date().toISOString(),
+      method: 'POST',
+      path,
+      headers: [['Content-Type', 'application/json']],
+      remoteAddress: '127.0.0.1',
+      size: receivedBody.length,
+      mftg: summarize(receivedBody),
+    };
     await session.eventStore.appendEvent(event, receivedBody);
     ids.push(event.id);
   }

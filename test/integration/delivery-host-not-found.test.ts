@@ -33,7 +33,10 @@ test('a handler host that does not resolve is one failed attempt, not retried an
   forwarder.deliver(event, Buffer.from('{}'));
   await waitUntil(() => pending.length > 0, 'the outcome');
   // Then one attempt, ENOTFOUND, left failed; no retry scheduled and no wait for the handler
-  assert.deepEqual(recorded.map((r) => [r.attempt.kind, r.attempt.error, r.attempt.delivery]), [['forward', 'ENOTFOUND', 'failed']]);
+  assert.deepEqual(
+    recorded.map((r) => [r.attempt.kind, r.attempt.error, r.attempt.delivery]),
+    [['forward', 'ENOTFOUND', 'failed']],
+  );
   assert.deepEqual(pending, [null]);
   assert.equal(connects, 1);
 });

@@ -23,11 +23,13 @@ function reconcileOf(api: MockMftgApi, overrides: Partial<MftgApiClientOptions> 
   return { api: { baseUrl: api.url, credentials: { username: api.username, password: api.password }, backoff: () => 1, ...overrides }, intervalMs };
 }
 
-const runs = (started: Started, state?: string): Reconcile[] =>
-  started.elements.filter((e): e is Reconcile => e.type === 'reconcile' && (state === undefined || e.summary.state === state));
+const runs = (started: Started, state?: string): Reconcile[] => started.elements.filter((e): e is Reconcile => e.type === 'reconcile' && (state === undefined || e.summary.state === state));
 const ended = (started: Started): Reconcile[] => runs(started).filter((e) => e.summary.state !== 'running');
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }, options: { api?: MockMftgApi; session?: Partial<SessionOptions>; reconcile?: (api: MockMftgApi) => ListenReconcileOptions } = {}) {
+async function setup(
+  t: { after: (fn: () => Promise<void>) => void },
+  options: { api?: MockMftgApi; session?: Partial<SessionOptions>; reconcile?: (api: MockMftgApi) => ListenReconcileOptions } = {},
+) {
   const api = options.api ?? (await startMockMftgApi());
   const handler = await startRecordingHandler();
   const started = await startSession({ targets: { forwardTo: handler.url, routes: {} }, reconcile: (options.reconcile ?? reconcileOf)(api), ...options.session });
@@ -132,7 +134,14 @@ test('after a tunnel outage a run happens, looking back to the last successful r
   const afterFirst = Date.now();
   await handler.waitFor(SEEDED_MISSING);
   // A message that arrived in MFTG meanwhile (older than the 2 minutes left for its webhook)
-  api.addMessage('received', { as2MessageId: '<during-outage@edi.initech.example>', senderAS2Id: '081466849', receiverAS2Id: 'ACME-AS2', subject: 'during outage', timestamp: Date.now() - 150_000, attachmentPaths: [] });
+  api.addMessage('received', {
+    as2MessageId: '<during-outage@edi.initech.example>',
+    senderAS2Id: '081466849',
+    receiverAS2Id: 'ACME-AS2',
+    subject: 'during outage',
+    timestamp: Date.now() - 150_000,
+    attachmentPaths: [],
+  });
   // (online again without an outage is not one)
   tunnel.set({ state: 'online' });
   assert.equal(runs(started).length, 2);
@@ -163,9 +172,23 @@ test('every interval a run happens, never two at once, and nothing is recovered 
   // Then runs never overlapped: each start is followed by its end before the next start
   const states = runs(started).map((e) => e.summary.state);
   for (let i = 0; i < states.length; i++) assert.equal(states[i], i % 2 === 0 ? 'running' : 'done', states.join(','));
-  assert.deepEqual([...new Set(runs(started).slice(2).map((e) => e.reason))], ['interval']);
+  assert.deepEqual(
+    [
+      ...new Set(
+        runs(started)
+          .slice(2)
+          .map((e) => e.reason),
+      ),
+    ],
+    ['interval'],
+  );
   // And only the first recovered anything: each message was forwarded once
-  assert.deepEqual(ended(started).map((e) => e.summary.byType.received.recovered.length + e.summary.byType.failed.recovered.length).slice(0, 4), [SEEDED_MISSING, 0, 0, 0]);
+  assert.deepEqual(
+    ended(started)
+      .map((e) => e.summary.byType.received.recovered.length + e.summary.byType.failed.recovered.length)
+      .slice(0, 4),
+    [SEEDED_MISSING, 0, 0, 0],
+  );
   assert.equal(handler.requests.length, SEEDED_MISSING);
   assert.ok(api.maxInFlight <= 4);
 });

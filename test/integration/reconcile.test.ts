@@ -37,9 +37,26 @@ async function window(now: number): Promise<Window> {
   for (let i = 0; i < 35; i++) {
     const box: Box = i % 7 === 6 ? 'failed' : 'received';
     const timestamp = now - (3 + i) * MINUTE;
-    const message = box === 'received'
-      ? api.addMessage('received', { as2MessageId: `<${1_709_280_000 + i}.${1187 + i}.${timestamp}@edi.initech.example>`, senderAS2Id: '081466849', receiverAS2Id: 'ACME-AS2', subject: `ORDERS PO7788${i}`, timestamp, attachmentPaths: [`AS2/files/ACME-AS2/081466849/inbox/${timestamp}-0/ORDERS_D96A_PO7788${i}.edi`] })
-      : api.addMessage('failed', { as2MessageId: `<72078410939${i}.as2@mftgateway.com>`, senderAS2Id: 'ACME-AS2', receiverAS2Id: 'TEST_CON', subject: 'TEST', failures: 2, transportStatusReceived: 422, timestamp, attachmentPaths: [`AS2/files/ACME-AS2/TEST_CON/outbox/72078410939${i}/EN_856.txt`] });
+    const message =
+      box === 'received'
+        ? api.addMessage('received', {
+            as2MessageId: `<${1_709_280_000 + i}.${1187 + i}.${timestamp}@edi.initech.example>`,
+            senderAS2Id: '081466849',
+            receiverAS2Id: 'ACME-AS2',
+            subject: `ORDERS PO7788${i}`,
+            timestamp,
+            attachmentPaths: [`AS2/files/ACME-AS2/081466849/inbox/${timestamp}-0/ORDERS_D96A_PO7788${i}.edi`],
+          })
+        : api.addMessage('failed', {
+            as2MessageId: `<72078410939${i}.as2@mftgateway.com>`,
+            senderAS2Id: 'ACME-AS2',
+            receiverAS2Id: 'TEST_CON',
+            subject: 'TEST',
+            failures: 2,
+            transportStatusReceived: 422,
+            timestamp,
+            attachmentPaths: [`AS2/files/ACME-AS2/TEST_CON/outbox/72078410939${i}/EN_856.txt`],
+          });
     messages.push({ box, message });
   }
   const delivered = [...messages.filter((m) => m.box === 'received').slice(0, 18), ...messages.filter((m) => m.box === 'failed').slice(0, 2)];
@@ -49,7 +66,9 @@ async function window(now: number): Promise<Window> {
 
 function webhookBody(box: MessageType, message: MockMessage): Buffer {
   const station = box === 'received' ? message.receiverAS2Id : message.senderAS2Id;
-  return Buffer.from(JSON.stringify(toWebhookPayload({ ...message }, box, { template: { stationIdentifier: station, stationAS2ID: station, messageIdentifier: '', messageAS2ID: '', ...REAL_FIELDS } })));
+  return Buffer.from(
+    JSON.stringify(toWebhookPayload({ ...message }, box, { template: { stationIdentifier: station, stationAS2ID: station, messageIdentifier: '', messageAS2ID: '', ...REAL_FIELDS } })),
+  );
 }
 
 /** A store holding what the webhooks brought, plus an older non-MFTG request (so the default window covers every message). */
@@ -57,7 +76,19 @@ async function storeWithDeliveries(dir: string, w: Window, now: number): Promise
   const store = await EventStore.open(dir);
   await store.openForWriting();
   const append = async (at: number, body: Buffer): Promise<void> => {
-    const event: CapturedEvent = { id: newId(at), receivedAt: new Date(at).toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json'], ['user-agent', MFTG_USER_AGENT]], remoteAddress: '127.0.0.1', size: body.length, mftg: summarize(body) };
+    const event: CapturedEvent = {
+      id: newId(at),
+      receivedAt: new Date(at).toISOString(),
+      method: 'POST',
+      path: '/',
+      headers: [
+        ['content-type', 'application/json'],
+        ['user-agent', MFTG_USER_AGENT],
+      ],
+      remoteAddress: '127.0.0.1',
+      size: body.length,
+      mftg: summarize(body),
+    };
     await store.appendEvent(event, body);
   };
   await append(now - 50 * MINUTE, Buffer.from('ping'));
@@ -69,7 +100,13 @@ function client(api: MockMftgApi, options: Partial<MftgApiClientOptions> = {}): 
   return new MftgApiClient({ baseUrl: api.url, credentials: { username: api.username, password: api.password }, backoff: () => 1, ...options });
 }
 
-async function reconcile(api: MockMftgApi, sink: ReconcileSink, options: ReconcileOptions = {}, clientOptions: Partial<MftgApiClientOptions> = {}, onProgress?: (p: ReconcileProgress) => void): ReturnType<Reconciler['run']> {
+async function reconcile(
+  api: MockMftgApi,
+  sink: ReconcileSink,
+  options: ReconcileOptions = {},
+  clientOptions: Partial<MftgApiClientOptions> = {},
+  onProgress?: (p: ReconcileProgress) => void,
+): ReturnType<Reconciler['run']> {
   const c = client(api, clientOptions);
   try {
     return await new Reconciler({ api: c, sink, ...(onProgress ? { onProgress } : {}) }).run(options);

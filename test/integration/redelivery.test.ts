@@ -21,7 +21,12 @@ async function captureEvents(running: RunningListener, count: number, from = 1):
 async function undeliveredIds(home: string): Promise<string[]> {
   const listed = await runCli(['events', 'list', '--failed', '--json', '--limit', '1000'], { env: { MFTG_HOOKS_HOME: home } });
   assert.equal(listed.code, 0, listed.stderr);
-  return listed.stdout.toString().trim().split('\n').filter(Boolean).map((line) => String((JSON.parse(line) as { id: string }).id));
+  return listed.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => String((JSON.parse(line) as { id: string }).id));
 }
 
 /**
@@ -31,7 +36,11 @@ async function undeliveredIds(home: string): Promise<string[]> {
  */
 async function assertRedeliveredOnce(running: RunningListener, handler: RecordingHandler, ids: string[], alreadySeen: number): Promise<void> {
   const received = (await handler.waitFor(alreadySeen + ids.length)).slice(alreadySeen);
-  assert.deepEqual(received.map(seqOf), ids.map((_, i) => String(i + 1)), 'arrival order');
+  assert.deepEqual(
+    received.map(seqOf),
+    ids.map((_, i) => String(i + 1)),
+    'arrival order',
+  );
   received.forEach((req, i) => assert.ok(req.body.equals(bodyOf(i + 1)), `body of event ${i + 1}`));
   for (const id of ids) await running.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === id && r.status === 200, `delivery of ${id}`);
   const [later] = await captureEvents(running, 1, ids.length + 1);
@@ -115,7 +124,14 @@ test('a clean stop during an outage: replay --failed finds every waiting event, 
   handler = await startRecordingHandler({ port });
   const replayed = await runCli(['replay', '--failed', '--json'], { env: { MFTG_HOOKS_HOME: home.path } });
   assert.equal(replayed.code, 0, replayed.stderr);
-  assert.deepEqual(replayed.stdout.toString().trim().split('\n').map((line) => (JSON.parse(line) as { eventId: string }).eventId), ids);
+  assert.deepEqual(
+    replayed.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { eventId: string }).eventId),
+    ids,
+  );
   assert.deepEqual(handler.requests.map(seqOf), ['1', '2', '3', '4', '5', '6']);
   // And a listener started afterwards does not send them again
   const second = await startListener(home.path, ['--forward-to', target, ...BACKOFF]);
@@ -123,7 +139,10 @@ test('a clean stop during an outage: replay --failed finds every waiting event, 
   const [later] = await captureEvents(second, 1, 7);
   await second.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === later && r.status === 200, 'the new event');
   assert.deepEqual(handler.requests.map(seqOf), ['1', '2', '3', '4', '5', '6', '7']);
-  assert.equal(second.listener.records.some((r) => r.type === 'delivery' && r.phase === 'redelivering'), false);
+  assert.equal(
+    second.listener.records.some((r) => r.type === 'delivery' && r.phase === 'redelivering'),
+    false,
+  );
 });
 
 test('events captured without a target are not pending: a later listen with a target does not send them', async (t) => {

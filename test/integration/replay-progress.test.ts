@@ -23,7 +23,10 @@ async function storeWithEvents(dir: string, count: number): Promise<void> {
   await store.openForWriting();
   for (let i = 1; i <= count; i++) {
     const body = Buffer.from(`{"n":${i}}`);
-    await store.appendEvent({ id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: null, size: body.length, mftg: null }, body);
+    await store.appendEvent(
+      { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: null, size: body.length, mftg: null },
+      body,
+    );
   }
   await store.close();
 }

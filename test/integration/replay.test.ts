@@ -20,7 +20,13 @@ const CASES = [
 ];
 
 const caseOf = (req: RecordedRequest): number => Number(req.headers['x-case']);
-const jsonLines = (out: Buffer): Array<Record<string, unknown>> => out.toString().trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonLines = (out: Buffer): Array<Record<string, unknown>> =>
+  out
+    .toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('replay', () => {
   let handler: RecordingHandler;
@@ -73,7 +79,21 @@ describe('replay', () => {
   test('--set and --header change exactly the named field and header', async () => {
     const before = handler.requests.length;
     // When the JSON event is replayed with edits
-    const result = await cli(['replay', ids[0]!, '--set', 'messageSubject="PO 4711"', '--set', 'attachments[1]=AS2/files/X/Y/outbox/1/Z.edi', '--set', 'failures=7', '--header', 'content-type: application/json; charset=utf-8', '--header', 'X-Debug: yes', '--json']);
+    const result = await cli([
+      'replay',
+      ids[0]!,
+      '--set',
+      'messageSubject="PO 4711"',
+      '--set',
+      'attachments[1]=AS2/files/X/Y/outbox/1/Z.edi',
+      '--set',
+      'failures=7',
+      '--header',
+      'content-type: application/json; charset=utf-8',
+      '--header',
+      'X-Debug: yes',
+      '--json',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const [record] = jsonLines(result.stdout);
     assert.equal(record?.type, 'attempt');
@@ -86,7 +106,11 @@ describe('replay', () => {
     assert.equal(got.body.toString(), JSON.stringify(expected));
     // And the headers are the first delivery's with content-type replaced in place and X-Debug added
     const firstPairs = headerPairs(firstDelivery[0]!).filter(([name]) => name !== 'content-length');
-    const expectedPairs = [...firstPairs.map(([name, value]): [string, string] => (name === 'Content-Type' ? ['content-type', 'application/json; charset=utf-8'] : [name, value])), ['X-Debug', 'yes'], ['content-length', String(got.body.length)]];
+    const expectedPairs = [
+      ...firstPairs.map(([name, value]): [string, string] => (name === 'Content-Type' ? ['content-type', 'application/json; charset=utf-8'] : [name, value])),
+      ['X-Debug', 'yes'],
+      ['content-length', String(got.body.length)],
+    ];
     assert.deepEqual(headerPairs(got), expectedPairs);
   });
 
@@ -181,8 +205,14 @@ describe('replay', () => {
       const result = await cli(['replay', '--failed', '--json']);
       // Then exactly those two went out, in arrival order
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(jsonLines(result.stdout).map((r) => r.eventId), failedIds);
-      assert.deepEqual(handler.requests.slice(replayedBefore).map((r) => r.headers['x-fail']), ['1', '2']);
+      assert.deepEqual(
+        jsonLines(result.stdout).map((r) => r.eventId),
+        failedIds,
+      );
+      assert.deepEqual(
+        handler.requests.slice(replayedBefore).map((r) => r.headers['x-fail']),
+        ['1', '2'],
+      );
       // And afterwards nothing is failed any more
       const again = await cli(['replay', '--failed']);
       assert.equal(again.code, 0);
@@ -197,7 +227,10 @@ describe('replay', () => {
     const result = await cli(['replay', '--last', '2', '--json']);
     assert.equal(result.code, 0, result.stderr);
     const all = await capturedIds(running.listener, CASES.length + 2);
-    assert.deepEqual(jsonLines(result.stdout).map((r) => r.eventId), all.slice(-2));
+    assert.deepEqual(
+      jsonLines(result.stdout).map((r) => r.eventId),
+      all.slice(-2),
+    );
     assert.equal(handler.requests.length, before + 2);
   });
 
@@ -214,7 +247,7 @@ describe('replay', () => {
   });
 });
 
-test('without a listener, replay goes to the last run\'s --forward-to; with none known, a clear error', async () => {
+test("without a listener, replay goes to the last run's --forward-to; with none known, a clear error", async () => {
   const handler = await startRecordingHandler();
   const home = await tempDir();
   try {

@@ -60,7 +60,14 @@ describe('automatic retries (--retry 3, --retry-backoff 100)', () => {
     // When the event is forwarded
     await running.listener.waitForRecord(() => attemptsOf(running.listener, id).some((a) => a.status === 200), 'the successful retry');
     // Then three attempts: the forward and two retries
-    assert.deepEqual(attemptsOf(running.listener, id).map((a) => [a.kind, a.status]), [['forward', 500], ['retry', 503], ['retry', 200]]);
+    assert.deepEqual(
+      attemptsOf(running.listener, id).map((a) => [a.kind, a.status]),
+      [
+        ['forward', 500],
+        ['retry', 503],
+        ['retry', 200],
+      ],
+    );
     // And the gaps between the requests grow (backoff 100 ms, then 200 ms)
     const [t1, t2, t3] = requestsOf('twice').map((req) => req.at) as [number, number, number];
     assert.ok(t2 - t1 >= BACKOFF_MS - 5, `first gap ${t2 - t1} ms`);
@@ -79,7 +86,10 @@ describe('automatic retries (--retry 3, --retry-backoff 100)', () => {
     await barrier('after-rejected');
     // Then there was one request only
     assert.equal(requestsOf('rejected').length, 1);
-    assert.deepEqual(attemptsOf(running.listener, id).map((a) => [a.kind, a.status]), [['forward', 422]]);
+    assert.deepEqual(
+      attemptsOf(running.listener, id).map((a) => [a.kind, a.status]),
+      [['forward', 422]],
+    );
   });
 
   test('a 5xx answer is retried --retry times, then the event is left failed', async () => {
@@ -87,7 +97,10 @@ describe('automatic retries (--retry 3, --retry-backoff 100)', () => {
     await running.listener.waitForRecord(() => attemptsOf(running.listener, id).length === 4, 'four attempts');
     await barrier('after-503');
     assert.equal(requestsOf('always-503').length, 4);
-    assert.deepEqual(attemptsOf(running.listener, id).map((a) => a.kind), ['forward', 'retry', 'retry', 'retry']);
+    assert.deepEqual(
+      attemptsOf(running.listener, id).map((a) => a.kind),
+      ['forward', 'retry', 'retry', 'retry'],
+    );
   });
 });
 
@@ -110,7 +123,10 @@ test('a handler that is down for a while receives every event that failed meanwh
     handler = await startRecordingHandler({ port });
     // Then every event arrives, in arrival order
     const received = await handler.waitFor(5);
-    assert.deepEqual(received.map((req) => req.headers['x-seq']), ['1', '2', '3', '4', '5']);
+    assert.deepEqual(
+      received.map((req) => req.headers['x-seq']),
+      ['1', '2', '3', '4', '5'],
+    );
     received.forEach((req, i) => assert.ok(req.body.equals(body(i + 1))));
     for (const id of ids) await running.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === id && r.status === 200, `delivery of ${id}`);
     // And once each: an event captured afterwards is the very next request
@@ -118,7 +134,10 @@ test('a handler that is down for a while receives every event that failed meanwh
     await handler.waitFor(6);
     const [sixthId] = (await capturedIds(running.listener, 6)).slice(5);
     await running.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === sixthId, 'the sixth forward');
-    assert.deepEqual(handler.requests.map((req) => req.headers['x-seq']), ['1', '2', '3', '4', '5', '6']);
+    assert.deepEqual(
+      handler.requests.map((req) => req.headers['x-seq']),
+      ['1', '2', '3', '4', '5', '6'],
+    );
     for (const id of ids) assert.equal(attemptsOf(running.listener, id).filter((a) => a.status === 200).length, 1);
   } finally {
     await running.listener.stop();

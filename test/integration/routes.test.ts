@@ -5,7 +5,8 @@ import { attemptsOf, capturedIds, post, startListener } from '../helpers/deliver
 import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir } from '../helpers/temp.js';
 
-const typesOf = (handler: RecordingHandler): unknown[] => handler.requests.map((req) => (req.body.length > 0 ? (JSON.parse(req.body.toString()) as { eventType?: unknown }).eventType ?? null : null));
+const typesOf = (handler: RecordingHandler): unknown[] =>
+  handler.requests.map((req) => (req.body.length > 0 ? ((JSON.parse(req.body.toString()) as { eventType?: unknown }).eventType ?? null) : null));
 
 test('--route sends each eventType to its own handler, others to --forward-to; replays honour routes', async () => {
   const [fallback, failed, received] = await Promise.all([startRecordingHandler(), startRecordingHandler({ path: '/failed' }), startRecordingHandler({ path: '/received' })]);

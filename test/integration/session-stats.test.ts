@@ -17,8 +17,17 @@ test('attempts written by another process (a replay in a second terminal) are sh
   // When another process records a successful and a failed replay of it
   const other = await EventStore.open(storeDir);
   const replay = (status: number | null) => ({
-    id: newId(), eventId: event.event.id, kind: 'replay' as const, target: 'http://127.0.0.1:1/hook', startedAt: new Date().toISOString(),
-    status, error: status === null ? 'ECONNREFUSED' : null, durationMs: 1, responseHeaders: [], responseSize: 0, modified: false,
+    id: newId(),
+    eventId: event.event.id,
+    kind: 'replay' as const,
+    target: 'http://127.0.0.1:1/hook',
+    startedAt: new Date().toISOString(),
+    status,
+    error: status === null ? 'ECONNREFUSED' : null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 0,
+    modified: false,
   });
   await other.appendAttempt(replay(204), Buffer.alloc(0));
   await other.appendAttempt(replay(null), Buffer.alloc(0));
@@ -62,8 +71,17 @@ test('event counters count events: retries and replays are attempts, and a deliv
   // When the failed event is replayed successfully from another terminal, and a delivered one again
   const other = await EventStore.open(storeDir);
   const replay = (eventId: string, status: number) => ({
-    id: newId(), eventId, kind: 'replay' as const, target: handler.url, startedAt: new Date().toISOString(),
-    status, error: null, durationMs: 1, responseHeaders: [], responseSize: 0, modified: false,
+    id: newId(),
+    eventId,
+    kind: 'replay' as const,
+    target: handler.url,
+    startedAt: new Date().toISOString(),
+    status,
+    error: null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 0,
+    modified: false,
   });
   await other.appendAttempt(replay(bad, 200), Buffer.alloc(0));
   await waitUntil(() => session.stats.delivered === 3, 'the replay moving the event to delivered');

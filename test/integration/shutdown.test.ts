@@ -72,14 +72,20 @@ test('one Ctrl+C waits for the forward on the wire: it completes, exit 0, and th
   assert.equal(await listener.exited, 0, listener.err());
   assert.match(listener.out(), /→ forward 200/);
   assert.match(listener.out(), /^stopped: captured 1 event; delivered 1, failed 0, pending 0; handler attempts 1 ok, 0 failed/m);
-  assert.deepEqual((await storedAttempts(home.path, id)).map((a) => [a.kind, a.status]), [['forward', 200]]);
+  assert.deepEqual(
+    (await storedAttempts(home.path, id)).map((a) => [a.kind, a.status]),
+    [['forward', 200]],
+  );
   // And a listener started afterwards sends nothing again
   const next = await startListener(home.path, ['--forward-to', handler.url]);
   t.after(() => next.listener.stop());
   assert.equal(await post(next.captureUrl, Buffer.from('{"n":2}')), 200);
   const [second] = await capturedIds(next.listener, 1);
   await next.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === second, 'the new forward');
-  assert.deepEqual(handler.requests.map((req) => req.body.toString()), ['{"n":1}', '{"n":2}']);
+  assert.deepEqual(
+    handler.requests.map((req) => req.body.toString()),
+    ['{"n":1}', '{"n":2}'],
+  );
 });
 
 test('a second Ctrl+C quits at once; the forward it cut short stays pending and is re-delivered at the next start', async (t) => {
@@ -107,7 +113,10 @@ test('a second Ctrl+C quits at once; the forward it cut short stays pending and 
   const next = await startListener(home.path, ['--forward-to', handler.url]);
   t.after(() => next.listener.stop());
   await next.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === id && r.status === 200, 'the re-delivery');
-  assert.deepEqual(handler.requests.map((req) => req.body.toString()), ['{"n":1}', '{"n":1}']);
+  assert.deepEqual(
+    handler.requests.map((req) => req.body.toString()),
+    ['{"n":1}', '{"n":1}'],
+  );
   assert.equal(attemptsOf(next.listener, id!).length, 1);
 });
 
@@ -136,6 +145,9 @@ test('at shutdown a forward gets at most the grace time, then it is aborted and 
   // When the forwarder closes with a grace time of 200 ms
   await forwarder.close(200);
   // Then the attempt was aborted, and it leaves the event pending
-  assert.deepEqual(recorded.map((r) => [r.attempt.error, r.attempt.delivery]), [['ABORTED', 'pending']]);
+  assert.deepEqual(
+    recorded.map((r) => [r.attempt.error, r.attempt.delivery]),
+    [['ABORTED', 'pending']],
+  );
   assert.equal(forwarder.inFlightCount, 0);
 });

@@ -29,7 +29,11 @@ describe('every event has a source', () => {
 
   const listed = async (id: string): Promise<Record<string, unknown>> => {
     const result = await runCli(['events', 'list', '--json'], { env: running.env });
-    const records = result.stdout.toString().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const records = result.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     return records.find((r) => r.id === id)!;
   };
 
@@ -56,9 +60,15 @@ describe('every event has a source', () => {
     // And the stored headers and the forwarded request carry the source header once, never the secret
     const show = JSON.parse((await runCli(['events', 'show', eventId, '--json'], { env: running.env })).stdout.toString()) as { headers: Array<[string, string]>; source: string };
     assert.equal(show.source, 'trigger');
-    assert.deepEqual(show.headers.filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')), [[SOURCE_HEADER, 'trigger']]);
+    assert.deepEqual(
+      show.headers.filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')),
+      [[SOURCE_HEADER, 'trigger']],
+    );
     const forwarded = (await handler.waitFor(before + 1))[before]!;
-    assert.deepEqual(headerPairs(forwarded).filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')), [[SOURCE_HEADER, 'trigger']]);
+    assert.deepEqual(
+      headerPairs(forwarded).filter(([name]) => name.toLowerCase().startsWith('x-mftg-hooks')),
+      [[SOURCE_HEADER, 'trigger']],
+    );
     assert.equal(forwarded.headers['user-agent'], 'mftg-hooks-trigger');
   });
 
@@ -71,10 +81,17 @@ describe('every event has a source', () => {
     // Then both are webhooks
     await running.listener.waitForRecord(() => running.listener.records.filter((r) => r.type === 'event' && r.size === 12 && r.source === 'webhook').length === 2, 'two forged events');
     const events = running.listener.records.filter((r) => r.type === 'event' && r.size === 12);
-    assert.deepEqual(events.map((r) => r.source), ['webhook', 'webhook']);
+    assert.deepEqual(
+      events.map((r) => r.source),
+      ['webhook', 'webhook'],
+    );
     // And their headers reach the handler as they came (they are the sender's)
     const [first] = (await handler.waitFor(before + 2)).slice(before);
-    assert.deepEqual(headerPairs(first!, ['host', 'connection', 'content-length']), [['content-type', 'application/json'], [SOURCE_HEADER, 'trigger'], [SOURCE_SECRET_HEADER, 'guessed-secret-0123456789abcdef']]);
+    assert.deepEqual(headerPairs(first!, ['host', 'connection', 'content-length']), [
+      ['content-type', 'application/json'],
+      [SOURCE_HEADER, 'trigger'],
+      [SOURCE_SECRET_HEADER, 'guessed-secret-0123456789abcdef'],
+    ]);
   });
 
   test('the secret is in listener.json, readable only by the user', async () => {
@@ -85,7 +102,7 @@ describe('every event has a source', () => {
   });
 });
 
-test('a face\'s Trigger goes down the same ingest path: stored, shown and forwarded as a trigger', async (t) => {
+test("a face's Trigger goes down the same ingest path: stored, shown and forwarded as a trigger", async (t) => {
   const handler = await startRecordingHandler();
   const { session, elements, close } = await startSession({ targets: { forwardTo: handler.url, routes: {} } });
   t.after(async () => {

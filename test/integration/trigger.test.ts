@@ -103,7 +103,13 @@ describe('trigger through a running listener', () => {
     const list = await cli(['trigger', '--list']);
     assert.equal(list.code, 0);
     for (const type of TYPES) assert.match(list.stdout.toString(), new RegExp(type.replace(/\./g, '\\.')));
-    for (const args of [['trigger'], ['trigger', 'MESSAGE.SEND.RETRY'], ['trigger', 'sent', '--legacy', '--modern'], ['trigger', 'sent', '--attachments', '99'], ['trigger', 'sent', '--set', 'nope']]) {
+    for (const args of [
+      ['trigger'],
+      ['trigger', 'MESSAGE.SEND.RETRY'],
+      ['trigger', 'sent', '--legacy', '--modern'],
+      ['trigger', 'sent', '--attachments', '99'],
+      ['trigger', 'sent', '--set', 'nope'],
+    ]) {
       const result = await cli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     }

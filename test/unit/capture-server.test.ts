@@ -17,7 +17,25 @@ test('only the token path (and below) is the capture URL; the query is kept', ()
 });
 
 /** Sub-paths that a URL parser, proxy or framework on the way may read as "go up" or "start over". */
-const ESCAPES = ['/..', '/../admin', '/./admin', '/%2e%2e/admin', '/%2E%2e/admin', '/.%2e/admin', '/%2e./admin', '/..\\admin', '/%5c..', '/%5C..%5Cadmin', '//admin', '/a//b', '/%2f../admin', '/%2F', '/%252e%252e/admin', '/..;x/admin', '/a/b/../../..'];
+const ESCAPES = [
+  '/..',
+  '/../admin',
+  '/./admin',
+  '/%2e%2e/admin',
+  '/%2E%2e/admin',
+  '/.%2e/admin',
+  '/%2e./admin',
+  '/..\\admin',
+  '/%5c..',
+  '/%5C..%5Cadmin',
+  '//admin',
+  '/a//b',
+  '/%2f../admin',
+  '/%2F',
+  '/%252e%252e/admin',
+  '/..;x/admin',
+  '/a/b/../../..',
+];
 
 test('a sub-path with a dot segment in any spelling is not the capture URL, with or without a token', () => {
   for (const escape of ESCAPES) {
@@ -163,7 +181,10 @@ test('several pipelined requests before the garbage are each answered, in order,
   const answer = await exchange(port, pipelined('/tok/a', '{"n":1}') + pipelined('/tok/b', '{"n":2}') + 'NOT HTTP AT ALL\r\n\r\n');
   // Then 200, 200 come back in order and the 400 last; both captures are stored once
   assert.deepEqual(statusLines(answer), ['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 400']);
-  assert.deepEqual(stored.map((event) => event.path), ['/a', '/b']);
+  assert.deepEqual(
+    stored.map((event) => event.path),
+    ['/a', '/b'],
+  );
 });
 
 test('requests pipelined behind a 404 (which closes the connection) are not stored unanswered', async (t) => {

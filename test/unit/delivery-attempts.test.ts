@@ -60,7 +60,10 @@ describe('every attempt is sent and recorded through the one delivery path', () 
   /** A delivery to the capture URL, forwarded; resolves with its event id once its forward settled. */
   const deliver = async (body: string): Promise<string> => {
     assert.equal(await post(session.captureUrl, Buffer.from(body)), 200);
-    const element = await waitUntil(() => running.elements.find((e): e is Extract<SessionElement, { type: 'event' }> => e.type === 'event' && e.event.size === body.length && !e.foreign && !seen.has(e.event.id)), 'the event');
+    const element = await waitUntil(
+      () => running.elements.find((e): e is Extract<SessionElement, { type: 'event' }> => e.type === 'event' && e.event.size === body.length && !e.foreign && !seen.has(e.event.id)),
+      'the event',
+    );
     seen.add(element.event.id);
     return element.event.id;
   };
@@ -84,7 +87,7 @@ describe('every attempt is sent and recorded through the one delivery path', () 
     assert.equal(attempt.delivery, 'delivered');
   });
 
-  test('a retry (after a 503), with the retry rule\'s decision on each attempt', async () => {
+  test("a retry (after a 503), with the retry rule's decision on each attempt", async () => {
     statuses = [503];
     const id = await deliver('{"kind":"retry"}');
     const forward = await everywhere(id, 'forward');
@@ -93,7 +96,7 @@ describe('every attempt is sent and recorded through the one delivery path', () 
     assert.deepEqual([retry.status, retry.delivery], [200, 'delivered']);
   });
 
-  test('the terminal UI\'s replay (session.replay)', async () => {
+  test("the terminal UI's replay (session.replay)", async () => {
     const id = await deliver('{"kind":"ui-replay"}');
     await everywhere(id, 'forward');
     const before = handler.requests.length;
@@ -105,7 +108,7 @@ describe('every attempt is sent and recorded through the one delivery path', () 
     assert.deepEqual(handler.requests[before]!.body, Buffer.from('{"kind":"ui-replay"}'));
   });
 
-  test('the web inspector\'s replay with edits', async () => {
+  test("the web inspector's replay with edits", async () => {
     const id = await deliver('{"kind":"web-replay"}');
     await everywhere(id, 'forward');
     const before = handler.requests.length;
@@ -113,7 +116,13 @@ describe('every attempt is sent and recorded through the one delivery path', () 
     const response = await request(`${inspector.url}api/events/${id}/replay`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-mftg-hooks-secret': info.secret },
-      body: JSON.stringify({ body: '{"kind":"edited"}', headers: [['content-type', 'application/json'], ['x-edited', 'yes']] }),
+      body: JSON.stringify({
+        body: '{"kind":"edited"}',
+        headers: [
+          ['content-type', 'application/json'],
+          ['x-edited', 'yes'],
+        ],
+      }),
     });
     assert.equal(response.statusCode, 200, await response.body.text());
     const attempt = await everywhere(id, 'replay');
@@ -136,7 +145,7 @@ describe('every attempt is sent and recorded through the one delivery path', () 
     assert.ok(element?.type === 'attempt' && element.foreign);
   });
 
-  test('a replay from `mftg-hooks inspect` (the store alone), to the page\'s target', async () => {
+  test("a replay from `mftg-hooks inspect` (the store alone), to the page's target", async () => {
     const id = await deliver('{"kind":"inspect-view"}');
     await everywhere(id, 'forward');
     const view = await InspectView.open({ storeDir: running.storeDir, timeoutMs: 5_000 });

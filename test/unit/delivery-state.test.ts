@@ -6,8 +6,18 @@ import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
 const base: CapturedEvent = { id: '01abcdefghjkmn', receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: '/', headers: [], remoteAddress: null, size: 0, mftg: null };
 let n = 0;
 const attempt = (kind: ForwardAttempt['kind'], status: number | null, delivery?: ForwardAttempt['delivery']): ForwardAttempt => ({
-  id: `a${++n}`, eventId: base.id, kind, target: 'http://127.0.0.1:1/hook', startedAt: base.receivedAt, status, error: status === null ? 'ECONNREFUSED' : null,
-  durationMs: 1, responseHeaders: [], responseSize: 0, modified: false, ...(delivery ? { delivery } : {}),
+  id: `a${++n}`,
+  eventId: base.id,
+  kind,
+  target: 'http://127.0.0.1:1/hook',
+  startedAt: base.receivedAt,
+  status,
+  error: status === null ? 'ECONNREFUSED' : null,
+  durationMs: 1,
+  responseHeaders: [],
+  responseSize: 0,
+  modified: false,
+  ...(delivery ? { delivery } : {}),
 });
 const stateOf = (forward: boolean, ...attempts: ForwardAttempt[]) => deliveryStateOf({ ...base, ...(forward ? { forward: true as const } : {}), attempts });
 

@@ -26,32 +26,71 @@ function eventOf(doc: Record<string, unknown>, n: number, attempts: Array<Partia
       remoteAddress: '127.0.0.1',
       size: body.length,
       mftg: summarize(body),
-      attempts: attempts.map((a, i) => ({ id: `${id}a${i}`, eventId: id, kind: 'forward', target: 'http://127.0.0.1:3000/webhooks/mftg', startedAt: '2026-11-28T20:25:43.010Z', status: 200, error: null, durationMs: 13, responseHeaders: [], responseSize: 0, modified: false, ...a })),
+      attempts: attempts.map((a, i) => ({
+        id: `${id}a${i}`,
+        eventId: id,
+        kind: 'forward',
+        target: 'http://127.0.0.1:3000/webhooks/mftg',
+        startedAt: '2026-11-28T20:25:43.010Z',
+        status: 200,
+        error: null,
+        durationMs: 13,
+        responseHeaders: [],
+        responseSize: 0,
+        modified: false,
+        ...a,
+      })),
     },
   };
 }
 
 const SAMPLE = [
-  eventOf({ messageIdentifier: '<1609934788.3185.1616041941493@as2gateway.com>', partnerIdentifier: 'ZZGLOBEXCORP', stationIdentifier: 'ACME-AS2', eventType: 'MESSAGE.RECEIVED.SUCCESS' }, 1, [{ status: 200 }]),
-  eventOf({ messageIdentifier: '<731245009912345.as2@mftgateway.com>', partnerName: 'Globex Corporation International Trading', stationName: 'Acme Corp EDI', eventType: 'MESSAGE.SEND.SUCCESS' }, 2, [{ status: null, error: 'ECONNREFUSED' }, { status: 302, responseHeaders: [['location', '/somewhere/else/entirely']] }]),
-  eventOf({ messageAS2ID: '<72078410939771@mftgateway.com>', partnerAS2ID: 'MCHP_NEW', stationAS2ID: 'TEST_CON', failureReason: 'Received HTTP status code of 422', eventType: 'MESSAGE.SEND.FAILED' }, 3),
+  eventOf({ messageIdentifier: '<1609934788.3185.1616041941493@as2gateway.com>', partnerIdentifier: 'ZZGLOBEXCORP', stationIdentifier: 'ACME-AS2', eventType: 'MESSAGE.RECEIVED.SUCCESS' }, 1, [
+    { status: 200 },
+  ]),
+  eventOf({ messageIdentifier: '<731245009912345.as2@mftgateway.com>', partnerName: 'Globex Corporation International Trading', stationName: 'Acme Corp EDI', eventType: 'MESSAGE.SEND.SUCCESS' }, 2, [
+    { status: null, error: 'ECONNREFUSED' },
+    { status: 302, responseHeaders: [['location', '/somewhere/else/entirely']] },
+  ]),
+  eventOf(
+    { messageAS2ID: '<72078410939771@mftgateway.com>', partnerAS2ID: 'MCHP_NEW', stationAS2ID: 'TEST_CON', failureReason: 'Received HTTP status code of 422', eventType: 'MESSAGE.SEND.FAILED' },
+    3,
+  ),
 ];
 
 for (const width of [80, 120]) {
   test(`events list fits ${width} columns: cut with …, never wrapped`, () => {
     // When the table is rendered for a terminal of that width
-    const lines = renderEventTable(SAMPLE.map((s) => s.event), width, plain).split('\n');
+    const lines = renderEventTable(
+      SAMPLE.map((s) => s.event),
+      width,
+      plain,
+    ).split('\n');
     // Then every line fits, ids stay whole, and what was cut ends with …
     assert.equal(lines.length, 1 + SAMPLE.length);
     for (const line of lines) assert.ok(line.length <= width, `${line.length} > ${width}: ${line}`);
-    for (const { event } of SAMPLE) assert.ok(lines.some((line) => line.startsWith(event.id + '  ')), event.id);
-    assert.ok(lines.some((line) => line.includes('…')), 'long message ids are cut');
-    assert.ok(lines.slice(1).every((line) => /RECEIVED|SEND/.test(line)), 'the type is shown on every row');
+    for (const { event } of SAMPLE)
+      assert.ok(
+        lines.some((line) => line.startsWith(event.id + '  ')),
+        event.id,
+      );
+    assert.ok(
+      lines.some((line) => line.includes('…')),
+      'long message ids are cut',
+    );
+    assert.ok(
+      lines.slice(1).every((line) => /RECEIVED|SEND/.test(line)),
+      'the type is shown on every row',
+    );
   });
 }
 
 test('a wide terminal shows the table whole, with the date', () => {
-  const lines = renderEventTable(SAMPLE.map((s) => s.event), 400, plain).split('\n');
+  const lines = renderEventTable(
+    SAMPLE.map((s) => s.event),
+    400,
+    plain,
+  ).split('\n');
   assert.match(lines[0]!, /^ID\s+RECEIVED\s+TYPE\s+MESSAGE ID\s+PARTNER → STATION\s+SIZE\s+LAST FORWARD$/);
   assert.ok(lines[1]!.includes('<1609934788.3185.1616041941493@as2gateway.com>'));
   assert.ok(!lines[1]!.includes('…'));
@@ -77,10 +116,22 @@ test('fitTable leaves out optional columns before cutting below the minimums, an
 
 test('escape sequences from the network never reach the terminal: list and details', () => {
   // Given a delivery whose fields carry OSC 52 (clipboard), clear-screen and window-title sequences
-  const hostile = eventOf({ eventType: `X${HOSTILE}`, messageIdentifier: `<m${HOSTILE}>`, partnerIdentifier: `P${HOSTILE}`, stationIdentifier: `S${HOSTILE}`, messageSubject: HOSTILE, failureReason: HOSTILE, attachments: [HOSTILE] }, 4, [
-    { status: 500, responseHeaders: [[`x-evil`, HOSTILE]] },
-    { status: null, error: `E${HOSTILE}` },
-  ]);
+  const hostile = eventOf(
+    {
+      eventType: `X${HOSTILE}`,
+      messageIdentifier: `<m${HOSTILE}>`,
+      partnerIdentifier: `P${HOSTILE}`,
+      stationIdentifier: `S${HOSTILE}`,
+      messageSubject: HOSTILE,
+      failureReason: HOSTILE,
+      attachments: [HOSTILE],
+    },
+    4,
+    [
+      { status: 500, responseHeaders: [[`x-evil`, HOSTILE]] },
+      { status: null, error: `E${HOSTILE}` },
+    ],
+  );
   hostile.event.headers.push([`x-h`, HOSTILE]);
   hostile.event.path = `/p${HOSTILE}`;
   const responses = new Map([[hostile.event.attempts[0]!.id, Buffer.from(`oops${HOSTILE}\r\nmore`)]]);

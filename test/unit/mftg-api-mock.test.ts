@@ -86,7 +86,10 @@ test('the mock: expired tokens, refresh, download links that expire and refuse a
   assert.equal((await raw(api, 'POST', '/refresh-session', {}, JSON.stringify({ username: api.username, refreshToken }))).status, 401);
 
   // When a download link is used: with an Authorization header it is refused, without it works, expired it is 403
-  const files = JSON.parse((await raw(api, 'GET', `/message/inbox/${encodeURIComponent(ID)}/attachments`, { authorization: fresh })).body) as { total: number; attachments: Array<{ name: string; url: string }> };
+  const files = JSON.parse((await raw(api, 'GET', `/message/inbox/${encodeURIComponent(ID)}/attachments`, { authorization: fresh })).body) as {
+    total: number;
+    attachments: Array<{ name: string; url: string }>;
+  };
   assert.equal(files.total, 1);
   assert.equal(files.attachments[0]!.name, 'ASN_856_000123.x12');
   const url = files.attachments[0]!.url;

@@ -91,7 +91,10 @@ test('inbox listing: newest first, page by page, fetchAll=true and pageLength â‰
     assert.equal(entry.query.sortDir, 'desc');
     assert.ok(Number(entry.query.pageLength) <= 100);
   }
-  assert.deepEqual(lists.slice(0, 3).map((entry) => entry.query.pageOffset), ['0', '1', '2']);
+  assert.deepEqual(
+    lists.slice(0, 3).map((entry) => entry.query.pageOffset),
+    ['0', '1', '2'],
+  );
   // And the token went raw in Authorization, the one /authorize handed out
   const token = api.tokensIssued[0]!;
   assert.ok(token.length > 20);
@@ -152,11 +155,14 @@ test('one message by its URL-encoded id, with markAsRead=false; sent and failed 
   assert.deepEqual((await client.listMessageIds('failed')).ids, ['<720784109397786.as2@mftgateway.com>']);
   const failed = await client.getMessage('failed', '<720784109397786.as2@mftgateway.com>');
   assert.equal(failed.receiverAS2Id, 'TEST_CON');
-  assert.deepEqual(api.apiRequests('/message/outbox').map((e) => `${e.path}?${e.rawQuery}`), [
-    '/message/outbox?sortDir=desc&pageLength=100&pageOffset=0',
-    '/message/outbox/failed?sortDir=desc&pageLength=100&pageOffset=0',
-    '/message/outbox/%3C720784109397786.as2%40mftgateway.com%3E?markAsRead=false',
-  ]);
+  assert.deepEqual(
+    api.apiRequests('/message/outbox').map((e) => `${e.path}?${e.rawQuery}`),
+    [
+      '/message/outbox?sortDir=desc&pageLength=100&pageOffset=0',
+      '/message/outbox/failed?sortDir=desc&pageLength=100&pageOffset=0',
+      '/message/outbox/%3C720784109397786.as2%40mftgateway.com%3E?markAsRead=false',
+    ],
+  );
 
   // And an unknown id is a clear not-found
   const missing = await failure(client.getMessage('received', '<nope@example.com>'));
@@ -195,8 +201,14 @@ test('when the refresh token expired too, the client signs in again once', async
   // When a message is retrieved, Then it works after a failed refresh and a new sign-in
   const message = await client.getMessage('received', RECEIVED_ID);
   assert.equal(message.as2MessageId, RECEIVED_ID);
-  assert.deepEqual(api.apiRequests('/refresh-session').map((e) => e.status), [401]);
-  assert.deepEqual(api.apiRequests('/authorize').map((e) => e.status), [200, 200]);
+  assert.deepEqual(
+    api.apiRequests('/refresh-session').map((e) => e.status),
+    [401],
+  );
+  assert.deepEqual(
+    api.apiRequests('/authorize').map((e) => e.status),
+    [200, 200],
+  );
 });
 
 test('bad credentials: the clear error, and no password in it', async (t) => {
@@ -253,14 +265,17 @@ test('MFTG_API_TOKEN is used as is; refused, it says so', async (t) => {
   assert.equal(error.message, 'MFTG refused the token in MFTG_API_TOKEN');
   assertNoSecret(error, [token]);
 
-  assert.equal((() => {
-    try {
-      new MftgApiClient({ baseUrl: api.url, credentials: { username: 'only-a-name' } });
-    } catch (e) {
-      return (e as MftgHooksError).code;
-    }
-    return null;
-  })(), 'E_MFTG_NO_CREDENTIALS');
+  assert.equal(
+    (() => {
+      try {
+        new MftgApiClient({ baseUrl: api.url, credentials: { username: 'only-a-name' } });
+      } catch (e) {
+        return (e as MftgHooksError).code;
+      }
+      return null;
+    })(),
+    'E_MFTG_NO_CREDENTIALS',
+  );
 });
 
 test('429 with Retry-After is honoured (seconds or an HTTP date); a wait beyond the cap fails instead', async (t) => {
@@ -275,7 +290,10 @@ test('429 with Retry-After is honoured (seconds or an HTTP date); a wait beyond 
   // Then the client waited the 1000 ms asked for and tried again
   assert.equal(message.as2MessageId, RECEIVED_ID);
   assert.deepEqual(sleeps, [1000]);
-  assert.deepEqual(api.apiRequests('/message/inbox/').map((e) => e.status), [429, 200]);
+  assert.deepEqual(
+    api.apiRequests('/message/inbox/').map((e) => e.status),
+    [429, 200],
+  );
 
   // And an HTTP-date Retry-After is read too; a wait beyond the cap fails instead of stalling
   assert.equal(retryAfterMs('Wed, 21 Oct 2015 07:28:05 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT')), 5000);
@@ -327,7 +345,10 @@ test('500 once, then 200: retried after the backoff', async (t) => {
 
   assert.equal(ids.length, 3);
   assert.deepEqual(sleeps, [10, 20]);
-  assert.deepEqual(api.apiRequests('/message/inbox').map((e) => e.status), [500, 503, 200]);
+  assert.deepEqual(
+    api.apiRequests('/message/inbox').map((e) => e.status),
+    [500, 503, 200],
+  );
 
   // When 5xx never stops, Then it gives up after the bounded tries with a clear error
   api.inject({ match: '/message/inbox', status: 502, times: Infinity });
@@ -371,7 +392,10 @@ test('at most 4 requests are in flight', async (t) => {
   const messages = await Promise.all(ids.map((id) => client.getMessage('received', id)));
 
   // Then they all came, never more than 4 at a time (and 4 at a time, so it is not serial)
-  assert.deepEqual(messages.map((m) => m.as2MessageId), ids);
+  assert.deepEqual(
+    messages.map((m) => m.as2MessageId),
+    ids,
+  );
   assert.equal(api.maxInFlight, 4);
 });
 
@@ -387,7 +411,10 @@ test('attachments: listed, downloaded byte for byte (binary) without the API tok
   for await (const chunk of await client.openAttachment(links[1]!)) chunks.push(chunk as Buffer);
 
   // Then the names and bytes are MFTG's exactly
-  assert.deepEqual(links.map((l) => l.name), ['PO_850_4500012345.edi', 'Attachment.raw']);
+  assert.deepEqual(
+    links.map((l) => l.name),
+    ['PO_850_4500012345.edi', 'Attachment.raw'],
+  );
   const message = api.messages.get(id)!;
   assert.ok(edi.equals(api.files.get(message.attachmentPaths[0]!)!));
   assert.ok(binary.equals(seedBinary()));

@@ -25,7 +25,25 @@ const SPECIFIC: Record<string, Record<string, FieldType>> = {
 };
 const ALL_SPECIFIC = new Set(Object.values(SPECIFIC).flatMap((fields) => Object.keys(fields)));
 /** Observed order of a real MESSAGE.SEND.FAILED delivery (before the renames). */
-const OBSERVED_FAILED_ORDER = ['to', 'messageAS2ID', 'messageSubject', 'partnerAS2ID', 'partnerName', 'stationAS2ID', 'stationName', 'failureReason', 'failures', 'lastAttemptTime', 'attachments', 'subject', 'bucketName', 'tenantName', 'tenantId', 'tenantEmail', 'eventType'];
+const OBSERVED_FAILED_ORDER = [
+  'to',
+  'messageAS2ID',
+  'messageSubject',
+  'partnerAS2ID',
+  'partnerName',
+  'stationAS2ID',
+  'stationName',
+  'failureReason',
+  'failures',
+  'lastAttemptTime',
+  'attachments',
+  'subject',
+  'bucketName',
+  'tenantName',
+  'tenantId',
+  'tenantEmail',
+  'eventType',
+];
 const TYPES = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.SEND.FAILED'] as const;
 const VARIANTS: SampleVariant[] = ['both', 'legacy', 'modern'];
 
@@ -144,5 +162,8 @@ test('event types resolve from their full name, any case, or a short alias', () 
   assert.equal(resolveSampleType('sent'), 'MESSAGE.SEND.SUCCESS');
   assert.equal(resolveSampleType('failed'), 'MESSAGE.SEND.FAILED');
   assert.equal(resolveSampleType('MESSAGE.SEND.RETRY'), null);
-  assert.deepEqual(SAMPLE_DESCRIPTIONS.map((d) => d.eventType), [...TYPES]);
+  assert.deepEqual(
+    SAMPLE_DESCRIPTIONS.map((d) => d.eventType),
+    [...TYPES],
+  );
 });

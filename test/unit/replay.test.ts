@@ -25,7 +25,12 @@ test('JSON paths: dots, [n] indexes, quoted keys', () => {
   assert.deepEqual(parseJsonPath('a.b[0].c'), [{ key: 'a' }, { key: 'b' }, { index: 0 }, { key: 'c' }]);
   assert.deepEqual(parseJsonPath('attachments.1'), [{ key: 'attachments' }, { keyOrIndex: '1' }]);
   assert.deepEqual(parseJsonPath('["odd.key"][2]'), [{ key: 'odd.key' }, { index: 2 }]);
-  for (const bad of ['', 'a..b', 'a.', 'a[x]', 'a[1', 'a[1]b']) assert.equal(code(() => parseJsonPath(bad)), 'E_USAGE', bad);
+  for (const bad of ['', 'a..b', 'a.', 'a[x]', 'a[1', 'a[1]b'])
+    assert.equal(
+      code(() => parseJsonPath(bad)),
+      'E_USAGE',
+      bad,
+    );
 });
 
 test('--set values are JSON when they parse, else text', () => {
@@ -35,8 +40,14 @@ test('--set values are JSON when they parse, else text', () => {
   assert.deepEqual(parseSetArgument('messageSubject=PO 4500012345').value, 'PO 4500012345');
   assert.deepEqual(parseSetArgument('x=a=b').value, 'a=b');
   assert.deepEqual(parseSetArgument('x=').value, '');
-  assert.equal(code(() => parseSetArgument('novalue')), 'E_USAGE');
-  assert.equal(code(() => parseSetArgument('=1')), 'E_USAGE');
+  assert.equal(
+    code(() => parseSetArgument('novalue')),
+    'E_USAGE',
+  );
+  assert.equal(
+    code(() => parseSetArgument('=1')),
+    'E_USAGE',
+  );
 });
 
 test('applySet changes exactly the named field, creating containers on the way', () => {
@@ -52,10 +63,22 @@ test('applySet changes exactly the named field, creating containers on the way',
   assert.deepEqual(doc, { a: null, list: ['x', 'z', 'w'], nested: { keep: true, deep: { er: 1 } }, fresh: [{ k: 'v' }] });
   assert.deepEqual(Object.keys(doc), ['a', 'list', 'nested', 'fresh']);
   // And impossible paths are refused with a usage error
-  assert.equal(code(() => applySet(doc, parseSetArgument('list[9]=1'))), 'E_USAGE');
-  assert.equal(code(() => applySet(doc, parseSetArgument('list.name=1'))), 'E_USAGE');
-  assert.equal(code(() => applySet(doc, parseSetArgument('nested[0]=1'))), 'E_USAGE');
-  assert.equal(code(() => applySet({ a: 'text' }, parseSetArgument('a.b=1'))), 'E_USAGE');
+  assert.equal(
+    code(() => applySet(doc, parseSetArgument('list[9]=1'))),
+    'E_USAGE',
+  );
+  assert.equal(
+    code(() => applySet(doc, parseSetArgument('list.name=1'))),
+    'E_USAGE',
+  );
+  assert.equal(
+    code(() => applySet(doc, parseSetArgument('nested[0]=1'))),
+    'E_USAGE',
+  );
+  assert.equal(
+    code(() => applySet({ a: 'text' }, parseSetArgument('a.b=1'))),
+    'E_USAGE',
+  );
 });
 
 test('setJsonFields keeps compact or indented style, trailing newline and BOM; refuses non-JSON', () => {
@@ -66,18 +89,41 @@ test('setJsonFields keeps compact or indented style, trailing newline and BOM; r
   const bom = Buffer.from('\uFEFF{"a":1}');
   assert.equal(setJsonFields(bom, [parseSetArgument('a=2')]).toString(), '\uFEFF{"a":2}');
   assert.ok(setJsonFields(compact, []) === compact, 'no --set: the same bytes');
-  assert.equal(code(() => setJsonFields(Buffer.from([0, 1, 2]), [parseSetArgument('a=1')])), 'E_NOT_JSON');
-  assert.equal(code(() => setJsonFields(Buffer.alloc(0), [parseSetArgument('a=1')])), 'E_NOT_JSON');
-  assert.equal(code(() => setJsonFields(Buffer.from('"just a string"'), [parseSetArgument('a=1')])), 'E_USAGE');
+  assert.equal(
+    code(() => setJsonFields(Buffer.from([0, 1, 2]), [parseSetArgument('a=1')])),
+    'E_NOT_JSON',
+  );
+  assert.equal(
+    code(() => setJsonFields(Buffer.alloc(0), [parseSetArgument('a=1')])),
+    'E_NOT_JSON',
+  );
+  assert.equal(
+    code(() => setJsonFields(Buffer.from('"just a string"'), [parseSetArgument('a=1')])),
+    'E_USAGE',
+  );
 });
 
-test('--header replaces every same-named header at the first one\'s place, appends, or removes', () => {
-  const headers: Array<[string, string]> = [['Content-Type', 'application/json'], ['X-A', '1'], ['x-a', '2'], ['User-Agent', 'u']];
-  assert.deepEqual(applyHeaders(headers, [parseHeaderArgument('x-a: new')]), [['Content-Type', 'application/json'], ['x-a', 'new'], ['User-Agent', 'u']]);
+test("--header replaces every same-named header at the first one's place, appends, or removes", () => {
+  const headers: Array<[string, string]> = [
+    ['Content-Type', 'application/json'],
+    ['X-A', '1'],
+    ['x-a', '2'],
+    ['User-Agent', 'u'],
+  ];
+  assert.deepEqual(applyHeaders(headers, [parseHeaderArgument('x-a: new')]), [
+    ['Content-Type', 'application/json'],
+    ['x-a', 'new'],
+    ['User-Agent', 'u'],
+  ]);
   assert.deepEqual(applyHeaders(headers, [parseHeaderArgument('X-New:v:w')]), [...headers, ['X-New', 'v:w']]);
   assert.deepEqual(applyHeaders(headers, [parseHeaderArgument('user-agent:')]), headers.slice(0, 3));
   assert.deepEqual(headers[1], ['X-A', '1'], 'the captured headers are not changed');
-  for (const bad of ['nocolon', ': v', 'bad name: v']) assert.equal(code(() => parseHeaderArgument(bad)), 'E_USAGE', bad);
+  for (const bad of ['nocolon', ': v', 'bad name: v'])
+    assert.equal(
+      code(() => parseHeaderArgument(bad)),
+      'E_USAGE',
+      bad,
+    );
 });
 
 test('the editor round trip returns what was saved; an empty file or a failing editor aborts', async () => {
@@ -85,7 +131,10 @@ test('the editor round trip returns what was saved; an empty file or a failing e
   try {
     // Given a scripted editor that appends to the file, one that empties it, and one that fails
     const script = join(dir.path, 'editor.mjs');
-    await writeFile(script, "import { appendFileSync, writeFileSync } from 'node:fs';\nconst [mode, file] = process.argv.slice(2);\nif (mode === 'append') appendFileSync(file, '+edited');\nif (mode === 'empty') writeFileSync(file, '');\nif (mode === 'fail') process.exit(3);\n");
+    await writeFile(
+      script,
+      "import { appendFileSync, writeFileSync } from 'node:fs';\nconst [mode, file] = process.argv.slice(2);\nif (mode === 'append') appendFileSync(file, '+edited');\nif (mode === 'empty') writeFileSync(file, '');\nif (mode === 'fail') process.exit(3);\n",
+    );
     const editor = (mode: string): NodeJS.ProcessEnv => ({ ...process.env, VISUAL: '', EDITOR: `"${process.execPath}" "${script}" ${mode}` });
     // When the body is edited
     const edited = await editInEditor(Buffer.from('{"a":1}'), 'event-x', editor('append'));
@@ -131,7 +180,10 @@ test('the replay service sends many events in arrival order with exact bodies, a
     const ids: string[] = [];
     const append = async (body: Buffer): Promise<string> => {
       const id = newId();
-      await store.appendEvent({ id, receivedAt: new Date().toISOString(), method: 'POST', path: '/p?q=1', headers: [['x-n', String(bodies.length)]], remoteAddress: null, size: body.length, mftg: null }, body);
+      await store.appendEvent(
+        { id, receivedAt: new Date().toISOString(), method: 'POST', path: '/p?q=1', headers: [['x-n', String(bodies.length)]], remoteAddress: null, size: body.length, mftg: null },
+        body,
+      );
       return id;
     };
     await append(Buffer.from('before the clear'));
@@ -144,9 +196,22 @@ test('the replay service sends many events in arrival order with exact bodies, a
     await store.close();
     // When all of them are replayed
     const seen: string[] = [];
-    const results = await replay({ storeDir: dir.path, selection: { last: 100 }, to: handler.url, sets: [], headers: [], edit: false, timeoutMs: 5000, insecure: false, onAttempt: (attempt) => seen.push(attempt.eventId) });
+    const results = await replay({
+      storeDir: dir.path,
+      selection: { last: 100 },
+      to: handler.url,
+      sets: [],
+      headers: [],
+      edit: false,
+      timeoutMs: 5000,
+      insecure: false,
+      onAttempt: (attempt) => seen.push(attempt.eventId),
+    });
     // Then every event went out once, in order, byte for byte, to the sub-path
-    assert.deepEqual(results.map((r) => r.event.id), ids);
+    assert.deepEqual(
+      results.map((r) => r.event.id),
+      ids,
+    );
     assert.deepEqual(seen, ids);
     const received = await handler.waitFor(30);
     received.forEach((req, n) => {
@@ -157,7 +222,11 @@ test('the replay service sends many events in arrival order with exact bodies, a
     const reopened = await EventStore.open(dir.path);
     const listed = await reopened.list({ limit: 100 });
     assert.equal(listed.length, 30);
-    for (const event of listed) assert.deepEqual(event.attempts.map((a) => [a.kind, a.status, a.modified]), [['replay', 200, false]]);
+    for (const event of listed)
+      assert.deepEqual(
+        event.attempts.map((a) => [a.kind, a.status, a.modified]),
+        [['replay', 200, false]],
+      );
     await reopened.close();
   } finally {
     await handler.close();

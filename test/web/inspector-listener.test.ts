@@ -78,10 +78,19 @@ describe('web inspector on a real listener', () => {
     // And both replays show as attempts in the page, in --json and in the session's elements
     await waitUntil(async () => (await details.getByTestId('attempt').count()) === 3, 'three attempts in the page', 5_000);
     const replays = (await running.session.getEvent(event.id)).attempts.filter((a) => a.kind === 'replay');
-    assert.deepEqual(replays.map((a) => a.modified), [false, true]);
+    assert.deepEqual(
+      replays.map((a) => a.modified),
+      [false, true],
+    );
     for (const attempt of replays) {
-      assert.ok(json.some((r) => r.type === 'attempt' && r.id === attempt.id), 'in --json');
-      assert.ok(running.elements.some((e) => e.type === 'attempt' && e.attempt.id === attempt.id), 'in the elements');
+      assert.ok(
+        json.some((r) => r.type === 'attempt' && r.id === attempt.id),
+        'in --json',
+      );
+      assert.ok(
+        running.elements.some((e) => e.type === 'attempt' && e.attempt.id === attempt.id),
+        'in the elements',
+      );
     }
     assert.deepEqual(logged.errors, []);
     await logged.page.context().close();
@@ -123,7 +132,10 @@ describe('web inspector on a real listener', () => {
     // Then a new page shows all of them
     const logged = await chromium.open(inspector.url);
     await logged.page.getByTestId('filter-text').fill('closed-');
-    await logged.page.getByTestId('list-count').getByText(/^20 of \d+ events$/).waitFor();
+    await logged.page
+      .getByTestId('list-count')
+      .getByText(/^20 of \d+ events$/)
+      .waitFor();
     for (const id of ids) assert.equal(await logged.page.locator(`.row[data-id="${id}"]`).count(), 1, id);
     assert.deepEqual(logged.errors, []);
     await logged.page.context().close();
@@ -167,7 +179,10 @@ describe('web inspector on a real listener', () => {
       await logged.page.getByTestId('details').getByTestId('replay').click();
       const [replayed] = (await handler.waitFor(before + 1)).slice(before);
       assert.ok(replayed!.body.equals(body('after')));
-      assert.deepEqual(logged.errors.filter((e) => !/ERR_CONNECTION_REFUSED|EventSource/.test(e)), []);
+      assert.deepEqual(
+        logged.errors.filter((e) => !/ERR_CONNECTION_REFUSED|EventSource/.test(e)),
+        [],
+      );
       await logged.page.context().close();
     } finally {
       for (const i of inspectors) await i.close();
@@ -187,7 +202,14 @@ describe('web inspector on a real listener', () => {
       const logged = await chromium.open(page.url);
       await logged.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
       // When a message that never came as a webhook is found by the next run
-      api.addMessage('received', { as2MessageId: '<missed@edi.initech.example>', senderAS2Id: '081466849', receiverAS2Id: 'ACME-AS2', subject: 'missed', timestamp: Date.now() - 150_000, attachmentPaths: [] });
+      api.addMessage('received', {
+        as2MessageId: '<missed@edi.initech.example>',
+        senderAS2Id: '081466849',
+        receiverAS2Id: 'ACME-AS2',
+        subject: 'missed',
+        timestamp: Date.now() - 150_000,
+        attachmentPaths: [],
+      });
       // Then the page says so in a notice, and shows the event
       const notices = logged.page.getByTestId('notices');
       await notices.getByText(/reconcile: recovered 1 missed delivery through the MFTG API/).waitFor({ timeout: 10_000 });

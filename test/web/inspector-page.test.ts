@@ -53,7 +53,22 @@ describe('web inspector in a real browser', () => {
     // When an MFTG delivery is captured and forwarded
     const doc = buildSample('MESSAGE.SEND.FAILED', { now: Date.parse('2026-03-02T10:00:00Z') });
     const event = await view.deliver({ body: doc });
-    const attempt: ForwardAttempt = { id: newId(), eventId: event.id, kind: 'forward', target: handler.url, startedAt: new Date().toISOString(), status: 202, error: null, durationMs: 3.2, responseHeaders: [['content-type', 'text/plain'], ['x-handler', 'yes']], responseSize: 8, modified: false };
+    const attempt: ForwardAttempt = {
+      id: newId(),
+      eventId: event.id,
+      kind: 'forward',
+      target: handler.url,
+      startedAt: new Date().toISOString(),
+      status: 202,
+      error: null,
+      durationMs: 3.2,
+      responseHeaders: [
+        ['content-type', 'text/plain'],
+        ['x-handler', 'yes'],
+      ],
+      responseSize: 8,
+      modified: false,
+    };
     await view.recordForeignAttempt(attempt, Buffer.from('accepted'));
     // Then it shows without a reload, within a second
     await row(logged, event.id).waitFor({ timeout: 1_000 });
@@ -86,7 +101,15 @@ describe('web inspector in a real browser', () => {
     const logged = await chromium.open(inspector.url);
     await row(logged, event.id).click();
     const hex = await logged.page.getByTestId('hex').innerText();
-    const shown = hex.split('\n').flatMap((line) => line.slice(10, 10 + 47).trim().split(/\s+/)).map((pair) => Number.parseInt(pair, 16));
+    const shown = hex
+      .split('\n')
+      .flatMap((line) =>
+        line
+          .slice(10, 10 + 47)
+          .trim()
+          .split(/\s+/),
+      )
+      .map((pair) => Number.parseInt(pair, 16));
     assert.deepEqual(Buffer.from(shown), bytes);
     assert.ok(hex.startsWith('00000000  ff fe 00 80 c3 28 41 0a 3c 73 63 72 69 70 74 3e  |.....(A.<script>|'), hex);
     assert.equal(await logged.page.locator('script').count(), 2, 'captured text is never turned into markup');
@@ -117,7 +140,11 @@ describe('web inspector in a real browser', () => {
   test('replay reaches the handler byte-identical; replay with edits reaches it exactly as edited; both show', async () => {
     // Given a captured event with a body whose bytes matter (spacing, key order, unicode)
     const original = Buffer.from('{"eventType":"MESSAGE.RECEIVED.SUCCESS",  "messageIdentifier":"<a@b>","z":1,"a":"é"}');
-    const headers: Array<[string, string]> = [['Content-Type', 'application/json'], ['X-Trace', 'one'], ['x-trace', 'two']];
+    const headers: Array<[string, string]> = [
+      ['Content-Type', 'application/json'],
+      ['X-Trace', 'one'],
+      ['x-trace', 'two'],
+    ];
     const event = await view.deliver({ body: original, headers, path: '/sub?x=1' });
     const logged = await chromium.open(inspector.url);
     await row(logged, event.id).click();
@@ -154,7 +181,13 @@ describe('web inspector in a real browser', () => {
     assert.match(texts[0]!, /replay \(modified\)\s+200/);
     assert.match(texts[1]!, /replay\s+200/);
     const stored = await view.getEvent(event.id);
-    assert.deepEqual(stored.attempts.map((a) => [a.kind, a.modified]), [['replay', false], ['replay', true]]);
+    assert.deepEqual(
+      stored.attempts.map((a) => [a.kind, a.modified]),
+      [
+        ['replay', false],
+        ['replay', true],
+      ],
+    );
     assert.deepEqual(foreignRequests(logged, inspector), []);
     await logged.page.context().close();
   });
@@ -165,7 +198,19 @@ describe('web inspector in a real browser', () => {
     await row(logged, event.id).click();
     await logged.page.getByTestId('details').getByText('none yet').waitFor();
     // When another terminal's replay is stored (the view's subscription reports it)
-    await view.recordForeignAttempt({ id: newId(), eventId: event.id, kind: 'replay', target: 'http://127.0.0.1:1/elsewhere', startedAt: new Date().toISOString(), status: null, error: 'ECONNREFUSED', durationMs: 1.5, responseHeaders: [], responseSize: 0, modified: false });
+    await view.recordForeignAttempt({
+      id: newId(),
+      eventId: event.id,
+      kind: 'replay',
+      target: 'http://127.0.0.1:1/elsewhere',
+      startedAt: new Date().toISOString(),
+      status: null,
+      error: 'ECONNREFUSED',
+      durationMs: 1.5,
+      responseHeaders: [],
+      responseSize: 0,
+      modified: false,
+    });
     // Then the row and the details show it without a reload
     await row(logged, event.id).getByText('ECONNREFUSED').waitFor({ timeout: 2_000 });
     await logged.page.getByTestId('attempt').getByText('ECONNREFUSED').waitFor({ timeout: 2_000 });
@@ -186,7 +231,9 @@ describe('web inspector in a real browser', () => {
       await row(logged, last).waitFor();
       const count = async (): Promise<number> => logged.page.locator('.row').count();
       assert.ok((await count()) < 300, `rows in the DOM: ${await count()}`);
-      await logged.page.getByTestId('list').evaluate((list) => { list.scrollTop = list.scrollHeight / 2; });
+      await logged.page.getByTestId('list').evaluate((list) => {
+        list.scrollTop = list.scrollHeight / 2;
+      });
       await waitUntil(async () => (await count()) > 0 && !(await row(logged, last).count()), 'rows of the middle');
       assert.ok((await count()) < 300, `rows in the DOM: ${await count()}`);
       // And keys still move through the list
@@ -208,12 +255,32 @@ describe('web inspector in a real browser', () => {
     });
     const shotInspector = await startInspector(shot, { address: '127.0.0.1:0' });
     try {
-      const types = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.FAILED', 'MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.RECEIVED.SUCCESS'] as const;
+      const types = [
+        'MESSAGE.RECEIVED.SUCCESS',
+        'MESSAGE.SEND.SUCCESS',
+        'MESSAGE.RECEIVED.SUCCESS',
+        'MESSAGE.SEND.FAILED',
+        'MESSAGE.RECEIVED.SUCCESS',
+        'MESSAGE.SEND.SUCCESS',
+        'MESSAGE.RECEIVED.SUCCESS',
+      ] as const;
       let chosen = '';
       for (const [i, type] of types.entries()) {
         const event = await shot.deliver({ body: buildSample(type, { attachments: 1 + (i % 3) }) });
         const failed = i === 3 || i === 5;
-        const attempt: ForwardAttempt = { id: newId(), eventId: event.id, kind: 'forward', target: 'http://localhost:3000/webhooks/mftg', startedAt: new Date().toISOString(), status: failed ? 500 : 200, error: null, durationMs: 4 + i * 3.7, responseHeaders: [['content-type', 'application/json']], responseSize: 16, modified: false };
+        const attempt: ForwardAttempt = {
+          id: newId(),
+          eventId: event.id,
+          kind: 'forward',
+          target: 'http://localhost:3000/webhooks/mftg',
+          startedAt: new Date().toISOString(),
+          status: failed ? 500 : 200,
+          error: null,
+          durationMs: 4 + i * 3.7,
+          responseHeaders: [['content-type', 'application/json']],
+          responseSize: 16,
+          modified: false,
+        };
         await shot.recordForeignAttempt(attempt, Buffer.from(failed ? '{"error":"boom"}' : '{"ok":true}    '));
         shot.stats.delivered += failed ? 0 : 1;
         shot.stats.failed += failed ? 1 : 0;

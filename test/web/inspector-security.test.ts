@@ -97,7 +97,7 @@ describe('web inspector security', () => {
     assert.match(String(body.headers['content-disposition']), /^attachment/);
   });
 
-  test('the page embeds the per-run secret and allows only its nonce\'d import map inline', async () => {
+  test("the page embeds the per-run secret and allows only its nonce'd import map inline", async () => {
     const page = await call(inspector.port, 'GET', '/', { host });
     assert.ok(page.body.includes(`content="${secret}"`));
     const nonce = /'nonce-([^']+)'/.exec(String(page.headers['content-security-policy']))?.[1];

@@ -66,8 +66,14 @@ describe('web inspector stream', () => {
     const second = await openStream(inspector.port, String(seenMessage.id));
     await waitUntil(() => second.messages.filter((m) => m.event === 'message').length === 3 && second.messages.some((m) => m.event === 'session'), 'the missed records');
     // Then it gets those three, in order, in the --json shape, and no reset
-    assert.deepEqual(second.messages.filter((m) => m.event === 'message').map((m) => m.data), missed.map((event) => eventRecord(event, false)));
-    assert.equal(second.messages.some((m) => m.event === 'reset'), false);
+    assert.deepEqual(
+      second.messages.filter((m) => m.event === 'message').map((m) => m.data),
+      missed.map((event) => eventRecord(event, false)),
+    );
+    assert.equal(
+      second.messages.some((m) => m.event === 'reset'),
+      false,
+    );
     second.close();
   });
 

@@ -5,6 +5,9 @@ import { joinTarget } from '../http-send.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../types.js';
 import type { Attempts } from './attempts.js';
 import { retryRule, type NextStep } from './retry-rule.js';
+import { targetFor, type PendingDelivery, type Targets } from './targets.js';
+
+export { targetFor, type PendingDelivery, type Targets };
 
 /** Default automatic retries of a failed forward (`--retry`). */
 export const DEFAULT_RETRIES = 3;
@@ -36,17 +39,6 @@ export const MAX_PROBE_INTERVAL_MS = 1_000;
 export const MAX_SHUTDOWN_GRACE_MS = 30_000;
 
 /** Where events go: `--forward-to` and `--route TYPE=url`. */
-export interface Targets {
-  forwardTo: string | null;
-  routes: Record<string, string>;
-}
-
-/** The handler base URL for an event (routes by eventType first), or null for none. */
-export function targetFor(targets: Targets, eventType: string | null | undefined): string | null {
-  if (eventType && Object.hasOwn(targets.routes, eventType)) return targets.routes[eventType]!;
-  return targets.forwardTo;
-}
-
 export interface ForwarderOptions {
   targets: Targets;
   timeoutMs: number;
@@ -59,19 +51,6 @@ export interface ForwarderOptions {
   /** Announces that an event waits (for a retry, for the handler, for its turn), or null when it no longer does. */
   onPending?: (eventId: string, pending: PendingDelivery | null) => void;
 }
-
-/**
- * Why an event waits:
- * - `retry-scheduled`: retry `retry` of `of` goes out at `at` (epoch ms);
- * - `waiting-for-handler`: the handler's origin does not accept connections (`reason`: the error
- *   code); `answeredBefore` says whether it answered at all during this run (then it is "down
- *   again", else perhaps not started yet or a wrong port);
- * - `queued`: waits its turn behind older events for the same handler (re-delivery in arrival order).
- */
-export type PendingDelivery =
-  | { state: 'retry-scheduled'; at: number; retry: number; of: number }
-  | { state: 'waiting-for-handler'; target: string; reason?: string | null; answeredBefore?: boolean }
-  | { state: 'queued'; target: string };
 
 /** One event on its way: `retry` is the number of the next send (0 = the first forward). */
 interface Delivery {
@@ -93,7 +72,6 @@ interface Outage {
   timer: NodeJS.Timeout | null;
   draining: boolean;
 }
-
 
 /**
  * Delivers captured events to the developer's handler. Failed forwards are retried with backoff
@@ -125,10 +103,6 @@ export class Forwarder {
     this.options = options;
     // One listener per request on the wire: many is normal, not a leak.
     setMaxListeners(0, this.shutdown.signal);
-  }
-
-  get targets(): Targets {
-    return this.options.targets;
   }
 
   /** True when a target covers the event (it will be forwarded). */
@@ -218,7 +192,17 @@ export class Forwarder {
     this.onWire.add(event.id);
     let attempt: ForwardAttempt;
     try {
-      ({ attempt } = await this.options.attempts.attempt({ eventId: event.id, kind: retry === 0 ? 'forward' : 'retry', target, method: event.method, headers: event.headers, body, timeoutMs: this.options.timeoutMs, signal: this.shutdown.signal, decide }));
+      ({ attempt } = await this.options.attempts.attempt({
+        eventId: event.id,
+        kind: retry === 0 ? 'forward' : 'retry',
+        target,
+        method: event.method,
+        headers: event.headers,
+        body,
+        timeoutMs: this.options.timeoutMs,
+        signal: this.shutdown.signal,
+        decide,
+      }));
     } finally {
       this.onWire.delete(event.id);
     }

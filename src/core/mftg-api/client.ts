@@ -8,7 +8,7 @@ import { Semaphore } from './semaphore.js';
 import type { As2Message, AttachmentLink, MessageType } from './types.js';
 
 /**
- * A client of MFTG's REST API (MFTG.md, "What a handler does next") that **only looks**: every
+ * A client of MFTG's REST API ("MFT REST API v1.0") that **only looks**: every
  * retrieval sends `markAsRead=false` and every inbox list `fetchAll=true`, so the user's real
  * integration sees exactly what it would have seen. It is polite (at most 4 requests at a time,
  * a timeout per request, backoff on 429/5xx honouring `Retry-After`) and renews its token itself
@@ -24,7 +24,7 @@ export const MFTG_API_MAX_IN_FLIGHT = 4;
 export const MFTG_API_TIMEOUT_MS = 30_000;
 /** Default tries of one request that gets 429, 5xx, a timeout or a reset connection. */
 export const MFTG_API_MAX_TRIES = 4;
-/** The API refuses larger pages (MFTG.md: `pageLength` 1–100). */
+/** The API refuses larger pages (`pageLength` is 1–100). */
 export const MFTG_API_MAX_PAGE_LENGTH = 100;
 /** Default most pages one listing reads (5,000 messages at 100 a page). */
 export const MFTG_API_DEFAULT_MAX_PAGES = 50;
@@ -135,12 +135,28 @@ type Failure = 'timeout' | 'unreachable' | 'reset' | 'aborted' | 'other';
 
 /** Thrown inside the retry loop for a request that got no answer; turned into an MftgHooksError. */
 class TransportFailure extends Error {
-  constructor(readonly failure: Failure, readonly detail: string) {
+  constructor(
+    readonly failure: Failure,
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -392,7 +408,7 @@ export class MftgApiClient {
         continue;
       }
       if (status === 403) {
-        throw new MftgHooksError('E_MFTG_LINK_EXPIRED', 'the download links expired; ask again', 'MFTG\'s download links are valid for about 10 minutes: run the command again for fresh ones');
+        throw new MftgHooksError('E_MFTG_LINK_EXPIRED', 'the download links expired; ask again', "MFTG's download links are valid for about 10 minutes: run the command again for fresh ones");
       }
       if (status === 404) throw new MftgHooksError('E_MFTG_NOT_FOUND', `MFTG's storage has no file ${link.name} any more`);
       throw new MftgHooksError('E_MFTG_API', `${what} failed: HTTP ${status}`);
@@ -526,9 +542,13 @@ export class MftgApiClient {
 
   #refused(): MftgHooksError {
     if (this.#username && this.#password) {
-      return new MftgHooksError('E_MFTG_AUTH', 'MFTG refused the credentials in MFTG_API_USERNAME/MFTG_API_PASSWORD', 'check the API user\'s name and password in the MFTG console');
+      return new MftgHooksError('E_MFTG_AUTH', 'MFTG refused the credentials in MFTG_API_USERNAME/MFTG_API_PASSWORD', "check the API user's name and password in the MFTG console");
     }
-    return new MftgHooksError('E_MFTG_AUTH', 'MFTG refused the token in MFTG_API_TOKEN', this.#tokenGiven ? 'the token may have expired: set MFTG_API_USERNAME and MFTG_API_PASSWORD instead, so it can be renewed' : undefined);
+    return new MftgHooksError(
+      'E_MFTG_AUTH',
+      'MFTG refused the token in MFTG_API_TOKEN',
+      this.#tokenGiven ? 'the token may have expired: set MFTG_API_USERNAME and MFTG_API_PASSWORD instead, so it can be renewed' : undefined,
+    );
   }
 
   #exchange(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: object, token?: string): Exchange {
@@ -619,7 +639,13 @@ export class MftgApiClient {
     const release = await this.#slots.acquire();
     const controller = new AbortController();
     let timedOut = false;
-    const timer = this.#timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(); }, this.#timeoutMs) : null;
+    const timer =
+      this.#timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, this.#timeoutMs)
+        : null;
     const onAbort = (): void => controller.abort();
     this.#signal?.addEventListener('abort', onAbort, { once: true });
     const finish = Object.assign(
@@ -680,7 +706,11 @@ export class MftgApiClient {
       case 'aborted':
         return new MftgHooksError('E_MFTG_API', `${what} was cancelled`);
       default:
-        return new MftgHooksError('E_MFTG_UNREACHABLE', `the connection to the MFTG API failed during ${what} (${failure.detail})`, 'check your network connection, or MFTG_HOOKS_API_URL if you set it');
+        return new MftgHooksError(
+          'E_MFTG_UNREACHABLE',
+          `the connection to the MFTG API failed during ${what} (${failure.detail})`,
+          'check your network connection, or MFTG_HOOKS_API_URL if you set it',
+        );
     }
   }
 

@@ -3,8 +3,8 @@ import type { SampleVariant } from '../mftg-samples.js';
 import type { As2Message, MessageType } from './types.js';
 
 /**
- * The webhook payload MFTG would have sent for a message found through its API (MFTG.md, "Mapping
- * to a webhook payload"): ids, subject and attachment keys from the message, times as epoch ms,
+ * The webhook payload MFTG would have sent for a message found through its API, mapped
+ * field by field: ids, subject and attachment keys from the message, times as epoch ms,
  * field order as MFTG was observed to send it. The API has no names and no tenant fields: they are
  * taken from a template — the newest real delivery of the same station — when one is given, and
  * left out otherwise (never invented).
@@ -82,7 +82,7 @@ export function toWebhookPayload(message: As2Message, type: MessageType, options
   const templateStation = template ? (text(template.stationIdentifier) ?? text(template.stationAS2ID)) : undefined;
   const templatePartner = template ? (text(template.partnerIdentifier) ?? text(template.partnerAS2ID)) : undefined;
   const stationName = station !== undefined && templateStation === station ? text(template?.stationName) : undefined;
-  const partnerName = partner === undefined ? undefined : (templatePartner === partner ? text(template?.partnerName) : undefined) ?? options.partnerNames?.get(partner);
+  const partnerName = partner === undefined ? undefined : ((templatePartner === partner ? text(template?.partnerName) : undefined) ?? options.partnerNames?.get(partner));
 
   const doc: Record<string, unknown> = {};
   if (template && template.to !== undefined) doc.to = template.to;

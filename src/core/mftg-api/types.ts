@@ -1,5 +1,5 @@
 /**
- * Shapes of MFTG's REST API ("MFT REST API v1.0"), as described in MFTG.md. Fields are optional
+ * Shapes of MFTG's REST API ("MFT REST API v1.0"), as MFTG documents them. Fields are optional
  * where the API may leave them out; unknown fields are kept.
  */
 
@@ -30,7 +30,7 @@ export interface As2Message {
   /** HTTP status the partner answered (outgoing) or MFTG answered (incoming). */
   transportStatusReceived?: number;
   userAgent?: string;
-  /** Epoch milliseconds (MFTG.md); an ISO-8601 string is read too. */
+  /** Epoch milliseconds, as the API sends them; an ISO-8601 string is read too. */
   timestamp?: number | string;
   apiFetched?: boolean;
   transportHeaders?: Record<string, string>;

@@ -45,7 +45,8 @@ export async function eventMessage(store: EventStore, idOrPrefix: string): Promi
   const details = mftgDetails(body);
   if (!details?.messageId) throw usageError(`event ${event.id} has no MFTG message id (messageIdentifier or messageAS2ID)`, 'pick an MFTG delivery: `mftg-hooks events list`');
   const type = details.eventType ? TYPE_OF_EVENT[details.eventType] : undefined;
-  if (!type) throw usageError(`event ${event.id} has eventType ${details.eventType ?? '(none)'}, not one of ${Object.keys(TYPE_OF_EVENT).join(', ')}`, 'its message box (inbox or outbox) cannot be told');
+  if (!type)
+    throw usageError(`event ${event.id} has eventType ${details.eventType ?? '(none)'}, not one of ${Object.keys(TYPE_OF_EVENT).join(', ')}`, 'its message box (inbox or outbox) cannot be told');
   return { eventId: event.id, messageId: details.messageId, type, attachmentKeys: details.attachments };
 }
 
@@ -125,12 +126,18 @@ export async function saveAttachments(api: AttachmentsApi, message: EventMessage
     if (unsafe) {
       result = { name, state: 'refused', path: null, size: null, error: `refused: ${unsafe} would escape or garble ${dir}` };
     } else {
-      result = await saveOne(api, () => (links[index]?.name === name ? links[index] : links.find((l) => l.name === name)), dir, name, async () => {
-        if (askedAgain) return false;
-        askedAgain = true;
-        links = await api.listAttachments(message.type, message.messageId);
-        return true;
-      });
+      result = await saveOne(
+        api,
+        () => (links[index]?.name === name ? links[index] : links.find((l) => l.name === name)),
+        dir,
+        name,
+        async () => {
+          if (askedAgain) return false;
+          askedAgain = true;
+          links = await api.listAttachments(message.type, message.messageId);
+          return true;
+        },
+      );
     }
     results.push(result);
     onFile?.(result);

@@ -4,7 +4,7 @@ import { toWebhookPayload } from '../mftg-api/to-webhook.js';
 import { MESSAGE_TYPES, type As2Message, type MessageType } from '../mftg-api/types.js';
 
 /**
- * Nothing missed (PRODUCT.md section 8): finds through MFTG's API the messages whose webhook never
+ * Nothing missed: finds through MFTG's API the messages whose webhook never
  * reached the store, turns each into the payload MFTG would have sent and ingests it with source
  * `reconcile`. It only looks (the API client sends `markAsRead=false` and `fetchAll=true`) and
  * never changes anything in MFTG.
@@ -204,7 +204,10 @@ export class Reconciler {
         const template = candidate.station === null ? null : (captured.newestByStation.get(candidate.station) ?? null);
         const payload = toWebhookPayload(candidate.message, candidate.type, { template, ...(captured.partnerNames ? { partnerNames: captured.partnerNames } : {}) });
         try {
-          eventId = await this.#sink.ingest(Buffer.from(JSON.stringify(payload), 'utf8'), RECONCILE_HEADERS.map(([name, value]) => [name, value]));
+          eventId = await this.#sink.ingest(
+            Buffer.from(JSON.stringify(payload), 'utf8'),
+            RECONCILE_HEADERS.map(([name, value]) => [name, value]),
+          );
         } catch (error) {
           fail(summary, error);
           break;
@@ -279,7 +282,7 @@ export function recoveredMessages(summary: ReconcileSummary): RecoveredMessage[]
 }
 
 /**
- * The `reconcile` record of PRODUCT.md section 4, with more detail after the required fields:
+ * The `reconcile` `--json` record, with more detail after the required fields:
  * `recovered` holds event ids (empty in a dry run), `messages` what was (or would be) recovered.
  */
 export function reconcileRecord(summary: ReconcileSummary): Record<string, unknown> {

@@ -5,7 +5,7 @@ import type { TunnelStateName } from '../tunnel.js';
 import { DEFAULT_RECONCILE_TYPES, RECONCILE_GRACE_MS, Reconciler, type ReconcileApi, type ReconcileSink, type ReconcileSummary } from './reconciler.js';
 
 /**
- * Reconciling inside `listen` (PRODUCT.md section 8): a run at start, after every tunnel outage and
+ * Reconciling inside `listen`: a run at start, after every tunnel outage and
  * every interval, one at a time, each reported as it starts and as it ends. A failing API is a
  * summary with `state: 'failed'`, never an exception: capture and forwarding go on.
  */
@@ -48,7 +48,17 @@ export interface ReconcileSchedulerOptions extends ListenReconcileOptions {
 /** The summary of a run that could not even start (the store could not be read). */
 function failedSummary(since: number, types: readonly MessageType[], error: MftgHooksError): ReconcileSummary {
   const empty = () => ({ inMftg: 0, alreadyCaptured: 0, leftForWebhook: 0, recovered: [], complete: false });
-  return { state: 'failed', since: new Date(since).toISOString(), dryRun: false, types: [...types], stations: [], byType: { received: empty(), sent: empty(), failed: empty() }, error: error.message, errorCode: error.code, hint: error.hint ?? null };
+  return {
+    state: 'failed',
+    since: new Date(since).toISOString(),
+    dryRun: false,
+    types: [...types],
+    stations: [],
+    byType: { received: empty(), sent: empty(), failed: empty() },
+    error: error.message,
+    errorCode: error.code,
+    hint: error.hint ?? null,
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { DEFAULT_RECONCILE_INTERVAL_MS, MIN_RECONCILE_INTERVAL_MS, type ListenRe
 
 /**
  * What `reconcile` and `events attachments` read from the environment (credentials come from
- * nowhere else, PRODUCT.md section 8) and the parsers of their flags.
+ * nowhere else) and the parsers of their flags.
  */
 
 /** `MFTG_API_*` and `MFTG_HOOKS_API_*` → client options; a clear error naming what to set. */
@@ -52,7 +52,10 @@ export function parseSince(value: string, now: number = Date.now()): number {
 
 /** `--types received,sent,failed` (any case, any order, `all`) → the types in a fixed order. */
 export function parseTypes(value: string): MessageType[] {
-  const words = value.split(',').map((word) => word.trim().toLowerCase()).filter((word) => word !== '');
+  const words = value
+    .split(',')
+    .map((word) => word.trim().toLowerCase())
+    .filter((word) => word !== '');
   if (words.length === 0) throw usageError('--types needs at least one of received, sent, failed');
   const picked = new Set<MessageType>();
   for (const word of words) {

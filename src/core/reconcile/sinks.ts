@@ -3,7 +3,7 @@ import { Attempts } from '../delivery/attempts.js';
 import { targetFor, type Targets } from '../delivery/forwarder.js';
 import { retryRule } from '../delivery/retry-rule.js';
 import { newCapturedEvent } from '../events.js';
-import { createDispatcher, joinTarget } from '../http-send.js';
+import { createDispatcher, DEFAULT_TIMEOUT_MS, joinTarget } from '../http-send.js';
 import { postThroughListener } from '../ingest.js';
 import { parseJsonObject } from '../mftg.js';
 import { readSettings } from '../store/state-files.js';
@@ -15,9 +15,6 @@ import { RECONCILE_SOURCE_HEADER, type CapturedMessages, type ReconcileSink } fr
  * The three ways a recovered payload enters the store: inside the listener (its own ingest path),
  * through a running listener from another process, or straight into the store when none runs.
  */
-
-/** Forward timeout of the store sink (the listener's own --timeout applies through a listener). */
-export const RECONCILE_FORWARD_TIMEOUT_MS = 30_000;
 
 function header(headers: HeaderPairs, name: string): string | undefined {
   return headers.find(([key]) => key.toLowerCase() === name)?.[1];
@@ -124,9 +121,13 @@ export class ListenerSink implements ReconcileSink {
   }
 
   async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
-    const result = await postThroughListener(this.#storeDir, { source: 'reconcile', body, headers, timeoutMs: RECONCILE_FORWARD_TIMEOUT_MS });
+    const result = await postThroughListener(this.#storeDir, { source: 'reconcile', body, headers, timeoutMs: DEFAULT_TIMEOUT_MS });
     if (result.status === null || result.status < 200 || result.status >= 300 || result.eventId === null) {
-      throw new MftgHooksError('E_NO_LISTENER', `the running listener did not accept a recovered event (${result.status ?? result.error})`, 'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again');
+      throw new MftgHooksError(
+        'E_NO_LISTENER',
+        `the running listener did not accept a recovered event (${result.status ?? result.error})`,
+        'check that `mftg-hooks listen` is still running, then run `mftg-hooks reconcile` again',
+      );
     }
     return result.eventId;
   }
@@ -160,7 +161,7 @@ export class StoreSink implements ReconcileSink {
   static async open(storeDir: string, options: { timeoutMs?: number } = {}): Promise<StoreSink> {
     const settings = await readSettings(storeDir);
     const targets = { forwardTo: settings.forwardTo ?? null, routes: settings.routes ?? {} };
-    return new StoreSink(await EventStore.open(storeDir), targets, options.timeoutMs ?? RECONCILE_FORWARD_TIMEOUT_MS);
+    return new StoreSink(await EventStore.open(storeDir), targets, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 
   /** The handler of the last run, or null when none is remembered. */

@@ -1,4 +1,4 @@
-// The mftg-hooks web inspector: one more face on the listener's session (PRODUCT.md §7).
+// The mftg-hooks web inspector: one more face on the listener's session, beside the terminal UI and --json.
 // Live over server-sent events (same records as --json), virtualised list, details, replay.
 import { h, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -123,13 +123,14 @@ function useLiveVersion() {
   return version;
 }
 
-/** The notice for a `reconcile` record of the listener (PRODUCT.md §8): [tone, text]. */
+/** The notice for a `reconcile` record of the listener (a reconcile run started or ended): [tone, text]. */
 function reconcileNotice(record) {
   const since = dateTime(record.since);
   if (record.state === 'running') return ['info', `reconcile: checking the MFTG API for ${(record.types ?? []).join(' and ')} messages since ${since}…`];
   const recovered = record.recovered?.length ?? 0;
   const missed = `${recovered} missed deliver${recovered === 1 ? 'y' : 'ies'}`;
-  if (record.state === 'failed') return ['fail', `reconcile failed: ${record.error ?? 'unknown error'}${recovered > 0 ? ` (recovered ${missed} before it stopped)` : ''}; capture goes on, the next run tries again`];
+  if (record.state === 'failed')
+    return ['fail', `reconcile failed: ${record.error ?? 'unknown error'}${recovered > 0 ? ` (recovered ${missed} before it stopped)` : ''}; capture goes on, the next run tries again`];
   const checked = Object.values(record.checked ?? {}).reduce((sum, n) => sum + n, 0);
   const window = `checked ${checked} message${checked === 1 ? '' : 's'} since ${since}`;
   if (recovered === 0) return ['info', `reconcile: nothing missed (${window})`];
@@ -304,22 +305,29 @@ function Header({ session, connection, onNotice, onTrigger }) {
       ${inspect ? html`<span class="badge other">inspect · store only</span>` : null}
       <span class=${`conn ${connection}`} data-testid="connection">${connection === 'live' ? '● live' : connection === 'reconnecting' ? '○ reconnecting…' : '○ connecting…'}</span>
     </div>
-    ${inspect
-      ? html`<div class="field"><span class="label">store</span><code>${session?.store ?? ''}</code></div>`
-      : html`<div class="field url">
+    ${
+      inspect
+        ? html`<div class="field"><span class="label">store</span><code>${session?.store ?? ''}</code></div>`
+        : html`<div class="field url">
           <span class="label">public URL</span>
-          ${session?.publicUrl
-            ? html`<code class=${tunnel?.state === 'online' ? '' : 'dim'} data-testid="public-url">${session.publicUrl}</code><${CopyButton} text=${session.publicUrl} onNotice=${onNotice} />`
-            : html`<code class="dim">${session?.localUrl ? `${session.localUrl} (local only)` : '—'}</code>`}
+          ${
+            session?.publicUrl
+              ? html`<code class=${tunnel?.state === 'online' ? '' : 'dim'} data-testid="public-url">${session.publicUrl}</code><${CopyButton} text=${session.publicUrl} onNotice=${onNotice} />`
+              : html`<code class="dim">${session?.localUrl ? `${session.localUrl} (local only)` : '—'}</code>`
+          }
           <span class=${`badge tunnel-${tunnel?.state ?? 'unknown'}`} title=${tunnel?.reason ?? ''} data-testid="tunnel-state">tunnel ${tunnelText(tunnel)}</span>
           ${tunnel && (tunnel.state === 'reconnecting' || tunnel.state === 'offline') ? html`<button type="button" class="button small" onClick=${() => api('/api/tunnel/retry', { method: 'POST' }).catch((e) => onNotice('fail', e.message))}>Retry now</button>` : null}
-        </div>`}
-    ${!inspect
-      ? html`<div class="field"><span class="label">forward</span><code data-testid="forward-to">${session?.forwardTo ?? 'none (capture and show only)'}</code>
+        </div>`
+    }
+    ${
+      !inspect
+        ? html`<div class="field"><span class="label">forward</span><code data-testid="forward-to">${session?.forwardTo ?? 'none (capture and show only)'}</code>
           ${routes.map(([type, url]) => html`<span class="route"><span class=${`type ${typeTone(type)}`}>${type}</span> → <code>${url}</code></span>`)}</div>`
-      : null}
-    ${stats
-      ? html`<div class="counts" data-testid="counts">
+        : null
+    }
+    ${
+      stats
+        ? html`<div class="counts" data-testid="counts">
           <span><b>${stats.captured}</b> captured</span>
           <span class="ok"><b>${stats.delivered}</b> forwarded ok</span>
           <span class="fail"><b>${stats.failed}</b> failed</span>
@@ -327,7 +335,8 @@ function Header({ session, connection, onNotice, onTrigger }) {
           <span><b>${stats.rejected}</b> rejected</span>
           <span class="muted">attempts ${stats.attempts.ok} ok · ${stats.attempts.failed} failed</span>
         </div>`
-      : null}
+        : null
+    }
     <${TriggerForm} onTrigger=${onTrigger} />
   </header>`;
 }
@@ -335,7 +344,10 @@ function Header({ session, connection, onNotice, onTrigger }) {
 function TriggerForm({ onTrigger }) {
   const [type, setType] = useState('MESSAGE.RECEIVED.SUCCESS');
   const [variant, setVariant] = useState('both');
-  return html`<form class="trigger" onSubmit=${(e) => { e.preventDefault(); onTrigger(type, variant); }}>
+  return html`<form class="trigger" onSubmit=${(e) => {
+    e.preventDefault();
+    onTrigger(type, variant);
+  }}>
     <select aria-label="sample event type" value=${type} onChange=${(e) => setType(e.currentTarget.value)}>
       <option value="MESSAGE.RECEIVED.SUCCESS">MESSAGE.RECEIVED.SUCCESS</option>
       <option value="MESSAGE.SEND.SUCCESS">MESSAGE.SEND.SUCCESS</option>
@@ -441,16 +453,20 @@ function Attempt({ eventId, attempt }) {
       <span>${duration(attempt.durationMs)}</span>
       <span class="muted target">→ ${attempt.target}</span>
     </button>
-    ${open
-      ? html`<div class="attempt-detail">
+    ${
+      open
+        ? html`<div class="attempt-detail">
           ${attempt.error ? html`<p class="fail">No response: ${attempt.error}</p>` : html`<${Headers} pairs=${attempt.responseHeaders ?? []} />`}
-          ${attempt.responseSize > 0
-            ? body
-              ? html`<${BodyView} data=${body} label="response" downloadHref=${`${eventPath(eventId)}/attempts/${encodeURIComponent(attempt.id)}/response`} />${body.length < attempt.responseSize ? html`<p class="muted">[… ${bytes(attempt.responseSize - body.length)} more were not kept]</p>` : null}`
-              : html`<p class="muted">loading…</p>`
-            : html`<p class="muted">(empty response body)</p>`}
+          ${
+            attempt.responseSize > 0
+              ? body
+                ? html`<${BodyView} data=${body} label="response" downloadHref=${`${eventPath(eventId)}/attempts/${encodeURIComponent(attempt.id)}/response`} />${body.length < attempt.responseSize ? html`<p class="muted">[… ${bytes(attempt.responseSize - body.length)} more were not kept]</p>` : null}`
+                : html`<p class="muted">loading…</p>`
+              : html`<p class="muted">(empty response body)</p>`
+          }
         </div>`
-      : null}
+        : null
+    }
   </li>`;
 }
 
@@ -507,14 +523,18 @@ function Editor({ detail, body, onSend, onClose }) {
       <span class="grow"></span>
       <button type="button" class="button small" onClick=${onClose}>Cancel (Esc)</button>
     </div>
-    ${tab === 'edit'
-      ? html`<label class="stack">Headers <span class="muted">(one "Name: value" a line; hop-by-hop ones are dropped when sent)</span>
+    ${
+      tab === 'edit'
+        ? html`<label class="stack">Headers <span class="muted">(one "Name: value" a line; hop-by-hop ones are dropped when sent)</span>
             <textarea class="code" rows="6" spellcheck="false" value=${headers} onInput=${(e) => setHeaders(e.currentTarget.value)} data-testid="edit-headers"></textarea></label>
-          ${original === null
-            ? html`<p class="muted">The body is binary: it is sent exactly as captured.</p>`
-            : html`<label class="stack">Body${wasJson ? html` <span class="muted">(JSON, checked before sending)</span>` : null}
-                <textarea class="code" rows="16" spellcheck="false" value=${text} onInput=${(e) => setText(e.currentTarget.value)} data-testid="edit-body"></textarea></label>`}`
-      : html`<${DiffView} before=${original ?? ''} after=${text} />`}
+          ${
+            original === null
+              ? html`<p class="muted">The body is binary: it is sent exactly as captured.</p>`
+              : html`<label class="stack">Body${wasJson ? html` <span class="muted">(JSON, checked before sending)</span>` : null}
+                <textarea class="code" rows="16" spellcheck="false" value=${text} onInput=${(e) => setText(e.currentTarget.value)} data-testid="edit-body"></textarea></label>`
+          }`
+        : html`<${DiffView} before=${original ?? ''} after=${text} />`
+    }
     ${error ? html`<p class="fail" role="alert" data-testid="edit-error">${error}</p>` : null}
     <div class="actions"><button type="button" class="button primary" disabled=${Boolean(error) || sending} onClick=${send} data-testid="send-edited">${sending ? 'Sending…' : 'Send edited replay'}</button></div>
   </section>`;
@@ -536,18 +556,21 @@ function Details({ id, session, target, setTarget, onNotice, editing, setEditing
   }, [id, reloadKey]);
 
   const needsTarget = session?.mode === 'inspect' || (!session?.forwardTo && Object.keys(session?.routes ?? {}).length === 0);
-  const replay = useCallback(async (edits = {}) => {
-    const body = { ...edits };
-    if (target.trim()) body.target = target.trim();
-    onNotice('info', `replaying ${id}…`);
-    try {
-      const attempt = await api(`${eventPath(id)}/replay`, { method: 'POST', body });
-      onNotice(isOk(attempt) ? 'ok' : 'fail', `replayed ${id}${attempt.modified ? ' (modified)' : ''}: ${outcome(attempt)} · ${duration(attempt.durationMs)} from ${attempt.target}`);
-      setEditing(false);
-    } catch (error) {
-      onNotice('fail', `replay of ${id} failed: ${error.message}`);
-    }
-  }, [id, target]);
+  const replay = useCallback(
+    async (edits = {}) => {
+      const body = { ...edits };
+      if (target.trim()) body.target = target.trim();
+      onNotice('info', `replaying ${id}…`);
+      try {
+        const attempt = await api(`${eventPath(id)}/replay`, { method: 'POST', body });
+        onNotice(isOk(attempt) ? 'ok' : 'fail', `replayed ${id}${attempt.modified ? ' (modified)' : ''}: ${outcome(attempt)} · ${duration(attempt.durationMs)} from ${attempt.target}`);
+        setEditing(false);
+      } catch (error) {
+        onNotice('fail', `replay of ${id} failed: ${error.message}`);
+      }
+    },
+    [id, target],
+  );
   replayRef.current = replay;
 
   const copyCurl = async () => {
@@ -579,9 +602,11 @@ function Details({ id, session, target, setTarget, onNotice, editing, setEditing
       <button type="button" class="button" onClick=${copyCurl}>Copy as curl</button>
       <a class="button" href=${`${eventPath(id)}/export?format=json`} download>JSON</a>
       <a class="button" href=${`${eventPath(id)}/export?format=har`} download>HAR</a>
-      ${needsTarget
-        ? html`<label class="target">replay to <input type="url" placeholder="http://localhost:3000/webhooks/mftg" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} data-testid="target" /></label>`
-        : null}
+      ${
+        needsTarget
+          ? html`<label class="target">replay to <input type="url" placeholder="http://localhost:3000/webhooks/mftg" value=${target} onInput=${(e) => setTarget(e.currentTarget.value)} data-testid="target" /></label>`
+          : null
+      }
     </div>
     ${curl ? html`<div class="curl"><div class="muted">curl ${curl.note}</div><pre class="code" data-testid="curl">${curl.curl}</pre></div>` : null}
     ${editing ? html`<${Editor} key=${id} detail=${detail} body=${body} onSend=${replay} onClose=${() => setEditing(false)} />` : null}
@@ -725,10 +750,15 @@ function App() {
     <${Header} session=${session} connection=${connection} onNotice=${notify} onTrigger=${trigger} />
     <${Filters} filter=${filter} setFilter=${setFilter} searchRef=${searchRef} />
     <main class="panes">
-      <${EventList} rows=${rows} total=${live.rows.length} selectedId=${selectedId} onSelect=${(id) => { setEditing(false); setSelectedId(id); }} listRef=${listRef} loading=${loading} />
-      ${selectedId
-        ? html`<${Details} id=${selectedId} session=${session} target=${target} setTarget=${setTarget} onNotice=${notify} editing=${editing} setEditing=${setEditing} reloadKey=${reloadKey} replayRef=${replayRef} />`
-        : html`<section class="detail-pane"><p class="muted">Select an event (j/k).</p></section>`}
+      <${EventList} rows=${rows} total=${live.rows.length} selectedId=${selectedId} onSelect=${(id) => {
+        setEditing(false);
+        setSelectedId(id);
+      }} listRef=${listRef} loading=${loading} />
+      ${
+        selectedId
+          ? html`<${Details} id=${selectedId} session=${session} target=${target} setTarget=${setTarget} onNotice=${notify} editing=${editing} setEditing=${setEditing} reloadKey=${reloadKey} replayRef=${replayRef} />`
+          : html`<section class="detail-pane"><p class="muted">Select an event (j/k).</p></section>`
+      }
     </main>
     <footer class="keys"><kbd>j</kbd>/<kbd>k</kbd> move · <kbd>/</kbd> filter · <kbd>r</kbd> replay · <kbd>e</kbd> replay with edits · <kbd>f</kbd> follow · <kbd>Esc</kbd> back</footer>
     <${Notices} notices=${notices} />

@@ -44,7 +44,9 @@ function JsonNode({ name, value, depth, last }) {
   const toggle = html`<button type="button" class="j-toggle" aria-expanded=${open} title=${open ? 'fold' : 'unfold'} onClick=${() => setOpen(!open)}>${open ? '▾' : '▸'}</button>`;
   if (!open) {
     const count = `${entries.length} ${isArray ? (entries.length === 1 ? 'item' : 'items') : entries.length === 1 ? 'key' : 'keys'}`;
-    return html`<div class="j-line">${toggle}${key}<span class="j-punct">${openMark}</span><button type="button" class="j-folded" onClick=${() => setOpen(true)}>${count}</button><span class="j-punct">${closeMark}${comma}</span></div>`;
+    return html`<div class="j-line">
+      ${toggle}${key}<span class="j-punct">${openMark}</span><button type="button" class="j-folded" onClick=${() => setOpen(true)}>${count}</button><span class="j-punct">${closeMark}${comma}</span>
+    </div>`;
   }
   const shown = entries.slice(0, CHILDREN_MAX);
   return html`<div class="j-block">
@@ -105,5 +107,6 @@ export function DiffView({ before, after }) {
   if (diff === null) return html`<p class="muted">Too large to diff here.</p>`;
   const changed = diff.filter((line) => line.op !== ' ').length;
   if (changed === 0) return html`<p class="muted" data-testid="diff-empty">No changes: the body goes out exactly as captured.</p>`;
-  return html`<pre class="code diff" data-testid="diff">${diff.map((line, i) => html`<div key=${i} class=${line.op === '+' ? 'add' : line.op === '-' ? 'del' : 'same'}>${line.op} ${line.text}</div>`)}</pre>`;
+  return html`<pre class="code diff" data-testid="diff">
+${diff.map((line, i) => html`<div key=${i} class=${line.op === '+' ? 'add' : line.op === '-' ? 'del' : 'same'}>${line.op} ${line.text}</div>`)}</pre>`;
 }

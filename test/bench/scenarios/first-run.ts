@@ -89,7 +89,9 @@ export function timeToFirstLine(cwd: string, env: NodeJS.ProcessEnv, storeDir: s
       clearTimeout(timer);
       stop();
       child.once('close', () => (typeof result === 'number' ? resolve(result) : reject(result)));
-      if (child.exitCode !== null || child.signalCode !== null) typeof result === 'number' ? resolve(result) : reject(result);
+      if (child.exitCode === null && child.signalCode === null) return;
+      if (typeof result === 'number') resolve(result);
+      else reject(result);
     };
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
@@ -185,6 +187,8 @@ export const firstRunScenario: Scenario = {
     } finally {
       published?.clone.cleanup();
     }
-    out.note(`${rounds} rounds, each on a new copy of the repository (sources, then dist/, node_modules linked) with an empty npm cache: npx's first run links the clone into that cache and runs its prepare there`);
+    out.note(
+      `${rounds} rounds, each on a new copy of the repository (sources, then dist/, node_modules linked) with an empty npm cache: npx's first run links the clone into that cache and runs its prepare there`,
+    );
   },
 };

@@ -47,7 +47,9 @@ export const tunnelScenario: Scenario = {
     try {
       server = await startRealTunnelServer();
       const host = server.url;
-      listener = await startListener(['--tunnel-host', host, '--subdomain', 'benchcapture', '--token', TOKEN, '--store', store.path, '--keep', KEEP_ALL, '--forward-to', handler.url], { nodeArgs: ctx.listenerNodeArgs });
+      listener = await startListener(['--tunnel-host', host, '--subdomain', 'benchcapture', '--token', TOKEN, '--store', store.path, '--keep', KEEP_ALL, '--forward-to', handler.url], {
+        nodeArgs: ctx.listenerNodeArgs,
+      });
       const running = listener;
       // `lt --port <handler>` as a user runs it: no `--local-host` (its Host rewriting is an extra
       // transform stream, and corrupts binary bodies); `localhost` resolves to 127.0.0.1 here.
