@@ -1,4 +1,5 @@
 import type { Targets } from './forwarder.js';
+import type { AttachmentListing, OpenedAttachment } from './reconcile/attachments.js';
 import type { SessionElement, SessionStats } from './session.js';
 import type { ListFilter } from './store/store.js';
 import type { TunnelState } from './tunnel.js';
@@ -32,6 +33,13 @@ export interface SessionView {
   trigger(request: TriggerRequest): Promise<string>;
   /** Skips the tunnel's backoff wait; no-op without a tunnel. */
   retryTunnel(): void;
+  /**
+   * The files of an MFTG event's message, through the MFTG API (PRODUCT.md §8): E_MFTG_NO_CREDENTIALS
+   * without credentials in the environment. Absent on a view that cannot reach the API.
+   */
+  listAttachments?(idOrPrefix: string): Promise<AttachmentListing>;
+  /** One of those files (`index` in the list) as a stream; the pre-signed URL stays in the view. */
+  openAttachment?(idOrPrefix: string, index: number): Promise<OpenedAttachment>;
 }
 
 export interface ReplayEdits {

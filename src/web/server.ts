@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { MftgHooksError } from '../core/errors.js';
+import { RefusedFileName, type AttachmentListing } from '../core/reconcile/attachments.js';
 import { deliveredItem, originalItem, originalUrl, requestUrl, toCurl, toHar, toJsonExport } from '../core/export.js';
 import { targetFor } from '../core/forwarder.js';
 import type { ReplayEdits, SessionSnapshot, SessionView } from '../core/session-view.js';
@@ -55,6 +57,14 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   E_AMBIGUOUS_ID: 409,
   E_NO_TARGET: 409,
   E_NO_LISTENER: 409,
+  // The MFTG API, for a message's files: missing credentials are the setup's; the rest is upstream's.
+  E_MFTG_NO_CREDENTIALS: 409,
+  E_MFTG_NOT_FOUND: 404,
+  E_MFTG_AUTH: 502,
+  E_MFTG_API: 502,
+  E_MFTG_UNREACHABLE: 502,
+  E_MFTG_LINK_EXPIRED: 502,
+  E_MFTG_TIMEOUT: 504,
 };
 
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -153,6 +163,18 @@ function tokenOf(localUrl: string | null): string | null {
 }
 
 const fileName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** `Content-Disposition` for a name from the network: an ASCII fallback and the exact name (RFC 6266, 8187). */
+export function attachmentDisposition(name: string): string {
+  const exact = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fileName(name)}"; filename*=UTF-8''${exact}`;
+}
+
+/** `GET /api/events/:id/attachments`: the listing, each offered file with the inspector's own download path. */
+export function attachmentsRecord(listing: AttachmentListing): Record<string, unknown> {
+  const base = `/api/events/${encodeURIComponent(listing.eventId)}/attachments`;
+  return { type: 'attachments', ...listing, files: listing.files.map((file) => ({ ...file, href: file.refused ? null : `${base}/${file.index}` })) };
+}
 
 /**
  * Starts the web inspector on loopback (PRODUCT.md §7): the page, its JSON API and the live stream,
@@ -263,6 +285,21 @@ export async function startInspector(view: SessionView, options: InspectorOption
         if (format === 'json') return download(res, JSON.stringify(toJsonExport([item]), null, 2) + '\n', 'application/json; charset=utf-8', `${event.id}.json`);
         throw new HttpError(400, 'E_USAGE', 'format must be json, har or curl');
       }
+      if (isRead && (parts.length === 4 || parts.length === 5) && parts[3] === 'attachments') {
+        if (!view.listAttachments || !view.openAttachment) throw new HttpError(501, 'E_UNSUPPORTED', 'this inspector cannot reach the MFTG API');
+        if (parts.length === 4) return json(res, 200, attachmentsRecord(await view.listAttachments(id)));
+        if (!/^\d{1,6}$/.test(parts[4]!)) throw new HttpError(400, 'E_USAGE', 'the file index must be a number (its place in the list, from 0)');
+        const opened = await view.openAttachment(id, Number(parts[4]));
+        // The bytes come from MFTG's storage: streamed as they arrive, never rendered by the browser.
+        res.writeHead(200, { ...securityHeaders(), 'content-type': 'application/octet-stream', 'content-disposition': attachmentDisposition(opened.name) });
+        if (method === 'HEAD') {
+          opened.body.destroy();
+          res.end();
+          return;
+        }
+        await pipeline(opened.body, res);
+        return;
+      }
       if (method === 'POST' && parts.length === 4 && parts[3] === 'replay') {
         const edits = parseReplayEdits(await readJson(req));
         const attempt = await view.replay(id, edits);
@@ -285,6 +322,7 @@ export async function startInspector(view: SessionView, options: InspectorOption
         return;
       }
       if (error instanceof HttpError) return json(res, error.status, { error: { code: error.code, message: error.message, hint: error.hint ?? null } });
+      if (error instanceof RefusedFileName) return json(res, 422, { error: { code: 'E_UNSAFE_NAME', message: error.message, hint: error.hint ?? null } });
       if (error instanceof MftgHooksError) return json(res, STATUS_OF_CODE[error.code] ?? 500, { error: { code: error.code, message: error.message, hint: error.hint ?? null } });
       if (error instanceof URIError) return json(res, 400, { error: { code: 'E_USAGE', message: 'malformed URL', hint: null } });
       return json(res, 500, { error: { code: 'E_INTERNAL', message: (error as Error).message, hint: null } });
