@@ -150,6 +150,10 @@ export class InspectView implements SessionView {
     return this.files.open(idOrPrefix, index);
   }
 
+  attachmentsUnavailable(): MftgHooksError | null {
+    return this.files.unavailable();
+  }
+
   /** Stops following and closes the store; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

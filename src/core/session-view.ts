@@ -1,3 +1,4 @@
+import type { MftgHooksError } from './errors.js';
 import type { Targets } from './forwarder.js';
 import type { AttachmentListing, OpenedAttachment } from './reconcile/attachments.js';
 import type { SessionElement, SessionStats } from './session.js';
@@ -40,6 +41,8 @@ export interface SessionView {
   listAttachments?(idOrPrefix: string): Promise<AttachmentListing>;
   /** One of those files (`index` in the list) as a stream; the pre-signed URL stays in the view. */
   openAttachment?(idOrPrefix: string, index: number): Promise<OpenedAttachment>;
+  /** Null when files can be asked for; else why not (E_MFTG_NO_CREDENTIALS, with the hint). */
+  attachmentsUnavailable?(): MftgHooksError | null;
 }
 
 export interface ReplayEdits {

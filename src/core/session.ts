@@ -428,6 +428,10 @@ export class ListenSession implements SessionView {
     return this.files.open(idOrPrefix, index);
   }
 
+  attachmentsUnavailable(): MftgHooksError | null {
+    return this.files.unavailable();
+  }
+
   /**
    * Stops accepting, finishes in-flight writes, gives attempts on the wire up to the forward timeout
    * (at most MAX_SHUTDOWN_GRACE_MS) to finish, closes the tunnel, and reports what stays pending.

@@ -131,7 +131,7 @@ export function parseReplayEdits(input: Record<string, unknown>): ReplayEdits {
 }
 
 /** The header record: `GET /api/session` and the stream's `session` events. */
-export function sessionInfo(snapshot: SessionSnapshot, extra: { runId: string; secret: string; version: string }): Record<string, unknown> {
+export function sessionInfo(snapshot: SessionSnapshot, extra: { runId: string; secret: string; version: string; attachments?: AttachmentsSetup }): Record<string, unknown> {
   const tunnel = sessionRecord({ type: 'tunnel', tunnel: snapshot.tunnel, publicCaptureUrl: snapshot.publicCaptureUrl });
   return {
     type: 'session',
@@ -148,7 +148,17 @@ export function sessionInfo(snapshot: SessionSnapshot, extra: { runId: string; s
     version: extra.version,
     runId: extra.runId,
     secret: extra.secret,
+    attachments: extra.attachments ?? { ready: false, code: 'E_UNSUPPORTED', message: 'this inspector cannot reach the MFTG API', hint: null },
   };
+}
+
+/** Whether the details can list a message's files (`attachments` of the session record): the page asks only when ready. */
+export type AttachmentsSetup = { ready: true } | { ready: false; code: string; message: string; hint: string | null };
+
+export function attachmentsSetup(view: SessionView): AttachmentsSetup {
+  if (!view.listAttachments || !view.openAttachment) return { ready: false, code: 'E_UNSUPPORTED', message: 'this inspector cannot reach the MFTG API', hint: null };
+  const why = view.attachmentsUnavailable?.() ?? null;
+  return why ? { ready: false, code: why.code, message: why.message, hint: why.hint ?? null } : { ready: true };
 }
 
 /** A list row: the `event` record plus its attempts (the `attempt` records), oldest first. */
@@ -187,7 +197,7 @@ export async function startInspector(view: SessionView, options: InspectorOption
   const secret = newSecret();
   let hosts = new Set<string>();
   let origins = new Set<string>();
-  const hub: StreamHub = new StreamHub(view, (): Record<string, unknown> => sessionInfo(view.snapshot(), { runId: hub.runId, secret, version }));
+  const hub: StreamHub = new StreamHub(view, (): Record<string, unknown> => sessionInfo(view.snapshot(), { runId: hub.runId, secret, version, attachments: attachmentsSetup(view) }));
   const sockets = new Set<Socket>();
 
   const send = (res: ServerResponse, status: number, body: Buffer | string, type: string, extra: Record<string, string> = {}): void => {
@@ -221,7 +231,7 @@ export async function startInspector(view: SessionView, options: InspectorOption
     }
     if (parts[0] !== 'api') throw new HttpError(404, 'E_NOT_FOUND', `nothing at ${path}`);
 
-    if (isRead && path === '/api/session') return json(res, 200, sessionInfo(view.snapshot(), { runId: hub.runId, secret, version }));
+    if (isRead && path === '/api/session') return json(res, 200, sessionInfo(view.snapshot(), { runId: hub.runId, secret, version, attachments: attachmentsSetup(view) }));
     if (isRead && path === '/api/stream') return hub.serve(req, res, securityHeaders());
     if (isRead && path === '/api/events') {
       const limitText = url.searchParams.get('limit');

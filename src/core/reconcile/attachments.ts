@@ -223,8 +223,8 @@ interface Listed {
 /**
  * A message's files for a face's details (PRODUCT.md §8: the same as `events attachments`): the
  * list, and one file streamed. The pre-signed URLs never leave this object; a link that expired is
- * asked for again once. `api` is created on first use (it throws E_MFTG_NO_CREDENTIALS without
- * credentials, and is asked again next time).
+ * asked for again once. The API client is created on first use from `apiOptions()` (which throws
+ * E_MFTG_NO_CREDENTIALS without credentials, and is asked again next time).
  */
 export class MessageFiles {
   #api: (AttachmentsApi & { close(): Promise<void> }) | null = null;
@@ -232,12 +232,25 @@ export class MessageFiles {
 
   constructor(
     private readonly store: () => EventStore,
-    private readonly createApi: () => AttachmentsApi & { close(): Promise<void> },
+    private readonly apiOptions: () => MftgApiClientOptions,
+    private readonly createApi: (options: MftgApiClientOptions) => AttachmentsApi & { close(): Promise<void> } = (options) => new MftgApiClient(options),
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Whether files can be asked for: null when credentials are set, else why not (E_MFTG_NO_CREDENTIALS). */
+  unavailable(): MftgHooksError | null {
+    if (this.#api) return null;
+    try {
+      this.apiOptions();
+      return null;
+    } catch (error) {
+      if (error instanceof MftgHooksError) return error;
+      throw error;
+    }
+  }
+
   #client(): AttachmentsApi {
-    this.#api ??= this.createApi();
+    this.#api ??= this.createApi(this.apiOptions());
     return this.#api;
   }
 
@@ -302,5 +315,5 @@ export class MessageFiles {
  * `reconcile` runs with), else the environment's credentials, read when the first file is asked for.
  */
 export function messageFiles(store: () => EventStore, apiOptions: () => MftgApiClientOptions | null | undefined = () => null, env: NodeJS.ProcessEnv = process.env): MessageFiles {
-  return new MessageFiles(store, () => new MftgApiClient(apiOptions() ?? apiOptionsFromEnv(env)));
+  return new MessageFiles(store, () => apiOptions() ?? apiOptionsFromEnv(env));
 }

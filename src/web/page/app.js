@@ -495,7 +495,17 @@ function saveBlob(blob, name) {
 }
 
 /** The message's files through the MFTG API, each downloadable through the inspector (PRODUCT.md §8). */
-function Files({ id }) {
+function Files({ id, setup }) {
+  if (!setup?.ready) {
+    if (setup?.code === 'E_MFTG_NO_CREDENTIALS') {
+      return html`<div class="files-section" data-testid="files"><p class="muted" data-testid="files-note">To list and download this message's files through the MFTG API, set <code>MFTG_API_USERNAME</code> and <code>MFTG_API_PASSWORD</code> (the API user of your MFTG account), or <code>MFTG_API_TOKEN</code>, in the environment of mftg-hooks, and start it again.</p></div>`;
+    }
+    return html`<div class="files-section" data-testid="files"><p class="muted" data-testid="files-note">${setup?.message ?? 'loading…'}</p></div>`;
+  }
+  return html`<${FileList} id=${id} />`;
+}
+
+function FileList({ id }) {
   const [state, setState] = useState(() => (filesCache.has(id) ? { listing: filesCache.get(id) } : { loading: true }));
   const [reload, setReload] = useState(0);
   const [downloads, setDownloads] = useState({});
@@ -538,9 +548,7 @@ function Files({ id }) {
 
   let content;
   if (state.loading) content = html`<p class="muted">asking MFTG for the message's files…</p>`;
-  else if (state.error?.code === 'E_MFTG_NO_CREDENTIALS') {
-    content = html`<p class="muted" data-testid="files-note">To list and download this message's files through the MFTG API, set <code>MFTG_API_USERNAME</code> and <code>MFTG_API_PASSWORD</code> (the API user of your MFTG account), or <code>MFTG_API_TOKEN</code>, in the environment of mftg-hooks, and start it again.</p>`;
-  } else if (state.error) {
+  else if (state.error) {
     content = html`<p class="fail" role="alert" data-testid="files-note">${state.error.message}${state.error.hint ? html` <span class="muted">(${state.error.hint})</span>` : null}</p>`;
   } else if (state.listing.files.length === 0) content = html`<p class="muted" data-testid="files-note">MFTG lists no files for this message.</p>`;
   else {
@@ -679,7 +687,7 @@ function Details({ id, session, target, setTarget, onNotice, editing, setEditing
     ${editing ? html`<${Editor} key=${id} detail=${detail} body=${body} onSend=${replay} onClose=${() => setEditing(false)} />` : null}
     <h3>Summary</h3>
     <${Summary} detail=${detail} />
-    ${detail.mftg?.messageId && MESSAGE_TYPES.has(detail.eventType) ? html`<h3>Files <span class="muted">(through the MFTG API)</span></h3><${Files} key=${id} id=${id} />` : null}
+    ${detail.mftg?.messageId && MESSAGE_TYPES.has(detail.eventType) ? html`<h3>Files <span class="muted">(through the MFTG API)</span></h3><${Files} key=${id} id=${id} setup=${session?.attachments} />` : null}
     <h3>Attempts <span class="muted">(${detail.attempts.length}${detail.attempts.length > 1 ? ', newest first' : ''})</span></h3>
     ${attempts.length === 0 ? html`<p class="muted">none yet</p>` : html`<ul class="attempts">${attempts.map((a) => html`<${Attempt} key=${a.id} eventId=${id} attempt=${a} />`)}</ul>`}
     <h3>Request</h3>
