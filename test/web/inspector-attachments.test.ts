@@ -10,6 +10,7 @@ import { EventStore } from '../../src/core/store/store.js';
 import { startInspector, type Inspector } from '../../src/web/server.js';
 import { useBrowser, type LoggedPage } from '../helpers/browser.js';
 import { seedBinary, startMockMftgApi, type MockMftgApi } from '../helpers/mock-mftg-api.js';
+import { startSession } from '../helpers/session.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
 const PO_ID = '<OPENAS2-20240301101500-4821@ZZGLOBEXCORP_ACME-AS2>';
@@ -180,5 +181,27 @@ describe('web inspector: a message\'s files through the MFTG API', () => {
     assert.equal(listing.box, 'inbox');
     assert.deepEqual(listing.files.map((f) => f.href), [`/api/events/${eventOf.get(PO_ID)}/attachments/0`, `/api/events/${eventOf.get(PO_ID)}/attachments/1`]);
     await waitUntil(() => api.log.length > before, 'the listing reached MFTG');
+  });
+
+  test('a listener\'s inspector serves the files with the credentials its reconcile uses', async () => {
+    // Given a listener that reconciles against the mock (and so recovered the PO's delivery)
+    const started = await startSession({ reconcile: { api: { baseUrl: api.url, credentials: { username: api.username, password: api.password }, backoff: () => 1 }, intervalMs: 3_600_000 } });
+    const inspector = await startInspector(started.session, { address: '127.0.0.1:0' });
+    try {
+      await waitUntil(() => started.elements.some((e) => e.type === 'reconcile' && e.summary.state === 'done'), 'the start run');
+      const event = (await started.session.listEvents({ limit: 100 })).find((e) => e.mftg?.messageId === PO_ID);
+      assert.ok(event, 'the PO was recovered');
+      // When the page's calls are made
+      const session = (await (await fetch(`${inspector.url}api/session`)).json()) as { attachments: { ready: boolean } };
+      const listing = (await (await fetch(`${inspector.url}api/events/${event.id}/attachments`)).json()) as { files: Array<{ name: string; href: string }> };
+      const file = await fetch(new URL(listing.files[1]!.href, inspector.url));
+      // Then the files are there, the binary one byte for byte
+      assert.equal(session.attachments.ready, true);
+      assert.deepEqual(listing.files.map((f) => f.name), ['PO_850_4500012345.edi', 'Attachment.raw']);
+      assert.ok(Buffer.from(await file.arrayBuffer()).equals(seedBinary()));
+    } finally {
+      await inspector.close();
+      await started.close();
+    }
   });
 });
