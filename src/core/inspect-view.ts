@@ -5,6 +5,7 @@ import { targetFor, type Targets } from './delivery/forwarder.js';
 import { MftgHooksError } from './errors.js';
 import { createDispatcher, DEFAULT_TIMEOUT_MS, joinTarget } from './http-send.js';
 import { postThroughListener, sampleRequest } from './ingest.js';
+import { messageFiles, type AttachmentListing, type MessageFiles, type OpenedAttachment } from './reconcile/attachments.js';
 import { resolveReplayTargets } from './replay.js';
 import { DISABLED_TUNNEL, emptyStats, type SessionElement, type SessionStats } from './session.js';
 import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
@@ -16,6 +17,8 @@ export interface InspectViewOptions {
   /** Replay timeout; default DEFAULT_TIMEOUT_MS, 0 waits forever. */
   timeoutMs?: number;
   insecure?: boolean;
+  /** Where the MFTG API credentials are read for attachments (PRODUCT.md §8); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -31,6 +34,7 @@ export class InspectView implements SessionView {
   private targets: Targets = { forwardTo: null, routes: {} };
   private stopFollowing: (() => void) | null = null;
   private closing: Promise<void> | null = null;
+  private readonly files: MessageFiles;
 
   private constructor(
     private readonly options: InspectViewOptions,
@@ -39,6 +43,7 @@ export class InspectView implements SessionView {
     private readonly attempts: Attempts,
   ) {
     this.emitter.setMaxListeners(0);
+    this.files = messageFiles(() => store, undefined, options.env ?? process.env);
   }
 
   /** Opens the store (E_STORE_* when it cannot be read) and starts following it. */
@@ -137,10 +142,23 @@ export class InspectView implements SessionView {
   /** No tunnel here. */
   retryTunnel(): void {}
 
+  listAttachments(idOrPrefix: string): Promise<AttachmentListing> {
+    return this.files.list(idOrPrefix);
+  }
+
+  openAttachment(idOrPrefix: string, index: number): Promise<OpenedAttachment> {
+    return this.files.open(idOrPrefix, index);
+  }
+
+  attachmentsUnavailable(): MftgHooksError | null {
+    return this.files.unavailable();
+  }
+
   /** Stops following and closes the store; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopFollowing?.();
+      await this.files.close();
       await this.dispatcher.close();
       await this.store.close();
     })();

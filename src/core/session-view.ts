@@ -2,6 +2,8 @@ import type { PendingDelivery, Targets } from './delivery/targets.js';
 import type { RejectReason } from './capture-server.js';
 import type { ReconcileSummary } from './reconcile/reconciler.js';
 import type { ReconcileReason } from './reconcile/scheduler.js';
+import type { MftgHooksError } from './errors.js';
+import type { AttachmentListing, OpenedAttachment } from './reconcile/attachments.js';
 import type { ListFilter } from './store/store.js';
 import type { TunnelState } from './tunnel.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './types.js';
@@ -34,6 +36,15 @@ export interface SessionView {
   trigger(request: TriggerRequest): Promise<string>;
   /** Skips the tunnel's backoff wait; no-op without a tunnel. */
   retryTunnel(): void;
+  /**
+   * The files of an MFTG event's message, through the MFTG API (PRODUCT.md §8): E_MFTG_NO_CREDENTIALS
+   * without credentials in the environment. Absent on a view that cannot reach the API.
+   */
+  listAttachments?(idOrPrefix: string): Promise<AttachmentListing>;
+  /** One of those files (`index` in the list) as a stream; the pre-signed URL stays in the view. */
+  openAttachment?(idOrPrefix: string, index: number): Promise<OpenedAttachment>;
+  /** Null when files can be asked for; else why not (E_MFTG_NO_CREDENTIALS, with the hint). */
+  attachmentsUnavailable?(): MftgHooksError | null;
 }
 
 export interface ReplayEdits {

@@ -10,6 +10,7 @@ import { newCapturedEvent, newSourceSecret } from './events.js';
 import { createDispatcher, joinTarget } from './http-send.js';
 import { newId } from './ids.js';
 import { Ingest, sampleRequest } from './ingest.js';
+import { messageFiles, type AttachmentListing, type OpenedAttachment } from './reconcile/attachments.js';
 import { ReconcileScheduler, type ListenReconcileOptions } from './reconcile/scheduler.js';
 import { IngestSink } from './reconcile/sinks.js';
 import type { DeliveryPhase, ReplayEdits, SessionElement, SessionSnapshot, SessionStats, SessionView, TriggerRequest } from './session-view.js';
@@ -368,6 +369,21 @@ export class ListenSession implements SessionView {
     this.tunnel?.retryNow();
   }
 
+  /** The details' message files (PRODUCT.md §8): with the credentials reconcile uses, else the environment's. */
+  private readonly files = messageFiles(() => this.eventStore, () => this.options.reconcile?.api);
+
+  listAttachments(idOrPrefix: string): Promise<AttachmentListing> {
+    return this.files.list(idOrPrefix);
+  }
+
+  openAttachment(idOrPrefix: string, index: number): Promise<OpenedAttachment> {
+    return this.files.open(idOrPrefix, index);
+  }
+
+  attachmentsUnavailable(): MftgHooksError | null {
+    return this.files.unavailable();
+  }
+
   /**
    * Stops accepting, finishes in-flight writes, gives attempts on the wire up to the forward timeout
    * (at most MAX_SHUTDOWN_GRACE_MS) to finish, closes the tunnel, and reports what stays pending.
@@ -390,6 +406,7 @@ export class ListenSession implements SessionView {
       }
       await Promise.all([this.tunnel?.close(), finishing]);
       await this.dispatcher?.close();
+      await this.files.close();
       await this.store?.close();
       if (this.localCaptureUrl) this.emit({ type: 'delivery', phase: 'stopped', inFlight: 0, pending: this.ledger.pendingCount, deadlineAt: null, stats: this.statsCopy() });
       await removeListener(this.options.storeDir).catch(() => undefined);

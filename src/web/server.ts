@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { MftgHooksError } from '../core/errors.js';
+import { RefusedFileName, type AttachmentListing } from '../core/reconcile/attachments.js';
 import { deliveredItem, originalItem, originalUrl, requestUrl } from '../core/export.js';
 import { toCurl } from '../output/export/curl.js';
 import { toHar } from '../output/export/har.js';
@@ -63,6 +65,14 @@ const STATUS_OF_CODE: Partial<Record<string, number>> = {
   E_AMBIGUOUS_ID: 409,
   E_NO_TARGET: 409,
   E_NO_LISTENER: 409,
+  // The MFTG API, for a message's files: missing credentials are the setup's; the rest is upstream's.
+  E_MFTG_NO_CREDENTIALS: 409,
+  E_MFTG_NOT_FOUND: 404,
+  E_MFTG_AUTH: 502,
+  E_MFTG_API: 502,
+  E_MFTG_UNREACHABLE: 502,
+  E_MFTG_LINK_EXPIRED: 502,
+  E_MFTG_TIMEOUT: 504,
 };
 
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -132,7 +142,7 @@ export function parseReplayEdits(input: Record<string, unknown>): ReplayEdits {
 }
 
 /** The header record: `GET /api/session` and the stream's `session` events. */
-export function sessionInfo(snapshot: SessionSnapshot, extra: { runId: string; secret: string; version: string }): Record<string, unknown> {
+export function sessionInfo(snapshot: SessionSnapshot, extra: { runId: string; secret: string; version: string; attachments?: AttachmentsSetup }): Record<string, unknown> {
   const tunnel = sessionRecord({ type: 'tunnel', tunnel: snapshot.tunnel, publicCaptureUrl: snapshot.publicCaptureUrl });
   return {
     type: 'session',
@@ -149,7 +159,17 @@ export function sessionInfo(snapshot: SessionSnapshot, extra: { runId: string; s
     version: extra.version,
     runId: extra.runId,
     secret: extra.secret,
+    attachments: extra.attachments ?? { ready: false, code: 'E_UNSUPPORTED', message: 'this inspector cannot reach the MFTG API', hint: null },
   };
+}
+
+/** Whether the details can list a message's files (`attachments` of the session record): the page asks only when ready. */
+export type AttachmentsSetup = { ready: true } | { ready: false; code: string; message: string; hint: string | null };
+
+export function attachmentsSetup(view: SessionView): AttachmentsSetup {
+  if (!view.listAttachments || !view.openAttachment) return { ready: false, code: 'E_UNSUPPORTED', message: 'this inspector cannot reach the MFTG API', hint: null };
+  const why = view.attachmentsUnavailable?.() ?? null;
+  return why ? { ready: false, code: why.code, message: why.message, hint: why.hint ?? null } : { ready: true };
 }
 
 /** A list row: the `event` record plus its attempts (the `attempt` records), oldest first. */
@@ -165,6 +185,18 @@ function tokenOf(localUrl: string | null): string | null {
 
 const fileName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_');
 
+/** `Content-Disposition` for a name from the network: an ASCII fallback and the exact name (RFC 6266, 8187). */
+export function attachmentDisposition(name: string): string {
+  const exact = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fileName(name)}"; filename*=UTF-8''${exact}`;
+}
+
+/** `GET /api/events/:id/attachments`: the listing, each offered file with the inspector's own download path. */
+export function attachmentsRecord(listing: AttachmentListing): Record<string, unknown> {
+  const base = `/api/events/${encodeURIComponent(listing.eventId)}/attachments`;
+  return { type: 'attachments', ...listing, files: listing.files.map((file) => ({ ...file, href: file.refused ? null : `${base}/${file.index}` })) };
+}
+
 /**
  * Starts the web inspector on loopback only: the page, its JSON API and the live stream,
  * all reading and acting through `view`. Throws E_USAGE for a non-loopback address, E_PORT_IN_USE
@@ -176,7 +208,7 @@ export async function startInspector(view: SessionView, options: InspectorOption
   const secret = newSecret();
   let hosts = new Set<string>();
   let origins = new Set<string>();
-  const hub: StreamHub = new StreamHub(view, (): Record<string, unknown> => sessionInfo(view.snapshot(), { runId: hub.runId, secret, version }));
+  const hub: StreamHub = new StreamHub(view, (): Record<string, unknown> => sessionInfo(view.snapshot(), { runId: hub.runId, secret, version, attachments: attachmentsSetup(view) }));
   const sockets = new Set<Socket>();
 
   const send = (res: ServerResponse, status: number, body: Buffer | string, type: string, extra: Record<string, string> = {}): void => {
@@ -211,7 +243,7 @@ export async function startInspector(view: SessionView, options: InspectorOption
     }
     if (parts[0] !== 'api') throw new HttpError(404, 'E_NOT_FOUND', `nothing at ${path}`);
 
-    if (isRead && path === '/api/session') return json(res, 200, sessionInfo(view.snapshot(), { runId: hub.runId, secret, version }));
+    if (isRead && path === '/api/session') return json(res, 200, sessionInfo(view.snapshot(), { runId: hub.runId, secret, version, attachments: attachmentsSetup(view) }));
     if (isRead && path === '/api/stream') return hub.serve(req, res, securityHeaders());
     if (isRead && path === '/api/events') {
       const limitText = url.searchParams.get('limit');
@@ -278,6 +310,21 @@ export async function startInspector(view: SessionView, options: InspectorOption
         if (format === 'json') return download(res, JSON.stringify(toJsonExport([item]), null, 2) + '\n', 'application/json; charset=utf-8', `${event.id}.json`);
         throw new HttpError(400, 'E_USAGE', 'format must be json, har or curl');
       }
+      if (isRead && (parts.length === 4 || parts.length === 5) && parts[3] === 'attachments') {
+        if (!view.listAttachments || !view.openAttachment) throw new HttpError(501, 'E_UNSUPPORTED', 'this inspector cannot reach the MFTG API');
+        if (parts.length === 4) return json(res, 200, attachmentsRecord(await view.listAttachments(id)));
+        if (!/^\d{1,6}$/.test(parts[4]!)) throw new HttpError(400, 'E_USAGE', 'the file index must be a number (its place in the list, from 0)');
+        const opened = await view.openAttachment(id, Number(parts[4]));
+        // The bytes come from MFTG's storage: streamed as they arrive, never rendered by the browser.
+        res.writeHead(200, { ...securityHeaders(), 'content-type': 'application/octet-stream', 'content-disposition': attachmentDisposition(opened.name) });
+        if (method === 'HEAD') {
+          opened.body.destroy();
+          res.end();
+          return;
+        }
+        await pipeline(opened.body, res);
+        return;
+      }
       if (method === 'POST' && parts.length === 4 && parts[3] === 'replay') {
         const edits = parseReplayEdits(await readJson(req));
         const attempt = await view.replay(id, edits);
@@ -300,6 +347,7 @@ export async function startInspector(view: SessionView, options: InspectorOption
         return;
       }
       if (error instanceof HttpError) return json(res, error.status, { error: { code: error.code, message: error.message, hint: error.hint ?? null } });
+      if (error instanceof RefusedFileName) return json(res, 422, { error: { code: 'E_UNSAFE_NAME', message: error.message, hint: error.hint ?? null } });
       if (error instanceof MftgHooksError) return json(res, STATUS_OF_CODE[error.code] ?? 500, { error: { code: error.code, message: error.message, hint: error.hint ?? null } });
       if (error instanceof URIError) return json(res, 400, { error: { code: 'E_USAGE', message: 'malformed URL', hint: null } });
       return json(res, 500, { error: { code: 'E_INTERNAL', message: (error as Error).message, hint: null } });

@@ -6,8 +6,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MftgHooksError, isErrnoException, usageError } from '../errors.js';
 import { mftgDetails } from '../mftg.js';
+import { MftgApiClient, type MftgApiClientOptions } from '../mftg-api/client.js';
 import type { AttachmentLink, MessageType } from '../mftg-api/types.js';
 import type { EventStore } from '../store/store.js';
+import { apiOptionsFromEnv } from './settings.js';
 
 /**
  * `events attachments <id>`: a stored event's message files, through MFTG's API (received → inbox,
@@ -181,4 +183,144 @@ async function saveOne(api: AttachmentsApi, current: () => AttachmentLink | unde
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+// ---- the faces' details (web inspector, terminal UI): list and stream, nothing written to disk ----
+
+/** Listed links are reused this long before MFTG is asked again (they last about 10 minutes). */
+export const ATTACHMENT_LINKS_REUSE_MS = 5 * 60_000;
+/** Messages whose links are kept at once (the oldest listing is forgotten first). */
+export const ATTACHMENT_LINKS_KEPT = 100;
+
+/** One file of a message as a face lists it: its place in MFTG's list and its name. */
+export interface AttachmentFile {
+  index: number;
+  name: string;
+  /** Why it is not offered under that name (see unsafeFileName), or null. */
+  refused: string | null;
+}
+
+/** `GET /api/events/:id/attachments`: the files of an event's message. The links stay in the process. */
+export interface AttachmentListing {
+  eventId: string;
+  messageId: string;
+  box: 'inbox' | 'outbox';
+  files: AttachmentFile[];
+}
+
+/** One file opened for download: its name and its bytes as they come from MFTG's storage. */
+export interface OpenedAttachment {
+  name: string;
+  body: Readable;
+}
+
+/** A name refused by unsafeFileName: the faces never offer it as a download. */
+export class RefusedFileName extends MftgHooksError {
+  constructor(readonly fileName: string, readonly reason: string) {
+    super('E_USAGE', `refused: ${reason} (${JSON.stringify(fileName)})`, 'save the message\'s files with `mftg-hooks events attachments <id> --save <dir>` to see the rest');
+  }
+}
+
+interface Listed {
+  message: EventMessage;
+  links: AttachmentLink[];
+  at: number;
+}
+
+/**
+ * A message's files for a face's details (PRODUCT.md §8: the same as `events attachments`): the
+ * list, and one file streamed. The pre-signed URLs never leave this object; a link that expired is
+ * asked for again once. The API client is created on first use from `apiOptions()` (which throws
+ * E_MFTG_NO_CREDENTIALS without credentials, and is asked again next time).
+ */
+export class MessageFiles {
+  #api: (AttachmentsApi & { close(): Promise<void> }) | null = null;
+  readonly #listed = new Map<string, Listed>();
+
+  constructor(
+    private readonly store: () => EventStore,
+    private readonly apiOptions: () => MftgApiClientOptions,
+    private readonly createApi: (options: MftgApiClientOptions) => AttachmentsApi & { close(): Promise<void> } = (options) => new MftgApiClient(options),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether files can be asked for: null when credentials are set, else why not (E_MFTG_NO_CREDENTIALS). */
+  unavailable(): MftgHooksError | null {
+    if (this.#api) return null;
+    try {
+      this.apiOptions();
+      return null;
+    } catch (error) {
+      if (error instanceof MftgHooksError) return error;
+      throw error;
+    }
+  }
+
+  #client(): AttachmentsApi {
+    this.#api ??= this.createApi(this.apiOptions());
+    return this.#api;
+  }
+
+  async #list(message: EventMessage): Promise<Listed> {
+    const links = await this.#client().listAttachments(message.type, message.messageId);
+    const listed = { message, links, at: this.now() };
+    this.#listed.delete(message.eventId);
+    this.#listed.set(message.eventId, listed);
+    while (this.#listed.size > ATTACHMENT_LINKS_KEPT) this.#listed.delete(this.#listed.keys().next().value!);
+    return listed;
+  }
+
+  /** The files of the event's message, asked of MFTG now (E_USAGE for an event that is no MFTG delivery). */
+  async list(idOrPrefix: string): Promise<AttachmentListing> {
+    const message = await eventMessage(this.store(), idOrPrefix);
+    const { links } = await this.#list(message);
+    return {
+      eventId: message.eventId,
+      messageId: message.messageId,
+      box: message.type === 'received' ? 'inbox' : 'outbox',
+      files: links.map((link, index) => ({ index, name: link.name, refused: unsafeFileName(link.name) })),
+    };
+  }
+
+  /**
+   * Opens file `index` of the list last shown (listed again when older than
+   * ATTACHMENT_LINKS_REUSE_MS). Throws RefusedFileName for an unsafe name, E_MFTG_LINK_EXPIRED when
+   * a fresh link expired too, E_MFTG_NOT_FOUND when MFTG no longer lists the file.
+   */
+  async open(idOrPrefix: string, index: number): Promise<OpenedAttachment> {
+    const message = await eventMessage(this.store(), idOrPrefix);
+    const known = this.#listed.get(message.eventId);
+    let listed = known && this.now() - known.at < ATTACHMENT_LINKS_REUSE_MS ? known : await this.#list(message);
+    const first = listed.links[index];
+    if (!first) throw new MftgHooksError('E_MFTG_NOT_FOUND', `MFTG lists ${listed.links.length} file${listed.links.length === 1 ? '' : 's'} for ${message.messageId}, not a file ${index + 1}`, 'reload the list of files');
+    const name = first.name;
+    const unsafe = unsafeFileName(name);
+    if (unsafe) throw new RefusedFileName(name, unsafe);
+    for (let asked = listed === known ? 0 : 1; ; asked++) {
+      const link = listed.links[index]?.name === name ? listed.links[index] : listed.links.find((l) => l.name === name);
+      if (!link) throw new MftgHooksError('E_MFTG_NOT_FOUND', `MFTG no longer lists ${name} for ${message.messageId}`, 'reload the list of files');
+      try {
+        return { name, body: await this.#client().openAttachment(link) };
+      } catch (error) {
+        if (!(error instanceof MftgHooksError) || error.code !== 'E_MFTG_LINK_EXPIRED') throw error;
+        if (asked >= 1) throw new MftgHooksError('E_MFTG_LINK_EXPIRED', `the download link of ${name} expired, and so did a fresh one`, 'MFTG\'s links last about 10 minutes: try again; if it keeps happening, check this machine\'s clock');
+        listed = await this.#list(message);
+      }
+    }
+  }
+
+  /** Closes the API client's connections; idempotent. */
+  async close(): Promise<void> {
+    const api = this.#api;
+    this.#api = null;
+    await api?.close();
+  }
+}
+
+/**
+ * MessageFiles through MFTG's API: with the client options `apiOptions()` gives (e.g. those
+ * `reconcile` runs with), else the environment's credentials, read when the first file is asked for.
+ */
+export function messageFiles(store: () => EventStore, apiOptions: () => MftgApiClientOptions | null | undefined = () => null, env: NodeJS.ProcessEnv = process.env): MessageFiles {
+  return new MessageFiles(store, () => apiOptions() ?? apiOptionsFromEnv(env));
 }

@@ -485,6 +485,106 @@ function Summary({ detail }) {
   </tbody></table>`;
 }
 
+/** Event types whose message MFTG's API can find (inbox for received, outbox for sent and failed). */
+const MESSAGE_TYPES = new Set(['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.SUCCESS', 'MESSAGE.SEND.FAILED']);
+/** The files are asked of MFTG only once the details stay on one event this long (j/k skims past). */
+const FILES_SETTLE_MS = 250;
+/** Listings already fetched by this page, by event id (the links themselves stay on the server). */
+const filesCache = new Map();
+
+/** A JSON error answer of the API → {code, message, hint}. */
+async function errorOf(response) {
+  const value = await response.json().catch(() => ({}));
+  return { code: value?.error?.code ?? null, message: value?.error?.message ?? `${response.status} ${response.statusText}`, hint: value?.error?.hint ?? null };
+}
+
+/** Saves a fetched file under its name (the bytes go through this page's own origin, never from S3). */
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/** The message's files through the MFTG API, each downloadable through the inspector (PRODUCT.md §8). */
+function Files({ id, setup }) {
+  if (!setup?.ready) {
+    if (setup?.code === 'E_MFTG_NO_CREDENTIALS') {
+      return html`<div class="files-section" data-testid="files"><p class="muted" data-testid="files-note">To list and download this message's files through the MFTG API, set <code>MFTG_API_USERNAME</code> and <code>MFTG_API_PASSWORD</code> (the API user of your MFTG account), or <code>MFTG_API_TOKEN</code>, in the environment of mftg-hooks, and start it again.</p></div>`;
+    }
+    return html`<div class="files-section" data-testid="files"><p class="muted" data-testid="files-note">${setup?.message ?? 'loading…'}</p></div>`;
+  }
+  return html`<${FileList} id=${id} />`;
+}
+
+function FileList({ id }) {
+  const [state, setState] = useState(() => (filesCache.has(id) ? { listing: filesCache.get(id) } : { loading: true }));
+  const [reload, setReload] = useState(0);
+  const [downloads, setDownloads] = useState({});
+  useEffect(() => {
+    setDownloads({});
+    if (reload === 0 && filesCache.has(id)) return setState({ listing: filesCache.get(id) });
+    let live = true;
+    setState({ loading: true });
+    const timer = setTimeout(async () => {
+      try {
+        const response = await fetch(`${eventPath(id)}/attachments`);
+        if (!response.ok) throw await errorOf(response);
+        const listing = await response.json();
+        filesCache.set(id, listing);
+        if (live) setState({ listing });
+      } catch (error) {
+        if (live) setState({ error: error.code !== undefined ? error : { code: null, message: error.message, hint: null } });
+      }
+    }, FILES_SETTLE_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [id, reload]);
+
+  const download = async (event, file) => {
+    event.preventDefault();
+    setDownloads((d) => ({ ...d, [file.index]: { busy: true } }));
+    try {
+      const response = await fetch(file.href);
+      if (!response.ok) throw await errorOf(response);
+      const blob = await response.blob();
+      saveBlob(blob, file.name);
+      setDownloads((d) => ({ ...d, [file.index]: { done: `downloaded, ${bytes(blob.size)}` } }));
+    } catch (error) {
+      const message = error.code === 'E_MFTG_LINK_EXPIRED' ? `${error.message}: MFTG's download links last about 10 minutes; try again.` : error.code !== undefined ? error.message : `the download broke off (${error.message})`;
+      setDownloads((d) => ({ ...d, [file.index]: { error: message } }));
+    }
+  };
+
+  let content;
+  if (state.loading) content = html`<p class="muted">asking MFTG for the message's files…</p>`;
+  else if (state.error) {
+    content = html`<p class="fail" role="alert" data-testid="files-note">${state.error.message}${state.error.hint ? html` <span class="muted">(${state.error.hint})</span>` : null}</p>`;
+  } else if (state.listing.files.length === 0) content = html`<p class="muted" data-testid="files-note">MFTG lists no files for this message.</p>`;
+  else {
+    content = html`<ul class="plain files">${state.listing.files.map((file) => {
+      const d = downloads[file.index] ?? {};
+      return html`<li key=${file.index} data-testid="file">
+        <code class="name">${file.name}</code>
+        ${file.href
+          ? html` <a class="button small" href=${file.href} download=${file.name} onClick=${(e) => download(e, file)} data-testid="file-download">${d.busy ? 'Downloading…' : 'Download'}</a>`
+          : html` <span class="fail" data-testid="file-refused">${file.refused}: not offered</span>`}
+        ${d.error ? html` <span class="fail" role="alert" data-testid="file-error">${d.error}</span>` : d.done ? html` <span class="muted" data-testid="file-done">${d.done}</span>` : null}
+      </li>`;
+    })}</ul>`;
+  }
+  return html`<div class="files-section" data-testid="files">
+    ${content}
+    ${state.loading ? null : html`<button type="button" class="button small" onClick=${() => setReload((n) => n + 1)} title="ask MFTG again">Reload the files</button>`}
+  </div>`;
+}
+
 /** Replay with edits: the body and headers in text areas, JSON checked before sending, and a diff. */
 function Editor({ detail, body, onSend, onClose }) {
   const original = useMemo(() => utf8Text(body), [body]);
@@ -612,6 +712,7 @@ function Details({ id, session, target, setTarget, onNotice, editing, setEditing
     ${editing ? html`<${Editor} key=${id} detail=${detail} body=${body} onSend=${replay} onClose=${() => setEditing(false)} />` : null}
     <h3>Summary</h3>
     <${Summary} detail=${detail} />
+    ${detail.mftg?.messageId && MESSAGE_TYPES.has(detail.eventType) ? html`<h3>Files <span class="muted">(through the MFTG API)</span></h3><${Files} key=${id} id=${id} setup=${session?.attachments} />` : null}
     <h3>Attempts <span class="muted">(${detail.attempts.length}${detail.attempts.length > 1 ? ', newest first' : ''})</span></h3>
     ${attempts.length === 0 ? html`<p class="muted">none yet</p>` : html`<ul class="attempts">${attempts.map((a) => html`<${Attempt} key=${a.id} eventId=${id} attempt=${a} />`)}</ul>`}
     <h3>Request</h3>

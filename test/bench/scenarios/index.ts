@@ -11,6 +11,7 @@ import { startupScenario } from './startup.js';
 import { storeScenario } from './store.js';
 import { tunnelScenario } from './tunnel.js';
 import { uiMemoryScenario } from './ui-memory.js';
+import { webScenario } from './web.js';
 
 /** Every scenario, in the order of PRODUCT.md section 5. */
-export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, exportScenario, burstScenario, uiMemoryScenario, backpressureScenario, firstRunScenario, reconcileScenario];
+export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, exportScenario, burstScenario, uiMemoryScenario, backpressureScenario, webScenario, firstRunScenario, reconcileScenario];
