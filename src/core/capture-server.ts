@@ -33,7 +33,8 @@ export interface CaptureServerOptions {
   maxBodyBytes: number;
   /**
    * The two halves of the ingest path (ingest.ts): `persist` stores the event, and the request is
-   * answered only after it resolves; `onCaptured` then shows and forwards it.
+   * answered only after it resolves; `onCaptured` then shows and forwards it, in a later turn, after
+   * every request stored with it has been answered.
    */
   persist: (event: CapturedEvent, body: Buffer) => Promise<void>;
   onCaptured: (event: CapturedEvent, body: Buffer) => void;

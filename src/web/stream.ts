@@ -4,7 +4,7 @@ import type { SessionElement } from '../core/session.js';
 import type { SessionView } from '../core/session-view.js';
 import { sessionRecord } from '../output/records.js';
 
-/** Recent records kept for clients that reconnect (`Last-Event-ID`); older gaps get a `reset`. */
+/** At least this many recent records are kept for clients that reconnect (`Last-Event-ID`); older gaps get a `reset`. */
 export const STREAM_RING_SIZE = 5_000;
 /** The ring may grow this far past STREAM_RING_SIZE before its oldest records are dropped. */
 const RING_TRIM_STEP = 500;
