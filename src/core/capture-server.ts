@@ -33,7 +33,8 @@ export interface CaptureServerOptions {
   maxBodyBytes: number;
   /**
    * The two halves of the ingest path (ingest.ts): `persist` stores the event, and the request is
-   * answered only after it resolves; `onCaptured` then shows and forwards it.
+   * answered only after it resolves; `onCaptured` then shows and forwards it, in a later turn, after
+   * every request stored with it has been answered.
    */
   persist: (event: CapturedEvent, body: Buffer) => Promise<void>;
   onCaptured: (event: CapturedEvent, body: Buffer) => void;
@@ -51,6 +52,8 @@ export interface CaptureServerOptions {
 }
 
 const SELF_CHECK_PREFIX = '/' + SELF_CHECK_PATH + '/';
+/** The headers of every `200` to a delivery, as writeHead's flat list (no object to walk per request). */
+const ACK_HEADERS = ['content-length', '0'];
 
 /** Per connection: responses not yet known to be finished (pipelined requests answer in order). */
 interface Connection {
@@ -115,6 +118,9 @@ export class CaptureServer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly nonces: SelfCheckNonces;
   private port = 0;
+  /** Acknowledged events not yet handed to onCaptured: event, body, event, body … */
+  private captured: Array<CapturedEvent | Buffer> = [];
+  private publishScheduled: NodeJS.Immediate | null = null;
 
   constructor(options: CaptureServerOptions) {
     this.options = options;
@@ -301,9 +307,9 @@ export class CaptureServer {
         () => {
           this.inFlight.delete(work);
           // Only the listener's own posts (trigger, reconcile) learn the id; a webhook's answer stays bare.
-          res.writeHead(200, mark.marked ? { 'content-length': '0', [EVENT_ID_HEADER]: event.id } : { 'content-length': '0' });
+          res.writeHead(200, mark.marked ? ['content-length', '0', EVENT_ID_HEADER, event.id] : ACK_HEADERS);
           res.end();
-          this.options.onCaptured(event, body);
+          this.publishLater(event, body);
         },
         (error: unknown) => {
           this.inFlight.delete(work);
@@ -318,12 +324,32 @@ export class CaptureServer {
     });
   }
 
+  /**
+   * Hands a stored, acknowledged event to `onCaptured` after the acks of its turn: all the requests
+   * stored by one group commit are answered first, then shown and forwarded, in arrival order, in
+   * one later turn (the faces' work is off every ack's path).
+   */
+  private publishLater(event: CapturedEvent, body: Buffer): void {
+    this.captured.push(event, body);
+    this.publishScheduled ??= setImmediate(() => this.publishCaptured());
+  }
+
+  private publishCaptured(): void {
+    this.publishScheduled = null;
+    const captured = this.captured;
+    this.captured = [];
+    for (let i = 0; i < captured.length; i += 2) this.options.onCaptured(captured[i] as CapturedEvent, captured[i + 1] as Buffer);
+  }
+
   /** Stops accepting, lets in-flight requests finish their writes, then closes every socket. */
   async close(): Promise<void> {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     await Promise.allSettled([...this.inFlight]);
+    // Acknowledged events are shown and handed to delivery before close() returns.
+    if (this.publishScheduled) clearImmediate(this.publishScheduled);
+    this.publishCaptured();
     for (const socket of this.connections.keys()) socket.destroy();
     await closed;
   }
