@@ -732,6 +732,47 @@ export class EventStore {
     return found.reverse();
   }
 
+  /**
+   * Stored events with an id after `afterId` (from the oldest when null), oldest first, at most
+   * `limit`, each with all its attempts: a reader pages through the whole store in bounded steps (an
+   * output catching up after a stall). Sealed segments are read only when their id ranges say they
+   * may hold a later event (so the pass starts at the right segment) or, once the page is full, an
+   * attempt for one of its events. Honours `clear` markers.
+   */
+  async eventsAfter(afterId: string | null, limit: number): Promise<EventRecord[]> {
+    if (limit <= 0) return [];
+    const seqs = await this.segmentSeqs();
+    const seals = await Promise.all(seqs.map((seq) => this.fullSeal(seq)));
+    let page = new Map<string, EventRecord>();
+    /** The lowest and highest id on the page (ids sort in arrival order). */
+    let low: string | null = null;
+    let high: string | null = null;
+    for (let i = 0; i < seqs.length; i++) {
+      const seal = seals[i];
+      if (seal && seal.clears === 0) {
+        const mayHoldEvent = page.size < limit && seal.maxId !== null && (afterId === null || seal.maxId > afterId);
+        const mayHoldAttempt = low !== null && high !== null && seal.attempts !== null && seal.attempts[1] >= low && seal.attempts[0] <= high;
+        if (!mayHoldEvent && !mayHoldAttempt) continue;
+      }
+      for (const frame of (await this.scan(seqs[i]!)).frames) {
+        if (frame.kind === FrameKind.Clear) {
+          page = new Map();
+          low = high = null;
+        } else if (frame.kind === FrameKind.Event) {
+          const event = frame.meta as unknown as CapturedEvent;
+          if (page.size >= limit || (afterId !== null && event.id <= afterId)) continue;
+          page.set(event.id, { ...event, attempts: [] });
+          if (low === null || event.id < low) low = event.id;
+          if (high === null || event.id > high) high = event.id;
+        } else {
+          const attempt = frame.meta as unknown as ForwardAttempt;
+          page.get(attempt.eventId)?.attempts.push(attempt);
+        }
+      }
+    }
+    return [...page.values()];
+  }
+
   /** Finds one event by id or unique prefix, with its attempts and where its body and theirs lie. */
   private async locate(idOrPrefix: string): Promise<Located> {
     const prefix = idOrPrefix.toLowerCase();
@@ -1052,9 +1093,10 @@ export class EventStore {
         return;
       }
       const seqs = await this.segmentSeqs();
-      const newest = seqs[seqs.length - 1];
-      if (newest === undefined) return;
-      position ??= { seq: newest, offset: 0 };
+      // The store was empty when following began: everything in it since is new, from the oldest
+      // segment on (a burst can fill more than one before the first poll).
+      if (seqs.length === 0) return;
+      position ??= { seq: seqs[0]!, offset: 0 };
       while (position) {
         await catchUp(position);
         const next = seqs.find((seq) => seq > position!.seq);
