@@ -7,6 +7,7 @@ import { isPending, isUndelivered } from '../delivery-state.js';
 import { type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
 import { decodeHeader, encodeFrame, encodeSegmentHeader, frameIsValid, FrameKind, HEADER_SIZE, SEGMENT_HEADER_SIZE, type FrameHeader, type SegmentFormat } from './frame.js';
 import { readRange, readSegmentFormat, scanSegment, type FrameEntry, type SegmentScan } from './segment-reader.js';
+import { decodeRecord, type StoredRecord } from './records.js';
 import { ensureStoreDir, takeStoreDirWarnings } from './store-dir.js';
 
 /** Default number of newest events kept; older segments are deleted. */
@@ -76,6 +77,14 @@ interface SealInfo {
   clears?: number;
 }
 
+/** A frame of a segment, its meta decoded and checked (see records.ts), and where it lies. */
+type Frame = Omit<FrameEntry, 'kind' | 'meta'> & StoredRecord;
+
+/** A segment's scan with its frames' records checked: damaged ones are left out, with a warning. */
+interface StoreScan extends Omit<SegmentScan, 'frames'> {
+  frames: Frame[];
+}
+
 /** A seal lists at most this many far attempts' event ids (see SealInfo.far). */
 const MAX_FAR_IDS = 1_000;
 
@@ -115,9 +124,9 @@ class SegmentSummary {
     else if (!this.far.includes(eventId)) this.far.push(eventId);
   }
 
-  addFrame(frame: Pick<FrameEntry, 'kind' | 'meta'>): void {
-    if (frame.kind === FrameKind.Event) this.addEvent(String(frame.meta.id));
-    else if (frame.kind === FrameKind.Attempt) this.addAttempt(String(frame.meta.eventId));
+  addFrame(frame: StoredRecord): void {
+    if (frame.kind === FrameKind.Event) this.addEvent(frame.event.id);
+    else if (frame.kind === FrameKind.Attempt) this.addAttempt(frame.attempt.eventId);
     else this.clears++;
   }
 
@@ -310,7 +319,7 @@ export class EventStore {
    * Every valid frame of one segment. What cannot be read (a file replaced meanwhile, a newer
    * format, torn or corrupt records) is reported as a warning and skipped.
    */
-  private async scan(seq: number, keepBytes = false): Promise<SegmentScan> {
+  private async scan(seq: number, keepBytes = false): Promise<StoreScan> {
     let scan: SegmentScan;
     try {
       scan = await scanSegment(this.segmentPath(seq), 0, keepBytes);
@@ -320,7 +329,13 @@ export class EventStore {
     }
     if (scan.size > 0 && scan.format === null) this.warnOnce(`segment ${segmentName(seq)} was written by a newer version of mftg-hooks: skipped`);
     this.noteSkipped(seq, scan.skipped);
-    return scan;
+    const frames: Frame[] = [];
+    for (const { kind, meta, ...at } of scan.frames) {
+      const record = decodeRecord(kind, meta);
+      if (typeof record === 'string') this.warn(`skipped a damaged record at offset ${at.offset} of segment ${segmentName(seq)} (${record})`);
+      else frames.push({ ...at, ...record });
+    }
+    return { ...scan, frames };
   }
 
   private segmentPath(seq: number): string {
@@ -693,7 +708,7 @@ export class EventStore {
    * Visits frames from newest to oldest, segment by segment, until `visit` returns false or a
    * `clear` marker is reached.
    */
-  private async walkBackward(visit: (frame: FrameEntry, seq: number) => boolean, skip?: (seq: number) => boolean): Promise<void> {
+  private async walkBackward(visit: (frame: Exclude<Frame, { kind: FrameKind.Clear }>, seq: number) => boolean, skip?: (seq: number) => boolean): Promise<void> {
     const seqs = await this.segmentSeqs();
     for (let i = seqs.length - 1; i >= 0; i--) {
       const seq = seqs[i]!;
@@ -714,13 +729,13 @@ export class EventStore {
     if (filter.limit <= 0) return found;
     await this.walkBackward((frame) => {
       if (frame.kind === FrameKind.Attempt) {
-        const attempt = frame.meta as unknown as ForwardAttempt;
+        const attempt = frame.attempt;
         const list = attemptsByEvent.get(attempt.eventId);
         if (list) list.unshift(attempt);
         else attemptsByEvent.set(attempt.eventId, [attempt]);
         return true;
       }
-      const event = frame.meta as unknown as CapturedEvent;
+      const event = frame.event;
       const attempts = attemptsByEvent.get(event.id) ?? [];
       attemptsByEvent.delete(event.id);
       if (filter.eventType !== undefined && event.mftg?.eventType !== filter.eventType) return true;
@@ -759,13 +774,13 @@ export class EventStore {
           page = new Map();
           low = high = null;
         } else if (frame.kind === FrameKind.Event) {
-          const event = frame.meta as unknown as CapturedEvent;
+          const event = frame.event;
           if (page.size >= limit || (afterId !== null && event.id <= afterId)) continue;
           page.set(event.id, { ...event, attempts: [] });
           if (low === null || event.id < low) low = event.id;
           if (high === null || event.id > high) high = event.id;
         } else {
-          const attempt = frame.meta as unknown as ForwardAttempt;
+          const attempt = frame.attempt;
           page.get(attempt.eventId)?.attempts.push(attempt);
         }
       }
@@ -788,7 +803,7 @@ export class EventStore {
     await this.walkBackward((frame, seq) => {
       const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
       if (frame.kind === FrameKind.Attempt) {
-        const attempt = frame.meta as unknown as ForwardAttempt;
+        const attempt = frame.attempt;
         if (attempt.eventId.startsWith(prefix)) {
           const list = attemptsByEvent.get(attempt.eventId) ?? [];
           list.unshift({ attempt, at });
@@ -796,7 +811,7 @@ export class EventStore {
         }
         return true;
       }
-      const event = frame.meta as unknown as CapturedEvent;
+      const event = frame.event;
       if (!event.id.startsWith(prefix)) return true;
       const attempts = attemptsByEvent.get(event.id) ?? [];
       matches.push({ event: { ...event, attempts: attempts.map((a) => a.attempt) }, body: at, responses: new Map(attempts.map((a) => [a.attempt.id, a.at])) });
@@ -854,10 +869,10 @@ export class EventStore {
         if (frame.kind === FrameKind.Clear) {
           events = new Map();
         } else if (frame.kind === FrameKind.Event) {
-          const event = frame.meta as unknown as CapturedEvent;
+          const event = frame.event;
           events.set(event.id, { event: { ...event, attempts: [] }, body: at, responses: new Map() });
         } else {
-          const attempt = frame.meta as unknown as ForwardAttempt;
+          const attempt = frame.attempt;
           const owner = events.get(attempt.eventId);
           if (!owner) continue;
           owner.event.attempts.push(attempt);
@@ -902,9 +917,9 @@ export class EventStore {
       const own = new Set<string>();
       for (const frame of scan.frames) {
         if (frame.kind === FrameKind.Clear) start = i;
-        if (frame.kind === FrameKind.Event) own.add(String(frame.meta.id));
+        if (frame.kind === FrameKind.Event) own.add(frame.event.id);
         if (frame.kind !== FrameKind.Attempt) continue;
-        const attempt = frame.meta as unknown as ForwardAttempt;
+        const attempt = frame.attempt;
         if (wanted ? !wanted.has(attempt.eventId) : own.has(attempt.eventId)) continue;
         const list = far.get(attempt.eventId) ?? [];
         list.push({ attempt, at: { seq, offset: frame.bodyOffset, length: frame.bodyLength } });
@@ -919,7 +934,7 @@ export class EventStore {
       /** Attempts with where they lie, in store order. */
       attempts: Array<{ attempt: ForwardAttempt; at: BodyLocation; bytes: Buffer | null }>;
     }
-    const slice = (scan: SegmentScan, frame: FrameEntry): Buffer | null => {
+    const slice = (scan: StoreScan, frame: Frame): Buffer | null => {
       const bytes = scan.bytes;
       return bytes ? bytes.data.subarray(frame.bodyOffset - bytes.base, frame.bodyOffset - bytes.base + frame.bodyLength) : null;
     };
@@ -951,10 +966,10 @@ export class EventStore {
           previous = new Map();
           current = new Map();
         } else if (frame.kind === FrameKind.Event) {
-          const event = frame.meta as unknown as CapturedEvent;
+          const event = frame.event;
           current.set(event.id, { event: { ...event, attempts: [] }, body: slice(scan, frame) ?? at, attempts: [] });
         } else if (!taken.has(`${seq}:${frame.offset}`)) {
-          const attempt = frame.meta as unknown as ForwardAttempt;
+          const attempt = frame.attempt;
           (current.get(attempt.eventId) ?? previous.get(attempt.eventId))?.attempts.push({ attempt, at, bytes: slice(scan, frame) });
         }
       }
@@ -994,20 +1009,22 @@ export class EventStore {
     /** Segment layouts, read once per segment (a segment's header never changes). */
     const formats = new Map<number, SegmentFormat | null>();
 
-    const report = (kind: FrameKind, metaText: string): void => {
+    const report = (kind: FrameKind, metaText: string, at: { seq: number; offset: number }): void => {
       let meta: unknown;
       try {
         meta = JSON.parse(metaText) as unknown;
       } catch {
         return;
       }
-      if (kind === FrameKind.Event) onRecord({ kind: 'event', event: meta as CapturedEvent });
-      else if (kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: meta as ForwardAttempt });
+      const record = decodeRecord(kind, meta);
+      if (typeof record === 'string') this.warn(`skipped a damaged record at offset ${at.offset} of segment ${segmentName(at.seq)} (${record})`);
+      else if (record.kind === FrameKind.Event) onRecord({ kind: 'event', event: record.event });
+      else if (record.kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: record.attempt });
       else onRecord({ kind: 'clear' });
     };
 
     /** Reports one foreign frame (checked whole against the segment's key first); false when it is damaged. */
-    const reportForeign = async (handle: FileHandle, buf: Buffer, inBuf: number, available: number, header: FrameHeader, at: number, format: SegmentFormat): Promise<boolean> => {
+    const reportForeign = async (handle: FileHandle, buf: Buffer, inBuf: number, available: number, header: FrameHeader, at: number, format: SegmentFormat, seq: number): Promise<boolean> => {
       let frame = buf;
       let start = inBuf;
       if (inBuf + header.frameLength > available) {
@@ -1019,7 +1036,7 @@ export class EventStore {
         frame = buf.subarray(0, available);
       }
       if (!frameIsValid(frame, start, header, format)) return false;
-      report(header.kind, frame.toString('utf8', start + HEADER_SIZE, start + HEADER_SIZE + header.metaLength));
+      report(header.kind, frame.toString('utf8', start + HEADER_SIZE, start + HEADER_SIZE + header.metaLength), { seq, offset: at });
       return true;
     };
 
@@ -1050,7 +1067,7 @@ export class EventStore {
             return;
           }
           if (at.offset + header.frameLength > size) return; // still being written
-          if (header.writer !== this.writerId && !(await reportForeign(handle, chunk, inChunk, bytesRead, header, at.offset, format))) {
+          if (header.writer !== this.writerId && !(await reportForeign(handle, chunk, inChunk, bytesRead, header, at.offset, format, at.seq))) {
             at.offset = size;
             return;
           }
