@@ -50,6 +50,12 @@ export interface ListFilter {
 export type ForeignRecord = { kind: 'event'; event: CapturedEvent } | { kind: 'attempt'; attempt: ForwardAttempt } | { kind: 'clear' };
 
 /**
+ * When a follower looks (see EventStore.follow): given one look (it resolves once done), starts
+ * looking and returns what stops it. Tests look on demand; a number of milliseconds polls on a timer.
+ */
+export type FollowSchedule = (look: () => Promise<void>) => () => void;
+
+/**
  * What a sealed segment holds, written beside it (`00000001.sealed.json`) when it is rolled, so
  * readers can skip it without reading it: retention counts events from `events`; a lookup by id skips
  * a segment whose id ranges cannot hold the id; an export knows which attempts lie far from their event.
@@ -993,9 +999,10 @@ export class EventStore {
    * Calls `onRecord` for every frame another process appends from now on (replays and clears from a
    * second terminal). Polls with a stat and reads what was appended in chunks of FOLLOW_CHUNK_BYTES:
    * frames this process wrote itself are skipped by their header, in memory, so a burst of captures
-   * costs one read per chunk, not one per frame.
+   * costs one read per chunk, not one per frame. It looks every `every` milliseconds, or when a
+   * FollowSchedule says.
    */
-  async follow(onRecord: (record: ForeignRecord) => void, intervalMs = FOLLOW_INTERVAL_MS): Promise<() => void> {
+  async follow(onRecord: (record: ForeignRecord) => void, every: number | FollowSchedule = FOLLOW_INTERVAL_MS): Promise<() => void> {
     // Start at the current end: what others write from now on is reported, nothing before.
     const startSeqs = await this.segmentSeqs();
     const startSeq = startSeqs[startSeqs.length - 1];
@@ -1123,13 +1130,16 @@ export class EventStore {
       }
     };
 
-    const timer = setInterval(() => {
+    /** One look, unless one is running; resolves when it is done. */
+    const look = async (): Promise<void> => {
       if (busy) return;
       busy = true;
-      poll()
+      await poll()
         .catch((error: unknown) => this.warn(`following the store failed: ${String(error)}`))
         .finally(() => (busy = false));
-    }, intervalMs);
+    };
+    if (typeof every !== 'number') return every(look);
+    const timer = setInterval(() => void look(), every);
     timer.unref();
     return () => clearInterval(timer);
   }
