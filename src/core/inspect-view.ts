@@ -108,6 +108,10 @@ export class InspectView implements SessionView {
     return this.store.list(filter);
   }
 
+  eventsAfter(afterId: string | null, limit: number): Promise<EventRecord[]> {
+    return this.store.eventsAfter(afterId, limit);
+  }
+
   getEvent(idOrPrefix: string): Promise<EventRecord> {
     return this.store.get(idOrPrefix);
   }

@@ -20,6 +20,13 @@ export interface SessionView {
   snapshot(): SessionSnapshot;
   /** Stored events, newest `limit` of them, oldest first (the store is the source of truth). */
   listEvents(filter: ListFilter): Promise<EventRecord[]>;
+  /**
+   * Stored events with an id after `afterId` (from the oldest when null), oldest first, at most
+   * `limit`, each with every attempt: a face that fell behind pages forward through the store with
+   * it (see lagging-output.ts). The listener's and `inspect`'s views have it; without it a face reads
+   * back at most the newest events.
+   */
+  eventsAfter?(afterId: string | null, limit: number): Promise<EventRecord[]>;
   /** One event (any unique id prefix) with every attempt, oldest first. */
   getEvent(idOrPrefix: string): Promise<EventRecord>;
   /** The captured body bytes, exactly as received. */

@@ -127,6 +127,10 @@ export class ListenSession implements SessionView {
     return this.eventStore.list(filter);
   }
 
+  eventsAfter(afterId: string | null, limit: number): Promise<EventRecord[]> {
+    return this.eventStore.eventsAfter(afterId, limit);
+  }
+
   getEvent(idOrPrefix: string): Promise<EventRecord> {
     return this.eventStore.get(idOrPrefix);
   }

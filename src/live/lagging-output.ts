@@ -23,13 +23,10 @@ export const MAX_MISSED_ATTEMPTS = 10_000;
 
 /**
  * What an output that can lag needs of the session: the stream, and the store to catch up from.
- * `eventsAfter` (stored events after an id, oldest first, at most `limit`; from the oldest when
- * `afterId` is null) lets a catch-up read any distance in bounded pages; without it, at most
- * MAX_CATCH_UP_EVENTS are read back.
+ * `eventsAfter` (the listener's and `inspect`'s views have it) lets a catch-up read any distance in
+ * bounded pages; without it, at most MAX_CATCH_UP_EVENTS are read back.
  */
-export type CatchUpView = Pick<SessionView, 'subscribe' | 'listEvents' | 'getEvent'> & {
-  eventsAfter?(afterId: string | null, limit: number): Promise<EventRecord[]>;
-};
+export type CatchUpView = Pick<SessionView, 'subscribe' | 'listEvents' | 'getEvent' | 'eventsAfter'>;
 
 /** Where a lagging output's elements go: a printer that turns them into text. */
 export interface OutputSink {

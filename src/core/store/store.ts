@@ -7,6 +7,7 @@ import { isPending, isUndelivered } from '../delivery-state.js';
 import { type CapturedEvent, type EventRecord, type ForwardAttempt } from '../types.js';
 import { decodeHeader, encodeFrame, encodeSegmentHeader, frameIsValid, FrameKind, HEADER_SIZE, SEGMENT_HEADER_SIZE, type FrameHeader, type SegmentFormat } from './frame.js';
 import { readRange, readSegmentFormat, scanSegment, type FrameEntry, type SegmentScan } from './segment-reader.js';
+import { decodeRecord, type StoredRecord } from './records.js';
 import { ensureStoreDir, takeStoreDirWarnings } from './store-dir.js';
 
 /** Default number of newest events kept; older segments are deleted. */
@@ -49,6 +50,12 @@ export interface ListFilter {
 export type ForeignRecord = { kind: 'event'; event: CapturedEvent } | { kind: 'attempt'; attempt: ForwardAttempt } | { kind: 'clear' };
 
 /**
+ * When a follower looks (see EventStore.follow): given one look (it resolves once done), starts
+ * looking and returns what stops it. Tests look on demand; a number of milliseconds polls on a timer.
+ */
+export type FollowSchedule = (look: () => Promise<void>) => () => void;
+
+/**
  * What a sealed segment holds, written beside it (`00000001.sealed.json`) when it is rolled, so
  * readers can skip it without reading it: retention counts events from `events`; a lookup by id skips
  * a segment whose id ranges cannot hold the id; an export knows which attempts lie far from their event.
@@ -74,6 +81,14 @@ interface SealInfo {
   far?: string[] | null;
   /** `clear` markers in it. */
   clears?: number;
+}
+
+/** A frame of a segment, its meta decoded and checked (see records.ts), and where it lies. */
+type Frame = Omit<FrameEntry, 'kind' | 'meta'> & StoredRecord;
+
+/** A segment's scan with its frames' records checked: damaged ones are left out, with a warning. */
+interface StoreScan extends Omit<SegmentScan, 'frames'> {
+  frames: Frame[];
 }
 
 /** A seal lists at most this many far attempts' event ids (see SealInfo.far). */
@@ -115,9 +130,9 @@ class SegmentSummary {
     else if (!this.far.includes(eventId)) this.far.push(eventId);
   }
 
-  addFrame(frame: Pick<FrameEntry, 'kind' | 'meta'>): void {
-    if (frame.kind === FrameKind.Event) this.addEvent(String(frame.meta.id));
-    else if (frame.kind === FrameKind.Attempt) this.addAttempt(String(frame.meta.eventId));
+  addFrame(frame: StoredRecord): void {
+    if (frame.kind === FrameKind.Event) this.addEvent(frame.event.id);
+    else if (frame.kind === FrameKind.Attempt) this.addAttempt(frame.attempt.eventId);
     else this.clears++;
   }
 
@@ -310,7 +325,7 @@ export class EventStore {
    * Every valid frame of one segment. What cannot be read (a file replaced meanwhile, a newer
    * format, torn or corrupt records) is reported as a warning and skipped.
    */
-  private async scan(seq: number, keepBytes = false): Promise<SegmentScan> {
+  private async scan(seq: number, keepBytes = false): Promise<StoreScan> {
     let scan: SegmentScan;
     try {
       scan = await scanSegment(this.segmentPath(seq), 0, keepBytes);
@@ -320,7 +335,13 @@ export class EventStore {
     }
     if (scan.size > 0 && scan.format === null) this.warnOnce(`segment ${segmentName(seq)} was written by a newer version of mftg-hooks: skipped`);
     this.noteSkipped(seq, scan.skipped);
-    return scan;
+    const frames: Frame[] = [];
+    for (const { kind, meta, ...at } of scan.frames) {
+      const record = decodeRecord(kind, meta);
+      if (typeof record === 'string') this.warn(`skipped a damaged record at offset ${at.offset} of segment ${segmentName(seq)} (${record})`);
+      else frames.push({ ...at, ...record });
+    }
+    return { ...scan, frames };
   }
 
   private segmentPath(seq: number): string {
@@ -693,7 +714,7 @@ export class EventStore {
    * Visits frames from newest to oldest, segment by segment, until `visit` returns false or a
    * `clear` marker is reached.
    */
-  private async walkBackward(visit: (frame: FrameEntry, seq: number) => boolean, skip?: (seq: number) => boolean): Promise<void> {
+  private async walkBackward(visit: (frame: Exclude<Frame, { kind: FrameKind.Clear }>, seq: number) => boolean, skip?: (seq: number) => boolean): Promise<void> {
     const seqs = await this.segmentSeqs();
     for (let i = seqs.length - 1; i >= 0; i--) {
       const seq = seqs[i]!;
@@ -714,13 +735,13 @@ export class EventStore {
     if (filter.limit <= 0) return found;
     await this.walkBackward((frame) => {
       if (frame.kind === FrameKind.Attempt) {
-        const attempt = frame.meta as unknown as ForwardAttempt;
+        const attempt = frame.attempt;
         const list = attemptsByEvent.get(attempt.eventId);
         if (list) list.unshift(attempt);
         else attemptsByEvent.set(attempt.eventId, [attempt]);
         return true;
       }
-      const event = frame.meta as unknown as CapturedEvent;
+      const event = frame.event;
       const attempts = attemptsByEvent.get(event.id) ?? [];
       attemptsByEvent.delete(event.id);
       if (filter.eventType !== undefined && event.mftg?.eventType !== filter.eventType) return true;
@@ -730,6 +751,47 @@ export class EventStore {
       return found.length < filter.limit;
     });
     return found.reverse();
+  }
+
+  /**
+   * Stored events with an id after `afterId` (from the oldest when null), oldest first, at most
+   * `limit`, each with all its attempts: a reader pages through the whole store in bounded steps (an
+   * output catching up after a stall). Sealed segments are read only when their id ranges say they
+   * may hold a later event (so the pass starts at the right segment) or, once the page is full, an
+   * attempt for one of its events. Honours `clear` markers.
+   */
+  async eventsAfter(afterId: string | null, limit: number): Promise<EventRecord[]> {
+    if (limit <= 0) return [];
+    const seqs = await this.segmentSeqs();
+    const seals = await Promise.all(seqs.map((seq) => this.fullSeal(seq)));
+    let page = new Map<string, EventRecord>();
+    /** The lowest and highest id on the page (ids sort in arrival order). */
+    let low: string | null = null;
+    let high: string | null = null;
+    for (let i = 0; i < seqs.length; i++) {
+      const seal = seals[i];
+      if (seal && seal.clears === 0) {
+        const mayHoldEvent = page.size < limit && seal.maxId !== null && (afterId === null || seal.maxId > afterId);
+        const mayHoldAttempt = low !== null && high !== null && seal.attempts !== null && seal.attempts[1] >= low && seal.attempts[0] <= high;
+        if (!mayHoldEvent && !mayHoldAttempt) continue;
+      }
+      for (const frame of (await this.scan(seqs[i]!)).frames) {
+        if (frame.kind === FrameKind.Clear) {
+          page = new Map();
+          low = high = null;
+        } else if (frame.kind === FrameKind.Event) {
+          const event = frame.event;
+          if (page.size >= limit || (afterId !== null && event.id <= afterId)) continue;
+          page.set(event.id, { ...event, attempts: [] });
+          if (low === null || event.id < low) low = event.id;
+          if (high === null || event.id > high) high = event.id;
+        } else {
+          const attempt = frame.attempt;
+          page.get(attempt.eventId)?.attempts.push(attempt);
+        }
+      }
+    }
+    return [...page.values()];
   }
 
   /** Finds one event by id or unique prefix, with its attempts and where its body and theirs lie. */
@@ -747,7 +809,7 @@ export class EventStore {
     await this.walkBackward((frame, seq) => {
       const at: BodyLocation = { seq, offset: frame.bodyOffset, length: frame.bodyLength };
       if (frame.kind === FrameKind.Attempt) {
-        const attempt = frame.meta as unknown as ForwardAttempt;
+        const attempt = frame.attempt;
         if (attempt.eventId.startsWith(prefix)) {
           const list = attemptsByEvent.get(attempt.eventId) ?? [];
           list.unshift({ attempt, at });
@@ -755,7 +817,7 @@ export class EventStore {
         }
         return true;
       }
-      const event = frame.meta as unknown as CapturedEvent;
+      const event = frame.event;
       if (!event.id.startsWith(prefix)) return true;
       const attempts = attemptsByEvent.get(event.id) ?? [];
       matches.push({ event: { ...event, attempts: attempts.map((a) => a.attempt) }, body: at, responses: new Map(attempts.map((a) => [a.attempt.id, a.at])) });
@@ -813,10 +875,10 @@ export class EventStore {
         if (frame.kind === FrameKind.Clear) {
           events = new Map();
         } else if (frame.kind === FrameKind.Event) {
-          const event = frame.meta as unknown as CapturedEvent;
+          const event = frame.event;
           events.set(event.id, { event: { ...event, attempts: [] }, body: at, responses: new Map() });
         } else {
-          const attempt = frame.meta as unknown as ForwardAttempt;
+          const attempt = frame.attempt;
           const owner = events.get(attempt.eventId);
           if (!owner) continue;
           owner.event.attempts.push(attempt);
@@ -861,9 +923,9 @@ export class EventStore {
       const own = new Set<string>();
       for (const frame of scan.frames) {
         if (frame.kind === FrameKind.Clear) start = i;
-        if (frame.kind === FrameKind.Event) own.add(String(frame.meta.id));
+        if (frame.kind === FrameKind.Event) own.add(frame.event.id);
         if (frame.kind !== FrameKind.Attempt) continue;
-        const attempt = frame.meta as unknown as ForwardAttempt;
+        const attempt = frame.attempt;
         if (wanted ? !wanted.has(attempt.eventId) : own.has(attempt.eventId)) continue;
         const list = far.get(attempt.eventId) ?? [];
         list.push({ attempt, at: { seq, offset: frame.bodyOffset, length: frame.bodyLength } });
@@ -878,7 +940,7 @@ export class EventStore {
       /** Attempts with where they lie, in store order. */
       attempts: Array<{ attempt: ForwardAttempt; at: BodyLocation; bytes: Buffer | null }>;
     }
-    const slice = (scan: SegmentScan, frame: FrameEntry): Buffer | null => {
+    const slice = (scan: StoreScan, frame: Frame): Buffer | null => {
       const bytes = scan.bytes;
       return bytes ? bytes.data.subarray(frame.bodyOffset - bytes.base, frame.bodyOffset - bytes.base + frame.bodyLength) : null;
     };
@@ -910,10 +972,10 @@ export class EventStore {
           previous = new Map();
           current = new Map();
         } else if (frame.kind === FrameKind.Event) {
-          const event = frame.meta as unknown as CapturedEvent;
+          const event = frame.event;
           current.set(event.id, { event: { ...event, attempts: [] }, body: slice(scan, frame) ?? at, attempts: [] });
         } else if (!taken.has(`${seq}:${frame.offset}`)) {
-          const attempt = frame.meta as unknown as ForwardAttempt;
+          const attempt = frame.attempt;
           (current.get(attempt.eventId) ?? previous.get(attempt.eventId))?.attempts.push({ attempt, at, bytes: slice(scan, frame) });
         }
       }
@@ -937,9 +999,10 @@ export class EventStore {
    * Calls `onRecord` for every frame another process appends from now on (replays and clears from a
    * second terminal). Polls with a stat and reads what was appended in chunks of FOLLOW_CHUNK_BYTES:
    * frames this process wrote itself are skipped by their header, in memory, so a burst of captures
-   * costs one read per chunk, not one per frame.
+   * costs one read per chunk, not one per frame. It looks every `every` milliseconds, or when a
+   * FollowSchedule says.
    */
-  async follow(onRecord: (record: ForeignRecord) => void, intervalMs = FOLLOW_INTERVAL_MS): Promise<() => void> {
+  async follow(onRecord: (record: ForeignRecord) => void, every: number | FollowSchedule = FOLLOW_INTERVAL_MS): Promise<() => void> {
     // Start at the current end: what others write from now on is reported, nothing before.
     const startSeqs = await this.segmentSeqs();
     const startSeq = startSeqs[startSeqs.length - 1];
@@ -953,20 +1016,22 @@ export class EventStore {
     /** Segment layouts, read once per segment (a segment's header never changes). */
     const formats = new Map<number, SegmentFormat | null>();
 
-    const report = (kind: FrameKind, metaText: string): void => {
+    const report = (kind: FrameKind, metaText: string, at: { seq: number; offset: number }): void => {
       let meta: unknown;
       try {
         meta = JSON.parse(metaText) as unknown;
       } catch {
         return;
       }
-      if (kind === FrameKind.Event) onRecord({ kind: 'event', event: meta as CapturedEvent });
-      else if (kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: meta as ForwardAttempt });
+      const record = decodeRecord(kind, meta);
+      if (typeof record === 'string') this.warn(`skipped a damaged record at offset ${at.offset} of segment ${segmentName(at.seq)} (${record})`);
+      else if (record.kind === FrameKind.Event) onRecord({ kind: 'event', event: record.event });
+      else if (record.kind === FrameKind.Attempt) onRecord({ kind: 'attempt', attempt: record.attempt });
       else onRecord({ kind: 'clear' });
     };
 
     /** Reports one foreign frame (checked whole against the segment's key first); false when it is damaged. */
-    const reportForeign = async (handle: FileHandle, buf: Buffer, inBuf: number, available: number, header: FrameHeader, at: number, format: SegmentFormat): Promise<boolean> => {
+    const reportForeign = async (handle: FileHandle, buf: Buffer, inBuf: number, available: number, header: FrameHeader, at: number, format: SegmentFormat, seq: number): Promise<boolean> => {
       let frame = buf;
       let start = inBuf;
       if (inBuf + header.frameLength > available) {
@@ -978,7 +1043,7 @@ export class EventStore {
         frame = buf.subarray(0, available);
       }
       if (!frameIsValid(frame, start, header, format)) return false;
-      report(header.kind, frame.toString('utf8', start + HEADER_SIZE, start + HEADER_SIZE + header.metaLength));
+      report(header.kind, frame.toString('utf8', start + HEADER_SIZE, start + HEADER_SIZE + header.metaLength), { seq, offset: at });
       return true;
     };
 
@@ -1009,7 +1074,7 @@ export class EventStore {
             return;
           }
           if (at.offset + header.frameLength > size) return; // still being written
-          if (header.writer !== this.writerId && !(await reportForeign(handle, chunk, inChunk, bytesRead, header, at.offset, format))) {
+          if (header.writer !== this.writerId && !(await reportForeign(handle, chunk, inChunk, bytesRead, header, at.offset, format, at.seq))) {
             at.offset = size;
             return;
           }
@@ -1052,9 +1117,10 @@ export class EventStore {
         return;
       }
       const seqs = await this.segmentSeqs();
-      const newest = seqs[seqs.length - 1];
-      if (newest === undefined) return;
-      position ??= { seq: newest, offset: 0 };
+      // The store was empty when following began: everything in it since is new, from the oldest
+      // segment on (a burst can fill more than one before the first poll).
+      if (seqs.length === 0) return;
+      position ??= { seq: seqs[0]!, offset: 0 };
       while (position) {
         await catchUp(position);
         const next = seqs.find((seq) => seq > position!.seq);
@@ -1064,13 +1130,16 @@ export class EventStore {
       }
     };
 
-    const timer = setInterval(() => {
+    /** One look, unless one is running; resolves when it is done. */
+    const look = async (): Promise<void> => {
       if (busy) return;
       busy = true;
-      poll()
+      await poll()
         .catch((error: unknown) => this.warn(`following the store failed: ${String(error)}`))
         .finally(() => (busy = false));
-    }, intervalMs);
+    };
+    if (typeof every !== 'number') return every(look);
+    const timer = setInterval(() => void look(), every);
     timer.unref();
     return () => clearInterval(timer);
   }
