@@ -1,7 +1,8 @@
 import { MftgApiClient } from '../core/mftg-api/client.js';
 import { EVENT_TYPE_OF } from '../core/mftg-api/to-webhook.js';
 import { MESSAGE_TYPES, type MessageType } from '../core/mftg-api/types.js';
-import { Reconciler, reconcileRecord, recoveredMessages, type ReconcileProgress, type ReconcileSummary } from '../core/reconcile/reconciler.js';
+import { reconcileRecord } from '../core/reconcile/summary-text.js';
+import { Reconciler, recoveredMessages, type ReconcileProgress, type ReconcileSummary } from '../core/reconcile/reconciler.js';
 import { apiOptionsFromEnv } from '../core/reconcile/settings.js';
 import { ListenerSink, StoreSink } from '../core/reconcile/sinks.js';
 import { readListener } from '../core/store/state-files.js';

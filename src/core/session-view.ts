@@ -13,6 +13,12 @@ import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './
  * reach a listener (or, for `mftg-hooks inspect`, a store alone) only through this. It never prints
  * and knows nothing of how a face draws.
  */
+/** Types every face needs, from the one port. */
+export type { RejectReason } from './capture-server.js';
+export type { PendingDelivery, Targets } from './delivery/targets.js';
+export type { TunnelState, TunnelStateName } from './tunnel.js';
+export type { AttachmentListing } from './reconcile/attachments.js';
+
 export interface SessionView {
   /** Every element from now on, in order. Returns the unsubscribe function. */
   subscribe(listener: (element: SessionElement) => void): () => void;

@@ -1,4 +1,4 @@
-import type { SessionElement } from '../core/session.js';
+import type { SessionElement } from '../core/session-view.js';
 import type { SessionView } from '../core/session-view.js';
 import type { EventRecord, ForwardAttempt } from '../core/types.js';
 import { assertNever } from '../core/types.js';

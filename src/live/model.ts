@@ -1,6 +1,6 @@
-import type { PendingDelivery, Targets } from '../core/forwarder.js';
+import type { PendingDelivery, Targets } from '../core/session-view.js';
 import { reconcileNotice } from '../core/reconcile/summary-text.js';
-import type { SessionElement, SessionStats, TunnelState } from '../core/session.js';
+import type { SessionElement, SessionStats, TunnelState } from '../core/session-view.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, MftgSummary } from '../core/types.js';
 import type { FaceView } from './face.js';
 import { assertNever } from '../core/types.js';

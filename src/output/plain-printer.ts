@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
-import type { PendingDelivery } from '../core/forwarder.js';
-import type { DeliveryPhase, SessionElement, SessionStats, TunnelState } from '../core/session.js';
+import type { PendingDelivery } from '../core/session-view.js';
+import type { DeliveryPhase, SessionElement, SessionStats, TunnelState } from '../core/session-view.js';
 import { reconcileNotice } from '../core/reconcile/summary-text.js';
 import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, partiesOf, paint, eventTypeTone, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';

@@ -1,7 +1,7 @@
-import type { RejectReason } from '../core/capture-server.js';
+import type { RejectReason } from '../core/session-view.js';
 import { mftgDetails } from '../core/mftg.js';
-import { reconcileRecord } from '../core/reconcile/reconciler.js';
-import type { DeliveryPhase, SessionElement, TunnelStateName } from '../core/session.js';
+import { reconcileRecord } from '../core/reconcile/summary-text.js';
+import type { DeliveryPhase, SessionElement, TunnelStateName } from '../core/session-view.js';
 import { assertNever, sourceOf, type AttemptKind, type CapturedEvent, type EventRecord, type EventSource, type ForwardAttempt, type HeaderPairs, type MftgDetails } from '../core/types.js';
 
 // The records of PRODUCT.md section 4. Object types rather than interfaces: a record is also a plain

@@ -1,6 +1,6 @@
 import { Box, useInput, useStdin, useStdout, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { targetFor } from '../core/forwarder.js';
+import { targetFor } from '../core/delivery/targets.js';
 import { isSuccess } from '../core/types.js';
 import type { FaceView } from '../live/face.js';
 import { formatDuration, formatOutcome } from '../output/format.js';

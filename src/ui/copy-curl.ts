@@ -1,6 +1,6 @@
 import { requestUrl } from '../core/export.js';
 import { toCurl } from '../output/export/curl.js';
-import { targetFor } from '../core/forwarder.js';
+import { targetFor } from '../core/delivery/targets.js';
 import type { FaceView } from '../live/face.js';
 import type { LiveSnapshot, NoticeTone } from '../live/model.js';
 import { formatBytes } from '../output/format.js';

@@ -1,4 +1,4 @@
-import type { PendingDelivery } from '../core/forwarder.js';
+import type { PendingDelivery } from '../core/session-view.js';
 import { mftgDetails, parseJsonObject } from '../core/mftg.js';
 import type { EventRecord, ForwardAttempt } from '../core/types.js';
 import { bodyPreviewLines } from '../output/event-detail.js';

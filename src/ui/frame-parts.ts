@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import type { PendingDelivery } from '../core/forwarder.js';
+import type { PendingDelivery } from '../core/session-view.js';
 import { lowerBound, type EventRow, type LiveSnapshot, type Notice } from '../live/model.js';
 import type { TextDoc } from './detail-lines.js';
 import { statusLines } from './layout.js';

@@ -1,4 +1,4 @@
-import { targetFor, type Targets } from '../core/forwarder.js';
+import { targetFor, type Targets } from '../core/delivery/targets.js';
 import { eventTypeTone, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, toneOf } from '../output/format.js';
 import { MFTG_PASTE_HINT } from '../output/plain-printer.js';
 import type { CapturedEvent } from '../core/types.js';

@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { render } from 'ink';
 import { createElement } from 'react';
-import type { SessionStats } from '../core/session.js';
+import type { SessionStats } from '../core/session-view.js';
 import type { FaceView } from '../live/face.js';
 import { App } from './App.js';
 import { LiveModel } from '../live/model.js';

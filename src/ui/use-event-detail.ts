@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { PendingDelivery } from '../core/forwarder.js';
+import type { PendingDelivery } from '../core/session-view.js';
 import type { EventRow } from '../live/model.js';
 import type { FaceView } from '../live/face.js';
 import { detailDoc, type TextDoc } from './detail-lines.js';

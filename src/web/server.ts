@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { MftgHooksError } from '../core/errors.js';
-import { RefusedFileName, type AttachmentListing } from '../core/reconcile/attachments.js';
+import { RefusedFileName } from '../core/errors.js';
+import type { AttachmentListing } from '../core/session-view.js';
 import { deliveredItem, originalItem, originalUrl, requestUrl } from '../core/export.js';
 import { toCurl } from '../output/export/curl.js';
 import { toHar } from '../output/export/har.js';

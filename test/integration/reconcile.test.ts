@@ -5,7 +5,8 @@ import { MftgApiClient, type MftgApiClientOptions } from '../../src/core/mftg-ap
 import { toWebhookPayload } from '../../src/core/mftg-api/to-webhook.js';
 import type { MessageType } from '../../src/core/mftg-api/types.js';
 import { summarize } from '../../src/core/mftg.js';
-import { defaultSince, Reconciler, reconcileRecord, type ReconcileOptions, type ReconcileProgress, type ReconcileSink } from '../../src/core/reconcile/reconciler.js';
+import { reconcileRecord } from '../../src/core/reconcile/summary-text.js';
+import { defaultSince, Reconciler, type ReconcileOptions, type ReconcileProgress, type ReconcileSink } from '../../src/core/reconcile/reconciler.js';
 import { ListenerSink, StoreSink } from '../../src/core/reconcile/sinks.js';
 import { updateSettings } from '../../src/core/store/state-files.js';
 import { EventStore } from '../../src/core/store/store.js';

@@ -91,24 +91,11 @@ rule(
   (edge) => inCore(edge.from) && (edge.to.startsWith('package:') ? UI_PACKAGES.test(edge.to) : !inCore(edge.to)),
 );
 
-rule('faces (src/ui, src/web, src/output) reach the session only through the view port and the shared view-model', (edge) => isFace(edge.from) && inCore(edge.to) && !FACE_CORE_ALLOWED.has(edge.to), [
-  // The faces' engineer moves these to src/core/session-view.ts and src/live/.
-  'src/output/json-printer.ts → src/core/session.ts (types)',
-  'src/output/plain-printer.ts → src/core/forwarder.ts (types)',
-  'src/output/plain-printer.ts → src/core/session.ts (types)',
-  'src/output/records.ts → src/core/reconcile/reconciler.ts',
-  'src/output/records.ts → src/core/session.ts (types)',
-  'src/ui/App.tsx → src/core/forwarder.ts',
-  'src/ui/App.tsx → src/core/forwarder.ts (types)',
-  'src/ui/components/EventList.tsx → src/core/forwarder.ts (types)',
-  'src/ui/detail-lines.ts → src/core/forwarder.ts (types)',
-  'src/ui/layout.ts → src/core/forwarder.ts',
-  'src/ui/model.ts → src/core/forwarder.ts (types)',
-  'src/ui/model.ts → src/core/session.ts (types)',
-  'src/ui/start.ts → src/core/session.ts (types)',
-]);
+rule('faces (src/ui, src/web, src/output) reach the session only through the view port and the shared view-model', (edge) => isFace(edge.from) && inCore(edge.to) && !FACE_CORE_ALLOWED.has(edge.to));
 
 rule('sources (capture server, trigger, reconcile) reach the store only through ingest', (edge) => isSource(edge.from) && edge.to.startsWith('src/core/store/') && !edge.typeOnly, [
+  // Reconcile reads the store (which message ids are captured, whether a listener runs) and, with no
+  // listener running, is the store's one writer for its run: a store-backed Ingest would close these.
   'src/core/reconcile/sinks.ts → src/core/store/state-files.ts',
   'src/core/reconcile/sinks.ts → src/core/store/store.ts',
   'src/commands/reconcile.ts → src/core/store/state-files.ts',

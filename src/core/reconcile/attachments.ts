@@ -4,7 +4,7 @@ import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MftgHooksError, isErrnoException, usageError } from '../errors.js';
+import { MftgHooksError, RefusedFileName, isErrnoException, usageError } from '../errors.js';
 import { mftgDetails } from '../mftg.js';
 import { MftgApiClient, type MftgApiClientOptions } from '../mftg-api/client.js';
 import type { AttachmentLink, MessageType } from '../mftg-api/types.js';
@@ -215,11 +215,7 @@ export interface OpenedAttachment {
 }
 
 /** A name refused by unsafeFileName: the faces never offer it as a download. */
-export class RefusedFileName extends MftgHooksError {
-  constructor(readonly fileName: string, readonly reason: string) {
-    super('E_USAGE', `refused: ${reason} (${JSON.stringify(fileName)})`, 'save the message\'s files with `mftg-hooks events attachments <id> --save <dir>` to see the rest');
-  }
-}
+export { RefusedFileName };
 
 interface Listed {
   message: EventMessage;

@@ -36,3 +36,32 @@ export function reconcileNotice(summary: ReconcileSummary, time: (iso: string) =
   if (recovered === 0) return { tone: 'info', text: `reconcile: nothing missed (${window}${checked > 0 ? ', all captured' : ''}${youngText})` };
   return { tone: 'ok', text: `reconcile: recovered ${deliveries(recovered)} through the MFTG API (${window}, ${captured} already captured${youngText})` };
 }
+
+/**
+ * The `reconcile` `--json` record, with more detail after the required fields:
+ * `recovered` holds event ids (empty in a dry run), `messages` what was (or would be) recovered.
+ */
+export function reconcileRecord(summary: ReconcileSummary): Record<string, unknown> {
+  const recovered = recoveredMessages(summary);
+  const checked = { received: summary.byType.received.inMftg, sent: summary.byType.sent.inMftg, failed: summary.byType.failed.inMftg };
+  let alreadyCaptured = 0;
+  let leftForWebhook = 0;
+  for (const type of MESSAGE_TYPES) {
+    alreadyCaptured += summary.byType[type].alreadyCaptured;
+    leftForWebhook += summary.byType[type].leftForWebhook;
+  }
+  return {
+    type: 'reconcile',
+    state: summary.state,
+    since: summary.since,
+    checked,
+    alreadyCaptured,
+    recovered: recovered.flatMap((m) => (m.eventId === null ? [] : [m.eventId])),
+    error: summary.error,
+    dryRun: summary.dryRun,
+    types: summary.types,
+    stations: summary.stations,
+    leftForWebhook,
+    messages: recovered.map((m) => ({ type: m.type, messageId: m.messageId, eventId: m.eventId })),
+  };
+}

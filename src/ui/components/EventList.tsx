@@ -1,4 +1,4 @@
-import type { Targets } from '../../core/forwarder.js';
+import type { Targets } from '../../core/session-view.js';
 import { columnsFor, columnTitles, rowLine } from '../layout.js';
 import { windowFor, type ListPosition } from '../list-view.js';
 import type { EventRow } from '../../live/model.js';

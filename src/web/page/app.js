@@ -14,6 +14,8 @@ const ROW_HEIGHT = 30;
 const OVERSCAN = 8;
 /** Most events the page loads at once (the store keeps 10,000 by default). */
 const LIST_LIMIT = 100000;
+/** Rows loaded first, so a large store's page is usable at once; the rest of the history follows. */
+const FIRST_PAGE_LIMIT = 200;
 const NOTICES_MAX = 5;
 /** How long a notice stays on screen. */
 const NOTICE_MS = 8000;
@@ -146,6 +148,8 @@ function connectStream(handlers) {
   let source = null;
   let lastId = null;
   let buffer = null;
+  /** Records applied live while the whole history loads behind the first page, applied again after it. */
+  let replaying = null;
   let generation = 0;
   let closed = false;
 
@@ -184,15 +188,27 @@ function connectStream(handlers) {
     buffer = [];
     handlers.onLoading(true);
     try {
-      const list = await api(`/api/events?limit=${LIST_LIMIT}`);
+      const first = await api(`/api/events?limit=${FIRST_PAGE_LIMIT}`);
       if (mine !== generation) return;
-      live.replace(list.events);
-      for (const record of buffer) apply(record);
+      live.replace(first.events);
+      const early = buffer;
+      buffer = null;
+      for (const record of early) apply(record);
+      handlers.onLoading(false);
+      if (first.events.length < FIRST_PAGE_LIMIT) return;
+      // The older history, behind the first page: live records keep applying meanwhile, and are
+      // applied again on top of the whole list (events and attempts are kept once by id).
+      replaying = [...early];
+      const all = await api(`/api/events?limit=${LIST_LIMIT}`);
+      if (mine !== generation) return;
+      live.replace(all.events);
+      for (const record of replaying) apply(record);
     } catch (error) {
       handlers.onNotice('fail', `could not load the events: ${error.message}`);
     } finally {
       if (mine === generation) {
         buffer = null;
+        replaying = null;
         handlers.onLoading(false);
       }
     }
@@ -209,7 +225,10 @@ function connectStream(handlers) {
       remember(message);
       const record = JSON.parse(message.data);
       if (buffer) buffer.push(record);
-      else apply(record);
+      else {
+        apply(record);
+        replaying?.push(record);
+      }
     };
     source.addEventListener('hello', (message) => {
       remember(message);
