@@ -240,12 +240,12 @@ function joined(parts: Line[], separator: string): Line {
 }
 
 /**
- * The counters: events (captured, delivered, failed, waiting, rejected) and handler attempts apart,
+ * The counters: events (captured, forwarded ok, failed, waiting, rejected) and handler attempts apart,
  * on one line when they fit, else two.
  */
 export function countLines(snapshot: LiveSnapshot, width: number): Line[] {
   const { stats } = snapshot;
-  const events = [countSegs('captured', stats.captured), countSegs('delivered', stats.delivered, 'green'), countSegs('failed', stats.failed, 'red'), countSegs('waiting', stats.waiting, 'yellow'), countSegs('rejected', stats.rejected, 'yellow')];
+  const events = [countSegs('captured', stats.captured), countSegs('forwarded ok', stats.delivered, 'green'), countSegs('failed', stats.failed, 'red'), countSegs('waiting', stats.waiting, 'yellow'), countSegs('rejected', stats.rejected, 'yellow')];
   const reasons = Object.entries(stats.rejectedByReason).filter(([, n]) => (n ?? 0) > 0);
   const why: Line = reasons.length > 0 ? [{ text: ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})`, dim: true }] : [];
   const attempts: Line = [{ text: 'attempts ', dim: true }, { text: String(stats.attempts.ok), bold: true }, { text: ' ok, ', dim: true }, { text: String(stats.attempts.failed), bold: true, ...(stats.attempts.failed > 0 ? { color: 'red' as const } : {}) }, { text: ' failed', dim: true }];

@@ -94,7 +94,7 @@ test('the header: no public URL and why, local URL, forward target, counts', () 
   assert.ok(text.includes('local http://127.0.0.1:41234/tok-0123456789abcdef'), text);
   assert.ok(text.includes('forward → http://127.0.0.1:3000/hook'), text);
   // Events and attempts are counted apart
-  assert.match(text, /captured 7 {2}delivered 4 {2}failed 1 {2}waiting 2 {2}rejected 3 \(2 not-found, 1 too-large\) {3}attempts 5 ok, 2 failed/);
+  assert.match(text, /captured 7 {2}forwarded ok 4 {2}failed 1 {2}waiting 2 {2}rejected 3 \(2 not-found, 1 too-large\) {3}attempts 5 ok, 2 failed/);
   const none = headerLines(snapshot({ targets: { forwardTo: null, routes: { 'MESSAGE.SEND.FAILED': 'http://127.0.0.1:9/failed' } } }), 80, Date.now()).map(lineText).join('\n');
   assert.ok(none.includes('forward → none'), none);
   assert.ok(none.includes('route   MESSAGE.SEND.FAILED → http://127.0.0.1:9/failed'), none);
@@ -149,7 +149,7 @@ test('at 80 and 100 columns the URL, the tunnel state and the counts are never c
       assert.ok(!text.replace('connecting the tunnel…', '').includes('…'), `${state} ${width}:\n${text}`);
       for (const part of WHOLE[state]!) assert.ok(text.includes(part), `${state} ${width}: ${part}\n${text}`);
       assert.ok(text.includes(local), `${state} ${width}`);
-      for (const count of ['captured 1234', 'delivered 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed']) assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
+      for (const count of ['captured 1234', 'forwarded ok 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed']) assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
     }
   }
 });
