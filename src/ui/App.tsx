@@ -30,7 +30,7 @@ export { NOTICE_MS } from './frame-parts.js';
 export type CopyFunction = (text: string, writeToTerminal: ((data: string) => void) | null) => Promise<CopyResult>;
 
 /** What the UI asks of the session beyond the view-model: detail reads and intents. */
-export type UiView = Pick<FaceView, 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
+export type UiView = Pick<FaceView, 'subscribe' | 'snapshot' | 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
 
 export interface AppProps {
   model: LiveModel;
@@ -70,7 +70,9 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   const filtered = useMemo(() => filterRows(snapshot.rows, ui.query), [snapshot.rows, ui.query]);
   const curlMode = ui.mode === 'curl' && curlView !== null;
   // The curl view hides the header: its command needs the room, and it is an overlay.
-  const header = curlMode ? [] : headerLines(snapshot, width, now);
+  // Set before the listener starts; read again with every snapshot.
+  const inspectUrl = useMemo(() => view.snapshot().inspectUrl, [view, snapshot.ready]);
+  const header = curlMode ? [] : headerLines(snapshot, width, now, inspectUrl);
   const detailRow = ui.detailId === null ? null : findRow(snapshot.rows, ui.detailId);
   const detail = useEventDetail(view, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
   const help = useMemo(() => helpDoc(), []);
@@ -242,7 +244,7 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   return (
     <ThemeContext.Provider value={theme}>
       <Box flexDirection="column" width={width} height={frameHeight} overflowY="hidden" overflowX={curlMode ? 'visible' : 'hidden'}>
-        <Header snapshot={snapshot} width={width} now={now} hidden={curlMode} />
+        <Header snapshot={snapshot} width={width} now={now} inspectUrl={inspectUrl} hidden={curlMode} />
         {body}
         <ScreenLines lines={status} />
         <HelpBar mode={ui.mode} width={width} tunnelDown={tunnelDown} />
