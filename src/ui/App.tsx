@@ -13,7 +13,7 @@ import { ScreenLines, ThemeContext } from './components/ScreenLine.js';
 import { TextPane } from './components/TextPane.js';
 import { helpDoc } from './help.js';
 import { actionFor } from './keys.js';
-import { emptyListLines, findRow, keyOfChar, NOTICE_MS, paneStatusLines, statusFor, wrapDoc } from './frame-parts.js';
+import { emptyListLines, findRow, finishingLine, keyOfChar, NOTICE_MS, paneStatusLines, statusFor, wrapDoc, type Finishing } from './frame-parts.js';
 import { headerLines } from './layout.js';
 import { filterRows, windowFor } from './list-view.js';
 import type { LiveModel } from '../live/model.js';
@@ -61,6 +61,17 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   const quitting = useRef(false);
   /** q was pressed once while events wait for the handler: the next q quits. */
   const quitArmed = useRef(false);
+  /** The listener is stopping with attempts still on the wire. */
+  const [finishing, setFinishing] = useState<Finishing | null>(null);
+  useEffect(
+    () =>
+      view.subscribe((element) => {
+        if (element.type !== 'delivery') return;
+        if (element.phase === 'finishing') setFinishing({ inFlight: element.inFlight, deadlineAt: element.deadlineAt });
+        else if (element.phase === 'stopped') setFinishing(null);
+      }),
+    [view],
+  );
 
   // One line less than the terminal: a frame as tall as the terminal makes Ink clear the screen on
   // every update (flicker).
@@ -80,9 +91,10 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, 4) : null), [paneDoc, width]);
   const pane = ui.mode === 'detail' || ui.mode === 'help';
   // `newer` does not depend on the list's height; the scroll range is shown for a one-line status.
+  const stopping = finishing ? finishingLine(finishing, now) : null;
   const status = pane
-    ? paneStatusLines(wrapped?.lines.length ?? 0, ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll, Math.max(1, height - header.length - 2), snapshot, width)
-    : statusFor(ui, snapshot, filtered.length, windowFor(filtered, ui.position, 1).newer, width);
+    ? paneStatusLines(wrapped?.lines.length ?? 0, ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll, Math.max(1, height - header.length - 2), snapshot, width, stopping)
+    : statusFor(ui, snapshot, filtered.length, windowFor(filtered, ui.position, 1).newer, width, stopping);
   const bodyHeight = Math.max(1, height - header.length - status.length - 1);
   const listHeight = Math.max(1, bodyHeight - 1);
 
@@ -119,6 +131,12 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
     const timer = setInterval(() => setNow(Date.now()), 1_000);
     return () => clearInterval(timer);
   }, [tunnelDown, snapshot.tunnel.nextRetryAt, retryScheduled]);
+  // The shutdown's countdown ticks.
+  useEffect(() => {
+    if (finishing?.deadlineAt == null) return;
+    const timer = setInterval(() => setNow(Date.now()), 1_000);
+    return () => clearInterval(timer);
+  }, [finishing]);
 
   /** q asks once while events wait for the handler; Ctrl+C does not ask, and a second one quits now. */
   const requestQuit = useCallback(
