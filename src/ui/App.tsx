@@ -4,7 +4,9 @@ import { targetFor } from '../core/forwarder.js';
 import { isSuccess } from '../core/types.js';
 import type { FaceView } from '../live/face.js';
 import { formatDuration, formatOutcome } from '../output/format.js';
+import { attachmentsDirOf, attachmentsLines, attachmentsNotice, listAttachments, openMftgApi, saveEventAttachments, type AttachmentsState, type OpenAttachmentsApi } from './attachments.js';
 import { copyText, type CopyResult } from './clipboard.js';
+import { withSection } from './detail-lines.js';
 import { CurlPane, curlPaneRows, type CurlView } from './components/CurlPane.js';
 import { EventList } from './components/EventList.js';
 import { Header } from './components/Header.js';
@@ -42,12 +44,17 @@ export interface AppProps {
   theme?: Theme;
   /** Puts text on the clipboard (tests replace it). */
   copy?: CopyFunction;
+  /** Where the MFTG API credentials come from (PRODUCT.md section 8). */
+  env?: NodeJS.ProcessEnv;
+  /** The directory `./mftg-attachments/` is in. */
+  cwd?: string;
+  openApi?: OpenAttachmentsApi;
 }
 
 const defaultCopy: CopyFunction = (text, writeToTerminal) => copyText(text, { writeToTerminal });
 
 /** The live inspector: header, event list or detail/help/curl view, status line, help bar. */
-export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
+export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy, env = process.env, cwd = process.cwd(), openApi = openMftgApi }: AppProps) {
   const snapshot = useLiveSnapshot(model);
   const { columns, rows: terminalRows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
@@ -87,7 +94,12 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   const detailRow = ui.detailId === null ? null : findRow(snapshot.rows, ui.detailId);
   const detail = useEventDetail(view, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
   const help = useMemo(() => helpDoc(), []);
-  const paneDoc = ui.mode === 'detail' ? detail.doc : ui.mode === 'help' ? help : null;
+  // Attachments listed or saved from the details, per event.
+  const [attachments, setAttachments] = useState<ReadonlyMap<string, AttachmentsState>>(new Map());
+  const attachmentsBusy = useRef(new Set<string>());
+  const shownAttachments = ui.detailId === null ? undefined : attachments.get(ui.detailId);
+  const detailDoc = useMemo(() => (detail.doc && shownAttachments ? withSection(detail.doc, 'Attachments', attachmentsLines(shownAttachments)) : detail.doc), [detail.doc, shownAttachments]);
+  const paneDoc = ui.mode === 'detail' ? detailDoc : ui.mode === 'help' ? help : null;
   const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, 4) : null), [paneDoc, width]);
   const pane = ui.mode === 'detail' || ui.mode === 'help';
   // `newer` does not depend on the list's height; the scroll range is shown for a one-line status.
@@ -201,6 +213,26 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
     [model, view, copy, stdout, update],
   );
 
+  /** `a` lists the files of the event's message, `s` saves them; one run at a time per event. */
+  const fetchAttachments = useCallback(
+    (id: string, save: boolean) => {
+      if (attachmentsBusy.current.has(id)) {
+        model.notify('attachments: still busy with the last request for this event');
+        return;
+      }
+      attachmentsBusy.current.add(id);
+      const onState = (state: AttachmentsState): void => {
+        setAttachments((current) => new Map(current).set(id, state));
+        if (state.state === 'saving' && state.files.length > 0) return;
+        const notice = attachmentsNotice(id, state);
+        model.notify(notice.text, notice.tone);
+      };
+      const run = save ? saveEventAttachments(view, id, attachmentsDirOf(cwd, id), env, openApi, onState) : listAttachments(view, id, env, openApi, onState);
+      void run.finally(() => attachmentsBusy.current.delete(id));
+    },
+    [model, view, cwd, env, openApi],
+  );
+
   const handleKey = (input: string, key: Key): void => {
     if ([...input].length > 1 && !key.ctrl && !key.meta) {
       // Keys typed (or pasted) faster than the terminal is read arrive as one string: one at a time.
@@ -231,6 +263,10 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
         return;
       case 'copy':
         if (eventId) copyCurl(eventId);
+        return;
+      case 'attachments':
+      case 'saveAttachments':
+        if (eventId) fetchAttachments(eventId, action === 'saveAttachments');
         return;
       default:
         update((current) => reduceUi(current, { action }, contextRef.current));
