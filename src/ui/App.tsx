@@ -4,7 +4,9 @@ import { targetFor } from '../core/delivery/targets.js';
 import { isSuccess } from '../core/types.js';
 import type { FaceView } from '../live/face.js';
 import { formatDuration, formatOutcome } from '../output/format.js';
+import { attachmentsDirOf, attachmentsLines, attachmentsNotice, listAttachments, openMftgApi, saveEventAttachments, type AttachmentsState, type OpenAttachmentsApi } from './attachments.js';
 import { copyText, type CopyResult } from './clipboard.js';
+import { withSection } from './detail-lines.js';
 import { CurlPane, curlPaneRows, type CurlView } from './components/CurlPane.js';
 import { EventList } from './components/EventList.js';
 import { Header } from './components/Header.js';
@@ -13,7 +15,7 @@ import { ScreenLines, ThemeContext } from './components/ScreenLine.js';
 import { TextPane } from './components/TextPane.js';
 import { helpDoc } from './help.js';
 import { actionFor } from './keys.js';
-import { emptyListLines, findRow, keyOfChar, NOTICE_MS, paneStatusLines, statusFor, wrapDoc } from './frame-parts.js';
+import { emptyListLines, findRow, finishingLine, keyOfChar, NOTICE_MS, paneStatusLines, statusFor, wrapDoc, type Finishing } from './frame-parts.js';
 import { headerLines } from './layout.js';
 import { filterRows, windowFor } from './list-view.js';
 import type { LiveModel } from '../live/model.js';
@@ -30,7 +32,7 @@ export { NOTICE_MS } from './frame-parts.js';
 export type CopyFunction = (text: string, writeToTerminal: ((data: string) => void) | null) => Promise<CopyResult>;
 
 /** What the UI asks of the session beyond the view-model: detail reads and intents. */
-export type UiView = Pick<FaceView, 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
+export type UiView = Pick<FaceView, 'subscribe' | 'snapshot' | 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
 
 export interface AppProps {
   model: LiveModel;
@@ -42,12 +44,17 @@ export interface AppProps {
   theme?: Theme;
   /** Puts text on the clipboard (tests replace it). */
   copy?: CopyFunction;
+  /** Where the MFTG API credentials come from (PRODUCT.md section 8). */
+  env?: NodeJS.ProcessEnv;
+  /** The directory `./mftg-attachments/` is in. */
+  cwd?: string;
+  openApi?: OpenAttachmentsApi;
 }
 
 const defaultCopy: CopyFunction = (text, writeToTerminal) => copyText(text, { writeToTerminal });
 
 /** The live inspector: header, event list or detail/help/curl view, status line, help bar. */
-export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy }: AppProps) {
+export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy, env = process.env, cwd = process.cwd(), openApi = openMftgApi }: AppProps) {
   const snapshot = useLiveSnapshot(model);
   const { columns, rows: terminalRows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
@@ -61,6 +68,17 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   const quitting = useRef(false);
   /** q was pressed once while events wait for the handler: the next q quits. */
   const quitArmed = useRef(false);
+  /** The listener is stopping with attempts still on the wire. */
+  const [finishing, setFinishing] = useState<Finishing | null>(null);
+  useEffect(
+    () =>
+      view.subscribe((element) => {
+        if (element.type !== 'delivery') return;
+        if (element.phase === 'finishing') setFinishing({ inFlight: element.inFlight, deadlineAt: element.deadlineAt });
+        else if (element.phase === 'stopped') setFinishing(null);
+      }),
+    [view],
+  );
 
   // One line less than the terminal: a frame as tall as the terminal makes Ink clear the screen on
   // every update (flicker).
@@ -70,17 +88,25 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   const filtered = useMemo(() => filterRows(snapshot.rows, ui.query), [snapshot.rows, ui.query]);
   const curlMode = ui.mode === 'curl' && curlView !== null;
   // The curl view hides the header: its command needs the room, and it is an overlay.
-  const header = curlMode ? [] : headerLines(snapshot, width, now);
+  // Set before the listener starts; read again with every snapshot.
+  const inspectUrl = useMemo(() => view.snapshot().inspectUrl, [view, snapshot.ready]);
+  const header = curlMode ? [] : headerLines(snapshot, width, now, inspectUrl);
   const detailRow = ui.detailId === null ? null : findRow(snapshot.rows, ui.detailId);
   const detail = useEventDetail(view, ui.mode === 'detail' || ui.back === 'detail' ? ui.detailId : null, detailRow);
   const help = useMemo(() => helpDoc(), []);
-  const paneDoc = ui.mode === 'detail' ? detail.doc : ui.mode === 'help' ? help : null;
+  // Attachments listed or saved from the details, per event.
+  const [attachments, setAttachments] = useState<ReadonlyMap<string, AttachmentsState>>(new Map());
+  const attachmentsBusy = useRef(new Set<string>());
+  const shownAttachments = ui.detailId === null ? undefined : attachments.get(ui.detailId);
+  const detailDoc = useMemo(() => (detail.doc && shownAttachments ? withSection(detail.doc, 'Attachments', attachmentsLines(shownAttachments)) : detail.doc), [detail.doc, shownAttachments]);
+  const paneDoc = ui.mode === 'detail' ? detailDoc : ui.mode === 'help' ? help : null;
   const wrapped = useMemo(() => (paneDoc ? wrapDoc(paneDoc, width, 4) : null), [paneDoc, width]);
   const pane = ui.mode === 'detail' || ui.mode === 'help';
   // `newer` does not depend on the list's height; the scroll range is shown for a one-line status.
+  const stopping = finishing ? finishingLine(finishing, now) : null;
   const status = pane
-    ? paneStatusLines(wrapped?.lines.length ?? 0, ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll, Math.max(1, height - header.length - 2), snapshot, width)
-    : statusFor(ui, snapshot, filtered.length, windowFor(filtered, ui.position, 1).newer, width);
+    ? paneStatusLines(wrapped?.lines.length ?? 0, ui.mode === 'detail' ? ui.detailScroll : ui.overlayScroll, Math.max(1, height - header.length - 2), snapshot, width, stopping)
+    : statusFor(ui, snapshot, filtered.length, windowFor(filtered, ui.position, 1).newer, width, stopping);
   const bodyHeight = Math.max(1, height - header.length - status.length - 1);
   const listHeight = Math.max(1, bodyHeight - 1);
 
@@ -117,6 +143,12 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
     const timer = setInterval(() => setNow(Date.now()), 1_000);
     return () => clearInterval(timer);
   }, [tunnelDown, snapshot.tunnel.nextRetryAt, retryScheduled]);
+  // The shutdown's countdown ticks.
+  useEffect(() => {
+    if (finishing?.deadlineAt == null) return;
+    const timer = setInterval(() => setNow(Date.now()), 1_000);
+    return () => clearInterval(timer);
+  }, [finishing]);
 
   /** q asks once while events wait for the handler; Ctrl+C does not ask, and a second one quits now. */
   const requestQuit = useCallback(
@@ -181,6 +213,26 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
     [model, view, copy, stdout, update],
   );
 
+  /** `a` lists the files of the event's message, `s` saves them; one run at a time per event. */
+  const fetchAttachments = useCallback(
+    (id: string, save: boolean) => {
+      if (attachmentsBusy.current.has(id)) {
+        model.notify('attachments: still busy with the last request for this event');
+        return;
+      }
+      attachmentsBusy.current.add(id);
+      const onState = (state: AttachmentsState): void => {
+        setAttachments((current) => new Map(current).set(id, state));
+        if (state.state === 'saving' && state.files.length > 0) return;
+        const notice = attachmentsNotice(id, state);
+        model.notify(notice.text, notice.tone);
+      };
+      const run = save ? saveEventAttachments(view, id, attachmentsDirOf(cwd, id), env, openApi, onState) : listAttachments(view, id, env, openApi, onState);
+      void run.finally(() => attachmentsBusy.current.delete(id));
+    },
+    [model, view, cwd, env, openApi],
+  );
+
   const handleKey = (input: string, key: Key): void => {
     if ([...input].length > 1 && !key.ctrl && !key.meta) {
       // Keys typed (or pasted) faster than the terminal is read arrive as one string: one at a time.
@@ -212,6 +264,10 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
       case 'copy':
         if (eventId) copyCurl(eventId);
         return;
+      case 'attachments':
+      case 'saveAttachments':
+        if (eventId) fetchAttachments(eventId, action === 'saveAttachments');
+        return;
       default:
         update((current) => reduceUi(current, { action }, contextRef.current));
     }
@@ -242,7 +298,7 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
   return (
     <ThemeContext.Provider value={theme}>
       <Box flexDirection="column" width={width} height={frameHeight} overflowY="hidden" overflowX={curlMode ? 'visible' : 'hidden'}>
-        <Header snapshot={snapshot} width={width} now={now} hidden={curlMode} />
+        <Header snapshot={snapshot} width={width} now={now} inspectUrl={inspectUrl} hidden={curlMode} />
         {body}
         <ScreenLines lines={status} />
         <HelpBar mode={ui.mode} width={width} tunnelDown={tunnelDown} />

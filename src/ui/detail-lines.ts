@@ -109,3 +109,15 @@ export function textDoc(lines: Line[]): TextDoc {
   });
   return { lines, sections };
 }
+
+/** `doc` with a section inserted before its first one (or at its end when it has none). */
+export function withSection(doc: TextDoc, title: string, lines: Line[]): TextDoc {
+  const first = doc.sections[0];
+  // A section starts on its title line; the blank line before it stays before the inserted one.
+  const at = first === undefined ? doc.lines.length : first - 1;
+  const inserted: Line[] = [[], [{ text: `── ${title} `, bold: true }], ...lines];
+  return {
+    lines: [...doc.lines.slice(0, at), ...inserted, ...doc.lines.slice(at)],
+    sections: [at + 1, ...doc.sections.map((start) => start + inserted.length)],
+  };
+}

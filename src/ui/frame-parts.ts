@@ -99,24 +99,47 @@ export function freshNoticeOf(snapshot: LiveSnapshot): Notice | null {
   return latest && Date.now() - latest.at < NOTICE_MS ? latest : null;
 }
 
-/** The status area of the list, the filter and the curl view: the newest notice and where the list is. */
-export function statusFor(ui: UiState, snapshot: LiveSnapshot, matching: number, newer: number, width: number): Line[] {
+/** Attempts still on the wire while the listener stops (the session's `finishing` delivery element). */
+export interface Finishing {
+  inFlight: number;
+  deadlineAt: number | null;
+}
+
+/** "finishing 2 forwards… (Ctrl+C again to quit now) — at most 28 s more" (PRODUCT.md section 2, Shutdown). */
+export function finishingLine(finishing: Finishing, now: number): Line {
+  const { inFlight, deadlineAt } = finishing;
+  const left = deadlineAt === null ? null : Math.max(0, Math.ceil((deadlineAt - now) / 1000));
+  return [
+    { text: `finishing ${inFlight} forward${inFlight === 1 ? '' : 's'}… `, color: 'yellow', bold: true },
+    { text: '(Ctrl+C again to quit now)', color: 'yellow' },
+    ...(left === null ? [] : [{ text: ` — at most ${left} s more`, dim: true }]),
+  ];
+}
+
+/** What the status area says on its left: the line that must stay (shutdown), else the newest notice. */
+function leftOf(snapshot: LiveSnapshot, override: Line | null): Line {
+  if (override) return override;
   const notice = freshNoticeOf(snapshot);
+  return notice ? noticeLine(notice) : [];
+}
+
+/** The status area of the list, the filter and the curl view: the newest notice and where the list is. */
+export function statusFor(ui: UiState, snapshot: LiveSnapshot, matching: number, newer: number, width: number, override: Line | null = null): Line[] {
+  const left = leftOf(snapshot, override);
   if (ui.mode === 'filter') {
     return statusLines([{ text: '/', bold: true, color: 'yellow' }, { text: ui.query }, { text: ' ', inverse: true }], [{ text: `${matching} of ${snapshot.rows.length} match`, dim: true }], width);
   }
-  if (ui.mode !== 'list') return statusLines(notice ? noticeLine(notice) : [], [], width);
+  if (ui.mode !== 'list') return statusLines(left, [], width);
   const right: Line = [];
   if (ui.query) right.push({ text: `/${ui.query}`, color: 'yellow' }, { text: `  ${matching} of ${snapshot.rows.length}  `, dim: true });
   else right.push({ text: `${snapshot.rows.length} event${snapshot.rows.length === 1 ? '' : 's'}  `, dim: true });
   if (ui.position.follow) right.push({ text: 'FOLLOW', bold: true, color: 'green' });
   else right.push({ text: 'HELD', bold: true, color: 'yellow' }, ...(newer > 0 ? [{ text: ` ${newer} newer ↓`, color: 'yellow' as const }] : []));
-  return statusLines(notice ? noticeLine(notice) : [], right, width);
+  return statusLines(left, right, width);
 }
 
 /** The status area of the details and help: the newest notice and the scroll position. */
-export function paneStatusLines(total: number, scroll: number, height: number, snapshot: LiveSnapshot, width: number): Line[] {
-  const notice = freshNoticeOf(snapshot);
+export function paneStatusLines(total: number, scroll: number, height: number, snapshot: LiveSnapshot, width: number, override: Line | null = null): Line[] {
   const right: Line = total > height ? [{ text: `${scroll + 1}–${Math.min(total, scroll + height)} of ${total}`, dim: true }] : [];
-  return statusLines(notice ? noticeLine(notice) : [], right, width);
+  return statusLines(leftOf(snapshot, override), right, width);
 }

@@ -15,6 +15,8 @@ export type Action =
   | 'nextSection'
   | 'replay'
   | 'copy'
+  | 'attachments'
+  | 'saveAttachments'
   | 'filter'
   | 'clearFilter'
   | 'follow'
@@ -73,6 +75,8 @@ export const KEY_TABLE: readonly Binding[] = [
   { action: 'nextSection', keys: [{ key: 'tab' }], label: 'Tab', description: 'jump to the next section (attempts, headers, body)', modes: ['detail'], bar: { hint: 'section' } },
   { action: 'replay', keys: [{ input: 'r' }], label: 'r', description: 'replay the event to the forward target, unchanged; the result shows as a new attempt', modes: EVENT, bar: { hint: 'replay' } },
   { action: 'copy', keys: [{ input: 'c' }], label: 'c', description: 'copy the event as a curl command (clipboard, else OSC 52, and shown)', modes: EVENT, bar: { hint: 'curl' } },
+  { action: 'attachments', keys: [{ input: 'a' }], label: 'a', description: "list the MFTG message's files through the MFTG API (credentials: MFTG_API_USERNAME and MFTG_API_PASSWORD, or MFTG_API_TOKEN)", modes: ['detail'], bar: { hint: 'files' } },
+  { action: 'saveAttachments', keys: [{ input: 's' }], label: 's', description: "save the MFTG message's files, byte for byte, into ./mftg-attachments/<event id>/", modes: ['detail'] },
   { action: 'filter', keys: [{ input: '/' }], label: '/', description: 'filter: words match any field; type:TEXT matches the eventType; Tab cycles event types', modes: ['list'], bar: { hint: 'filter' } },
   { action: 'clearFilter', keys: [{ key: 'escape' }], label: 'Esc', description: 'clear the filter', modes: ['list'] },
   { action: 'follow', keys: [{ input: 'f' }], label: 'f', description: 'follow the newest event on/off', modes: ['list'], bar: { hint: 'follow' } },

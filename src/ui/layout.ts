@@ -240,12 +240,12 @@ function joined(parts: Line[], separator: string): Line {
 }
 
 /**
- * The counters: events (captured, delivered, failed, waiting, rejected) and handler attempts apart,
+ * The counters: events (captured, forwarded ok, failed, waiting, rejected) and handler attempts apart,
  * on one line when they fit, else two.
  */
 export function countLines(snapshot: LiveSnapshot, width: number): Line[] {
   const { stats } = snapshot;
-  const events = [countSegs('captured', stats.captured), countSegs('delivered', stats.delivered, 'green'), countSegs('failed', stats.failed, 'red'), countSegs('waiting', stats.waiting, 'yellow'), countSegs('rejected', stats.rejected, 'yellow')];
+  const events = [countSegs('captured', stats.captured), countSegs('forwarded ok', stats.delivered, 'green'), countSegs('failed', stats.failed, 'red'), countSegs('waiting', stats.waiting, 'yellow'), countSegs('rejected', stats.rejected, 'yellow')];
   const reasons = Object.entries(stats.rejectedByReason).filter(([, n]) => (n ?? 0) > 0);
   const why: Line = reasons.length > 0 ? [{ text: ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})`, dim: true }] : [];
   const attempts: Line = [{ text: 'attempts ', dim: true }, { text: String(stats.attempts.ok), bold: true }, { text: ' ok, ', dim: true }, { text: String(stats.attempts.failed), bold: true, ...(stats.attempts.failed > 0 ? { color: 'red' as const } : {}) }, { text: ' failed', dim: true }];
@@ -258,8 +258,8 @@ export function countLines(snapshot: LiveSnapshot, width: number): Line[] {
   return [eventsLine, attemptsLine];
 }
 
-/** The header: URL-changed banner, public URL and tunnel state, local URL, targets, counts. */
-export function headerLines(snapshot: LiveSnapshot, width: number, now: number): Line[] {
+/** The header: URL-changed banner, public URL and tunnel state, local URL, targets, web inspector, counts. */
+export function headerLines(snapshot: LiveSnapshot, width: number, now: number, inspectUrl: string | null = null): Line[] {
   const lines: Line[] = [];
   const changed = snapshot.tunnel.urlChanged;
   if (changed) {
@@ -275,8 +275,17 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number):
   const forward: Line = forwardTo
     ? [{ text: 'forward → ', dim: true }, { text: forwardTo }]
     : firstFit([[{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only; start with --forward-to <url>)', dim: true }], [{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only)', dim: true }]], width);
-  if (lineWidth(local) + 3 + lineWidth(forward) <= width) lines.push([...local, { text: '   ' }, ...forward]);
-  else lines.push(local, forward);
+  // The web inspector's URL (PRODUCT.md section 7), whole: beside the others when it fits.
+  const inspect: Line[] = inspectUrl ? [[{ text: 'inspect ', dim: true }, { text: inspectUrl }]] : [];
+  let current: Line | null = null;
+  for (const part of [local, forward, ...inspect]) {
+    if (current && lineWidth(current) + 3 + lineWidth(part) <= width) current = [...current, { text: '   ' }, ...part];
+    else {
+      if (current) lines.push(current);
+      current = part;
+    }
+  }
+  if (current) lines.push(...(lineWidth(current) <= width ? [current] : wrapLine(current, width)));
   // MFTG has three event types, so there are at most three routes worth a line each.
   for (const [type, url] of Object.entries(routes)) lines.push([{ text: 'route   ', dim: true }, { text: `${type} → ${url}` }]);
 

@@ -13,13 +13,13 @@ const LEAVE_ALT_SCREEN = '\u001b[?1049l';
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * What the live view leaves on the terminal when it exits: the events (captured, delivered, failed,
+ * What the live view leaves on the terminal when it exits: the events (captured, forwarded ok, failed,
  * waiting) and, apart, the handler attempts; events still waiting get a line of their own.
  */
 export function exitLines(stats: SessionStats, storeDir: string): string[] {
-  const fates = [`${stats.delivered} delivered`, `${stats.failed} failed`, `${stats.waiting} waiting`].join(', ');
+  const fates = [`${stats.delivered} forwarded ok`, `${stats.failed} failed`, `${stats.waiting} waiting`].join(', ');
   const attempts = stats.attempts.ok + stats.attempts.failed;
-  // Replays from this UI or another terminal are handler attempts too: not delivered events.
+  // Replays from this UI or another terminal are handler attempts too: not events forwarded ok.
   const tried = attempts > 0 ? `; ${plural(attempts, 'handler attempt')} (${stats.attempts.ok} ok, ${stats.attempts.failed} failed: forwards, retries and replays)` : '';
   const lines = [`mftg-hooks: captured ${plural(stats.captured, 'event')} (${fates})${tried}; they stay in ${storeDir} (mftg-hooks events list)`];
   if (stats.waiting > 0) lines.push(`mftg-hooks: ${plural(stats.waiting, 'event')} still waiting for the handler: they are re-delivered at the next start`);

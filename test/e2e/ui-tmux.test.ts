@@ -119,7 +119,7 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
   assert.equal(code, '0');
   // …and leaves one line behind: what was captured, what the handler answered (the replay included)
   // tmux drops the space at a wrapped line's end: compare without white space.
-  const exitLine = new RegExp(`captured${burst + 1}events\\(\\d+delivered,0failed,0waiting\\);${burst + 2}handlerattempts\\(${burst + 2}ok,0failed:forwards,retriesandreplays\\)`);
+  const exitLine = new RegExp(`captured${burst + 1}events\\(\\d+forwardedok,0failed,0waiting\\);${burst + 2}handlerattempts\\(${burst + 2}ok,0failed:forwards,retriesandreplays\\)`);
   await term.waitForScreen((s) => exitLine.test(s.replace(/\s+/g, '')), 'the exit line');
   await store.close();
 });

@@ -27,8 +27,8 @@ test('rows: time, eventType, message id, partner → station, status and latency
   // A sent or failed message goes from the station to the partner
   assert.ok(lineWith(frame, 'MESSAGE.SEND.SUCCESS')!.includes('ACME-AS2 → ZZGLOBEXCORP'));
   assert.ok(lineWith(frame, 'MESSAGE.SEND.FAILED')!.includes('<720784109397786'));
-  // Events and handler attempts are counted apart (delivered is the delivery state's to count)
-  assert.match(frame, /captured 3 {2}delivered \d+ {2}failed 0 {2}waiting 0 {2}rejected 0 {3}attempts 3 ok, 0 failed/);
+  // Events and handler attempts are counted apart (forwarded ok is the delivery state's to count)
+  assert.match(frame, /captured 3 {2}forwarded ok \d+ {2}failed 0 {2}waiting 0 {2}rejected 0 {3}attempts 3 ok, 0 failed/);
   assert.ok(frame.includes('no public URL (--no-tunnel)'));
   // And the newest is selected (follow mode)
   assert.ok(selected(frame).includes('MESSAGE.SEND.FAILED'));
@@ -249,6 +249,33 @@ test('Ctrl+C quits from anywhere without asking; a second one asks to quit now',
   screen.press('\u0003');
   await waitUntil(() => quitsNow() === 1, 'quit now');
   assert.equal(quits(), 1);
+});
+
+test('quitting with a forward on the wire says how many are finishing and for how long; Ctrl+C again quits now', async (t) => {
+  const { screen, quits, quitsNow, session, handler } = await setup(t, { session: { timeoutMs: 20_000 } });
+  // Given a handler that has not answered yet (a developer at a breakpoint)
+  const answers: Array<() => void> = [];
+  handler.respond((_req, res) => void answers.push(() => res.end('ok')));
+  t.after(() => answers.forEach((answer) => answer()));
+  await deliver(session, receivedBoth, 'application/json');
+  await handler.waitFor(1);
+  await screen.waitFor((f) => f.includes('forwarding…'), 'the forward on the wire');
+  // When the user quits (Ctrl+C: q would ask first, an event is waiting) and the listener stops
+  screen.press('\u0003');
+  await screen.waitFor((f) => f.includes('stopping'), 'stopping notice');
+  assert.equal(quits(), 1);
+  const closed = session.close();
+  // Then the status line says what it waits for, and until when
+  const frame = await screen.waitFor((f) => f.includes('finishing 1 forward… (Ctrl+C again to quit now)'), 'the finishing line');
+  const left = Number(/— at most (\d+) s more/.exec(frame)?.[1]);
+  assert.ok(left >= 1 && left <= 20, frame);
+  // When Ctrl+C comes again, the UI asks to quit now
+  screen.press('\u0003');
+  await waitUntil(() => quitsNow() === 1, 'quit now');
+  // When the handler answers, the listener stops and the line goes
+  answers.forEach((answer) => answer());
+  await closed;
+  await screen.waitFor((f) => !f.includes('finishing 1 forward'), 'the finishing line gone');
 });
 
 test('↓ on the newest row keeps following; the filter footer shows the filter keys', async (t) => {

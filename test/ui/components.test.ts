@@ -45,10 +45,10 @@ test('EventList shows the empty text when there is no row', async () => {
 test('Header shows the state and the counts; HelpBar the keys; TextPane a scrolled window', async () => {
   const snapshot: LiveSnapshot = { version: 1, rows: [], loading: true, ready: true, localUrl: 'http://127.0.0.1:1/tok', tunnel: DISABLED_TUNNEL, publicCaptureUrl: null, targets, stats: { captured: 1, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 1, failed: 0 } }, notices: [], clears: 0, store: '/tmp/x' };
   const header = await frameOf(createElement(Header, { snapshot, width: 100, now: 0 }));
-  assert.ok(header.includes('captured 1  delivered 0  failed 0  waiting 0  rejected 0\n'), header);
+  assert.ok(header.includes('captured 1  forwarded ok 0  failed 0  waiting 0  rejected 0\n'), header);
   assert.ok(header.includes('attempts 1 ok, 0 failed (forwards, retries and replays)  reading stored events…'), header);
   const bar = await frameOf(createElement(HelpBar, { mode: 'detail', width: 100 }));
-  assert.ok(bar.startsWith('↑↓ move  Esc back  Tab section  r replay  c curl  ? help'), bar);
+  assert.ok(bar.startsWith('↑↓ move  Esc back  Tab section  r replay  c curl  a files  ? help'), bar);
   assert.ok(!bar.includes('quit'), bar);
   const pane = await frameOf(createElement(TextPane, { lines: Array.from({ length: 50 }, (_, i) => [{ text: `line ${i}` }]), scroll: 20, height: 5 }));
   assert.deepEqual(pane.split('\n'), ['line 20', 'line 21', 'line 22', 'line 23', 'line 24']);

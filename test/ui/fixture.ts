@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
 import { createElement } from 'react';
 import { DISABLED_TUNNEL, type SessionOptions, type TunnelLike, type TunnelState } from '../../src/core/session.js';
-import { App, type CopyFunction } from '../../src/ui/App.js';
+import { App, type AppProps, type CopyFunction } from '../../src/ui/App.js';
 import type { CopyMethod } from '../../src/ui/clipboard.js';
 import { LiveModel } from '../../src/live/model.js';
 import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
@@ -23,7 +23,7 @@ export interface Fixture {
 }
 
 /** A real listener on a temp store and a recording handler; `seed` is delivered before the UI starts. */
-export async function setup(t: TestContext, options: { seed?: Array<Buffer | object>; columns?: number; rows?: number; copyMethod?: CopyMethod; session?: Partial<SessionOptions>; forward?: boolean } = {}): Promise<Fixture> {
+export async function setup(t: TestContext, options: { seed?: Array<Buffer | object>; columns?: number; rows?: number; copyMethod?: CopyMethod; session?: Partial<SessionOptions>; forward?: boolean; app?: Partial<AppProps> } = {}): Promise<Fixture> {
   const handler = await startRecordingHandler();
   const started = await startSession({ targets: { forwardTo: options.forward === false ? null : handler.url, routes: {} }, ...options.session });
   const ids: string[] = [];
@@ -38,7 +38,7 @@ export async function setup(t: TestContext, options: { seed?: Array<Buffer | obj
     copied.push(text);
     return options.copyMethod === 'none' ? { method: 'none', reason: 'no clipboard tool' } : { method: options.copyMethod ?? 'xclip' };
   };
-  const screen = renderScreen(createElement(App, { model, view, onQuit: () => quits++, onQuitNow: () => quitsNow++, copy }), options.columns ?? 100, options.rows ?? 30);
+  const screen = renderScreen(createElement(App, { model, view, onQuit: () => quits++, onQuitNow: () => quitsNow++, copy, ...options.app }), options.columns ?? 100, options.rows ?? 30);
   t.after(async () => {
     screen.unmount();
     model.dispose();

@@ -94,7 +94,7 @@ test('the header: no public URL and why, local URL, forward target, counts', () 
   assert.ok(text.includes('local http://127.0.0.1:41234/tok-0123456789abcdef'), text);
   assert.ok(text.includes('forward → http://127.0.0.1:3000/hook'), text);
   // Events and attempts are counted apart
-  assert.match(text, /captured 7 {2}delivered 4 {2}failed 1 {2}waiting 2 {2}rejected 3 \(2 not-found, 1 too-large\) {3}attempts 5 ok, 2 failed/);
+  assert.match(text, /captured 7 {2}forwarded ok 4 {2}failed 1 {2}waiting 2 {2}rejected 3 \(2 not-found, 1 too-large\) {3}attempts 5 ok, 2 failed/);
   const none = headerLines(snapshot({ targets: { forwardTo: null, routes: { 'MESSAGE.SEND.FAILED': 'http://127.0.0.1:9/failed' } } }), 80, Date.now()).map(lineText).join('\n');
   assert.ok(none.includes('forward → none'), none);
   assert.ok(none.includes('route   MESSAGE.SEND.FAILED → http://127.0.0.1:9/failed'), none);
@@ -142,14 +142,15 @@ test('at 80 and 100 columns the URL, the tunnel state and the counts are never c
   for (const width of [80, 100]) {
     for (const [state, overrides] of Object.entries(STATES)) {
       // Given a listener in this tunnel state with four-digit counts
-      const lines = headerLines(snapshot({ ...overrides, stats, localUrl: local, targets: { forwardTo: 'http://localhost:3000/webhooks/mftg', routes: {} } }), width, NOW).map(lineText);
+      const lines = headerLines(snapshot({ ...overrides, stats, localUrl: local, targets: { forwardTo: 'http://localhost:3000/webhooks/mftg', routes: {} } }), width, NOW, 'http://127.0.0.1:4141/').map(lineText);
       const text = lines.join('\n');
       // Then every line is exactly the width, nothing is cut with …, and what matters is there whole
       for (const line of lines) assert.equal([...line].length, width, `${state} ${width}: ${line}`);
       assert.ok(!text.replace('connecting the tunnel…', '').includes('…'), `${state} ${width}:\n${text}`);
       for (const part of WHOLE[state]!) assert.ok(text.includes(part), `${state} ${width}: ${part}\n${text}`);
       assert.ok(text.includes(local), `${state} ${width}`);
-      for (const count of ['captured 1234', 'delivered 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed']) assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
+      assert.ok(text.includes('inspect http://127.0.0.1:4141/'), `${state} ${width}: the web inspector\n${text}`);
+      for (const count of ['captured 1234', 'forwarded ok 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed']) assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
     }
   }
 });
@@ -205,4 +206,21 @@ test('the help bar keeps whole items that fit', () => {
 test('segments truncate with an ellipsis and wrap with an indent', () => {
   assert.equal(lineText(truncateLine([{ text: 'abc' }, { text: 'defgh' }], 5)), 'abcd…');
   assert.deepEqual(wrapLine([{ text: 'abcdefghij' }], 4, 2).map(lineText), ['abcd', '  ef', '  gh', '  ij']);
+});
+
+test('the header names the web inspector, its label dimmed, beside the local URL when it fits', () => {
+  const inspect = 'http://127.0.0.1:4141/';
+  const noForward = { forwardTo: null, routes: {} };
+  // Given a wide terminal, the local URL, the forward target and the inspector share a line
+  const wide = headerLines(snapshot({ targets }), 140, NOW, inspect);
+  const line = wide.find((l) => lineText(l).includes(inspect))!;
+  assert.match(lineText(line), /^local http:\/\/127\.0\.0\.1:41234\/tok-0123456789abcdef {3}forward → http:\/\/127\.0\.0\.1:3000\/hook {3}inspect http:\/\/127\.0\.0\.1:4141\/ *$/);
+  assert.equal(line.find((seg) => seg.text === 'inspect ')?.dim, true);
+  assert.equal(line.find((seg) => seg.text === inspect)?.dim, undefined);
+  // At 80 columns without a forward target, it gets a line of its own, whole
+  const narrow = headerLines(snapshot({ targets: noForward }), 80, NOW, inspect).map(lineText);
+  assert.ok(narrow.some((l) => l.trimEnd() === `inspect ${inspect}`), narrow.join('\n'));
+  for (const l of narrow) assert.equal([...l].length, 80);
+  // Without an inspector (--no-inspect), there is no such line
+  assert.ok(!headerLines(snapshot(), 80, NOW, null).map(lineText).join('\n').includes('inspect'));
 });

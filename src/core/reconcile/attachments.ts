@@ -42,7 +42,7 @@ const TYPE_OF_EVENT: Record<string, MessageType> = {
 };
 
 /** Reads the event and says which message it is; a clear error for a non-MFTG event. */
-export async function eventMessage(store: EventStore, idOrPrefix: string): Promise<EventMessage> {
+export async function eventMessage(store: Pick<EventStore, 'getWithBody'>, idOrPrefix: string): Promise<EventMessage> {
   const { event, body } = await store.getWithBody(idOrPrefix);
   const details = mftgDetails(body);
   if (!details?.messageId) throw usageError(`event ${event.id} has no MFTG message id (messageIdentifier or messageAS2ID)`, 'pick an MFTG delivery: `mftg-hooks events list`');

@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import { MftgHooksError } from '../core/errors.js';
+import { MftgApiClient } from '../core/mftg-api/client.js';
+import { eventMessage, saveAttachments, type AttachmentsApi, type SavedFile } from '../core/reconcile/attachments.js';
+import { apiOptionsFromEnv } from '../core/reconcile/settings.js';
+import type { FaceView } from '../live/face.js';
+import { formatBytes } from '../output/format.js';
+import type { Line } from './segments.js';
+
+/**
+ * The detail view's attachments (PRODUCT.md section 8): `a` lists the message's files through the
+ * MFTG API, `s` saves them into `./mftg-attachments/<event id>/`, as `events attachments <id>
+ * [--save <dir>]` does. Credentials come from the environment only.
+ */
+
+/** Where `s` saves the files of an event (relative to the directory the listener runs in). */
+export const ATTACHMENTS_DIR = 'mftg-attachments';
+
+export function attachmentsDirOf(cwd: string, eventId: string): string {
+  return resolve(cwd, ATTACHMENTS_DIR, eventId);
+}
+
+/** What the detail view shows of an event's files. */
+export type AttachmentsState =
+  | { state: 'fetching' }
+  | { state: 'listed'; box: string; names: string[] }
+  | { state: 'saving'; dir: string; files: SavedFile[] }
+  | { state: 'saved'; dir: string; files: SavedFile[] }
+  | { state: 'error'; message: string };
+
+/** The client `a` and `s` use, closed after each run (tests point it at a mock through the environment). */
+export type OpenAttachmentsApi = (env: NodeJS.ProcessEnv) => AttachmentsApi & { close(): Promise<void> };
+
+export const openMftgApi: OpenAttachmentsApi = (env) => new MftgApiClient(apiOptionsFromEnv(env));
+
+/** An error as one line: its message and, for ours, the hint (which variables to set). */
+export function errorText(error: unknown): string {
+  if (error instanceof MftgHooksError) return error.hint ? `${error.message}: ${error.hint}` : error.message;
+  return (error as Error).message ?? String(error);
+}
+
+type Reads = Pick<FaceView, 'getEvent' | 'getBody'>;
+
+async function messageOf(view: Reads, eventId: string) {
+  return eventMessage({ getWithBody: async (id: string) => ({ event: await view.getEvent(id), body: await view.getBody(id) }) }, eventId);
+}
+
+const boxOf = (type: string): string => (type === 'received' ? 'inbox' : 'outbox');
+
+/** Lists the files of the event's message; `onState` sees `fetching`, then the list or the error. */
+export async function listAttachments(view: Reads, eventId: string, env: NodeJS.ProcessEnv, open: OpenAttachmentsApi, onState: (state: AttachmentsState) => void): Promise<AttachmentsState> {
+  let result: AttachmentsState;
+  try {
+    const message = await messageOf(view, eventId);
+    const api = open(env);
+    onState({ state: 'fetching' });
+    try {
+      const links = await api.listAttachments(message.type, message.messageId);
+      result = { state: 'listed', box: boxOf(message.type), names: links.map((link) => link.name) };
+    } finally {
+      await api.close();
+    }
+  } catch (error) {
+    result = { state: 'error', message: errorText(error) };
+  }
+  onState(result);
+  return result;
+}
+
+/** Saves the files of the event's message into `dir`, reporting each file as it lands. */
+export async function saveEventAttachments(view: Reads, eventId: string, dir: string, env: NodeJS.ProcessEnv, open: OpenAttachmentsApi, onState: (state: AttachmentsState) => void): Promise<AttachmentsState> {
+  let result: AttachmentsState;
+  try {
+    const message = await messageOf(view, eventId);
+    const api = open(env);
+    const files: SavedFile[] = [];
+    onState({ state: 'saving', dir, files: [] });
+    try {
+      await saveAttachments(api, message, dir, (file) => {
+        files.push(file);
+        onState({ state: 'saving', dir, files: files.slice() });
+      });
+      result = { state: 'saved', dir, files };
+    } finally {
+      await api.close();
+    }
+  } catch (error) {
+    result = { state: 'error', message: errorText(error) };
+  }
+  onState(result);
+  return result;
+}
+
+const STATE_TEXT: Record<SavedFile['state'], string> = {
+  saved: 'saved',
+  renamed: 'saved (a different file had that name)',
+  identical: 'already there, identical',
+  refused: 'not saved',
+  expired: 'not saved',
+  failed: 'not saved',
+};
+
+/** One line of status (the notice) for a state. */
+export function attachmentsNotice(eventId: string, state: AttachmentsState): { text: string; tone: 'info' | 'ok' | 'fail' | 'warn' } {
+  switch (state.state) {
+    case 'fetching':
+      return { text: 'fetching attachments…', tone: 'info' };
+    case 'listed':
+      return { text: `${state.names.length} file${state.names.length === 1 ? '' : 's'} in the MFTG ${state.box}${state.names.length > 0 ? ' — s saves them' : ''}`, tone: 'ok' };
+    case 'saving':
+      return { text: `saving the files of ${eventId} into ${state.dir}…`, tone: 'info' };
+    case 'saved': {
+      const bad = state.files.filter((file) => file.error !== null).length;
+      if (state.files.length === 0) return { text: 'MFTG lists no files for this message', tone: 'warn' };
+      return bad > 0 ? { text: `${bad} of ${state.files.length} files not saved into ${state.dir}`, tone: 'fail' } : { text: `saved ${state.files.length} file${state.files.length === 1 ? '' : 's'} into ${state.dir}`, tone: 'ok' };
+    }
+    case 'error':
+      return { text: `attachments: ${state.message}`, tone: 'fail' };
+  }
+}
+
+/** The detail view's Attachments section (without its title). */
+export function attachmentsLines(state: AttachmentsState): Line[] {
+  switch (state.state) {
+    case 'fetching':
+      return [[{ text: '  fetching attachments…', dim: true }]];
+    case 'listed':
+      if (state.names.length === 0) return [[{ text: `  MFTG lists no files for this message (${state.box})`, dim: true }]];
+      return [...state.names.map((name): Line => [{ text: `  ${JSON.stringify(name).slice(1, -1)}` }]), [{ text: `  s saves them into ./${ATTACHMENTS_DIR}/<event id>/`, dim: true }]];
+    case 'saving':
+    case 'saved': {
+      const lines: Line[] = [[{ text: `  ${state.state === 'saving' ? 'saving into' : 'saved into'} `, dim: true }, { text: state.dir }]];
+      for (const file of state.files) {
+        const size = file.size !== null ? `  ${formatBytes(file.size)}` : '';
+        lines.push([{ text: `  ${JSON.stringify(file.name).slice(1, -1)}${size}  ` }, file.error ? { text: `${STATE_TEXT[file.state]}: ${file.error}`, color: 'red' } : { text: STATE_TEXT[file.state], color: 'green' }]);
+      }
+      if (state.state === 'saved' && state.files.length === 0) lines.push([{ text: '  MFTG lists no files for this message', dim: true }]);
+      return lines;
+    }
+    case 'error':
+      return [[{ text: `  ${state.message}`, color: 'red' }]];
+  }
+}
