@@ -221,11 +221,6 @@ export class LiveModel {
         this.notify(notice.text, notice.tone);
         return;
       }
-      case 'reconcile': {
-        const notice = reconcileNotice(element.summary, (iso) => new Date(iso).toLocaleString());
-        this.notify(notice.text, notice.tone);
-        return;
-      }
       case 'cleared':
         this.rows = [];
         this.indexById.clear();
