@@ -56,7 +56,7 @@ function waitingText(pending: Extract<PendingDelivery, { state: 'waiting-for-han
 
 /** `captured 3 events; delivered 2, failed 0, pending 1; handler attempts 4 ok, 1 failed`. */
 export function countsText(stats: SessionStats): string {
-  return `captured ${plural(stats.captured, 'event')}; delivered ${stats.delivered}, failed ${stats.failed}, pending ${stats.waiting}; handler attempts ${stats.attempts.ok} ok, ${stats.attempts.failed} failed (forwards, retries and replays)`;
+  return `captured ${plural(stats.captured, 'event')}; forwarded ok ${stats.delivered}, failed ${stats.failed}, pending ${stats.waiting}; handler attempts ${stats.attempts.ok} ok, ${stats.attempts.failed} failed (forwards, retries and replays)`;
 }
 
 function deliveryLines(colors: ChalkInstance, element: DeliveryPhase): string[] {

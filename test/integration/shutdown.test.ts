@@ -71,7 +71,7 @@ test('one Ctrl+C waits for the forward on the wire: it completes, exit 0, and th
   release();
   assert.equal(await listener.exited, 0, listener.err());
   assert.match(listener.out(), /→ forward 200/);
-  assert.match(listener.out(), /^stopped: captured 1 event; delivered 1, failed 0, pending 0; handler attempts 1 ok, 0 failed/m);
+  assert.match(listener.out(), /^stopped: captured 1 event; forwarded ok 1, failed 0, pending 0; handler attempts 1 ok, 0 failed/m);
   assert.deepEqual(
     (await storedAttempts(home.path, id)).map((a) => [a.kind, a.status]),
     [['forward', 200]],

@@ -108,7 +108,7 @@ test('shutdown: the finishing line, then the counters and what stays pending', (
   assert.deepEqual(p.lines(), [
     're-delivering 2 events left pending by the last run, in arrival order, before new ones',
     'finishing 2 forwards… (Ctrl+C again to quit now)',
-    'stopped: captured 3 events; delivered 1, failed 1, pending 1; handler attempts 2 ok, 2 failed (forwards, retries and replays)',
+    'stopped: captured 3 events; forwarded ok 1, failed 1, pending 1; handler attempts 2 ok, 2 failed (forwards, retries and replays)',
     '1 event still waiting for the handler: it is re-delivered at the next start',
   ]);
 });
