@@ -3,7 +3,24 @@ import { usageError } from '../core/errors.js';
 import { EventStore } from '../core/store/store.js';
 import { lastAttempt, type EventRecord } from '../core/types.js';
 import { renderEventDetail } from '../output/event-detail.js';
-import { colorsFor, eventTitle, eventTypeTone, fitTable, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, noMatchMessage, paint, partiesOf, shortEventTitle, TABLE_GAP, toneOf, type TableColumn } from '../output/format.js';
+import {
+  colorsFor,
+  eventTitle,
+  eventTypeTone,
+  fitTable,
+  formatBytes,
+  formatClock,
+  formatDuration,
+  formatLocalDateTime,
+  formatOutcome,
+  noMatchMessage,
+  paint,
+  partiesOf,
+  shortEventTitle,
+  TABLE_GAP,
+  toneOf,
+  type TableColumn,
+} from '../output/format.js';
 import { eventDetailRecord, eventRecord } from '../output/records.js';
 import { terminalSafe, terminalSafeBytes } from '../output/terminal-text.js';
 import { storeDirFrom } from './common.js';
@@ -59,8 +76,17 @@ export function renderEventTable(events: EventRecord[], width: number, colors = 
     { title: 'SIZE', min: 9, optional: true },
     { title: 'LAST FORWARD', min: 8, max: LIST_COLUMN_MAX },
   ];
-  let table = fitTable(columns(false), events.map((event) => cells(event, false)), width);
-  if (!table.fits || table.narrowed) table = fitTable(columns(true), events.map((event) => cells(event, true)), width);
+  let table = fitTable(
+    columns(false),
+    events.map((event) => cells(event, false)),
+    width,
+  );
+  if (!table.fits || table.narrowed)
+    table = fitTable(
+      columns(true),
+      events.map((event) => cells(event, true)),
+      width,
+    );
   const typeColumn = table.titles.indexOf('TYPE');
   const lastForwardColumn = table.titles.indexOf('LAST FORWARD');
   const lines = [colors.bold(table.header)];
@@ -125,7 +151,10 @@ export async function eventsShow(options: Record<string, unknown>, args: string[
       if (process.stdout.isTTY) {
         const { text, escaped } = terminalSafeBytes(body);
         await write(text.endsWith('\n') || text === '' ? text : text + '\n');
-        if (escaped) process.stderr.write(`mftg-hooks: control characters and non-UTF-8 bytes are shown escaped on a terminal; for the exact bytes, redirect: mftg-hooks events show ${event.id} --body > body.bin\n`);
+        if (escaped)
+          process.stderr.write(
+            `mftg-hooks: control characters and non-UTF-8 bytes are shown escaped on a terminal; for the exact bytes, redirect: mftg-hooks events show ${event.id} --body > body.bin\n`,
+          );
         return 0;
       }
       await write(body);

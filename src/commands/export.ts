@@ -71,11 +71,13 @@ export async function eventsExport(options: Record<string, unknown>, args: strin
   const store = await EventStore.open(storeDir);
   try {
     // Every named id is looked up before anything is written: a wrong one is an error, not half an export.
-    const stored: AsyncIterable<StoredEvent> | Iterable<StoredEvent> = all ? store.stream() : await (async () => {
-      const found: StoredEvent[] = [];
-      for await (const source of named(store, args)) found.push(source);
-      return found;
-    })();
+    const stored: AsyncIterable<StoredEvent> | Iterable<StoredEvent> = all
+      ? store.stream()
+      : await (async () => {
+          const found: StoredEvent[] = [];
+          for await (const source of named(store, args)) found.push(source);
+          return found;
+        })();
     const token = await captureToken(storeDir);
     const mask = options.maskToken === true ? (text: string): string => maskToken(text, token) : (text: string): string => text;
 

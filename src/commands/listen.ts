@@ -188,8 +188,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
   const inspector = options.inspect ? await (await import('../web/server.js')).startInspector(session, { address: options.inspect }) : null;
   session.inspectUrl = inspector?.url ?? null;
   const { stopped, stop } = untilStopped(() => quitNow(session));
-  const faces: Face[] =
-    options.output === 'json' ? [jsonFace()] : options.output === 'plain' ? [plainFace(colorsFor(process.stdout))] : [uiFace({ onQuit: stop, onQuitNow: () => quitNow(session) })];
+  const faces: Face[] = options.output === 'json' ? [jsonFace()] : options.output === 'plain' ? [plainFace(colorsFor(process.stdout))] : [uiFace({ onQuit: stop, onQuitNow: () => quitNow(session) })];
   const view = session;
   // Attached before the start, so that each face sees `ready` and every element after it.
   const detaches = faces.map((face) => face.attach(view));

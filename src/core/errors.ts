@@ -63,7 +63,10 @@ export function storeError(code: 'E_STORE_UNWRITABLE' | 'E_STORE_UNREADABLE', di
 
 /** A message's file whose name would escape the directory it is saved in (`../x`, `/etc/x`, `C:x`, NUL…). */
 export class RefusedFileName extends MftgHooksError {
-  constructor(readonly fileName: string, readonly reason: string) {
-    super('E_USAGE', `refused: ${reason} (${JSON.stringify(fileName)})`, 'save the message\'s files with `mftg-hooks events attachments <id> --save <dir>` to see the rest');
+  constructor(
+    readonly fileName: string,
+    readonly reason: string,
+  ) {
+    super('E_USAGE', `refused: ${reason} (${JSON.stringify(fileName)})`, "save the message's files with `mftg-hooks events attachments <id> --save <dir>` to see the rest");
   }
 }

@@ -97,4 +97,3 @@ export function utf8Text(body: Buffer): string | null {
   const text = body.toString('utf8');
   return Buffer.from(text, 'utf8').equals(body) ? text : null;
 }
-

@@ -32,7 +32,9 @@ export function newSelfCheckNonce(): string {
 }
 
 export function proveSelfCheck(token: string | null, nonce: string): string {
-  return createHmac('sha256', token ?? '').update(nonce).digest('hex');
+  return createHmac('sha256', token ?? '')
+    .update(nonce)
+    .digest('hex');
 }
 
 interface IssuedNonce {

@@ -374,7 +374,10 @@ export class ListenSession implements SessionView {
   }
 
   /** The details' message files (PRODUCT.md §8): with the credentials reconcile uses, else the environment's. */
-  private readonly files = messageFiles(() => this.eventStore, () => this.options.reconcile?.api);
+  private readonly files = messageFiles(
+    () => this.eventStore,
+    () => this.options.reconcile?.api,
+  );
 
   listAttachments(idOrPrefix: string): Promise<AttachmentListing> {
     return this.files.list(idOrPrefix);

@@ -185,7 +185,10 @@ function messageOf(text: string): string {
 
 /** An answer's text as one short line for a reason (tags and runs of white space removed). */
 export function snippet(text: string): string {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > REASON_SNIPPET_CHARS ? `${flat.slice(0, REASON_SNIPPET_CHARS)}…` : flat;
 }
 

@@ -156,7 +156,6 @@ export function validateSubdomain(name: string): string | null {
   return null;
 }
 
-
 type Listener = (state: TunnelState) => void;
 
 export class TunnelSupervisor {
@@ -327,8 +326,7 @@ export class TunnelSupervisor {
       if (!current()) return;
 
       const expected = this.#expectedUrl ?? (asked === null ? null : withSubdomain(registration.url, registration.id, asked));
-      const urlChanged =
-        expected !== null && expected !== registration.url ? { previous: expected, current: registration.url } : null;
+      const urlChanged = expected !== null && expected !== registration.url ? { previous: expected, current: registration.url } : null;
       this.#expectedUrl = registration.url;
       this.#wanted = registration.id;
       this.#reclaimRetries = 0;

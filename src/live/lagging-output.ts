@@ -217,7 +217,8 @@ export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStrea
         records = [];
         for (const record of missed) await writeRecord(record);
       }
-      if (lostAttempts > 0) await writeBack({ type: 'warning', message: `the output was not read for a while: ${lostAttempts} attempts on earlier events are not repeated here (mftg-hooks events show <id>)` });
+      if (lostAttempts > 0)
+        await writeBack({ type: 'warning', message: `the output was not read for a while: ${lostAttempts} attempts on earlier events are not repeated here (mftg-hooks events show <id>)` });
       if (lostHeld > 0) await writeBack({ type: 'warning', message: `the output was not read for a while: ${lostHeld} status records were dropped` });
       lostAttempts = 0;
       lostHeld = 0;

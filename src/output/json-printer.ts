@@ -29,12 +29,7 @@ export function jsonLine(record: unknown): string {
  * events and attempts are read back from the store once stdout drains (see lagging-output.ts).
  * The returned function stops the printer and resolves once what was missed is written.
  */
-export function attachJsonPrinter(
-  view: CatchUpView,
-  out: NodeJS.WritableStream = process.stdout,
-  now: () => number = () => performance.now(),
-  options: LaggingOptions = {},
-): () => Promise<void> {
+export function attachJsonPrinter(view: CatchUpView, out: NodeJS.WritableStream = process.stdout, now: () => number = () => performance.now(), options: LaggingOptions = {}): () => Promise<void> {
   let pending = '';
   let pendingRecords = 0;
   let lastWriteAt = -Infinity;

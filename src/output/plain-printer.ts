@@ -9,7 +9,8 @@ import type { Face } from '../live/face.js';
 import { attachLaggingOutput, type CatchUpView, type LaggingOptions } from '../live/lagging-output.js';
 
 /** Said once when the tunnel server cannot be reached at all. */
-export const UNREACHABLE_HINT = 'no route to the tunnel server (offline, or a firewall?): retrying with backoff; deliveries to the local URL are still captured. --no-tunnel stops trying; --tunnel-host points at a self-hosted server.';
+export const UNREACHABLE_HINT =
+  'no route to the tunnel server (offline, or a firewall?): retrying with backoff; deliveries to the local URL are still captured. --no-tunnel stops trying; --tunnel-host points at a self-hosted server.';
 
 /** Where the public URL goes in the MFTG console. */
 export const MFTG_PASTE_HINT = 'paste it into MFTG: Integrations → Webhooks → your station → URL';
@@ -67,7 +68,8 @@ function deliveryLines(colors: ChalkInstance, element: DeliveryPhase): string[] 
       return [colors.yellow(`finishing ${plural(element.inFlight, 'forward')}… (Ctrl+C again to quit now)`)];
     case 'stopped': {
       const lines = [`stopped: ${countsText(element.stats)}`];
-      if (element.pending > 0) lines.push(colors.yellow(`${plural(element.pending, 'event')} still waiting for the handler: ${element.pending === 1 ? 'it is' : 'they are'} re-delivered at the next start`));
+      if (element.pending > 0)
+        lines.push(colors.yellow(`${plural(element.pending, 'event')} still waiting for the handler: ${element.pending === 1 ? 'it is' : 'they are'} re-delivered at the next start`));
       return lines;
     }
   }
@@ -93,12 +95,7 @@ const hostOf = (url: string): string => {
  * Human text goes to `out`; nothing here is meant for machines (that is `--json`). Captured text
  * (event types, paths, ids, anything from the network) goes through terminalSafe.
  */
-export function attachPlainPrinter(
-  view: CatchUpView,
-  colors: ChalkInstance,
-  out: NodeJS.WritableStream = process.stdout,
-  options: LaggingOptions = {},
-): () => Promise<void> {
+export function attachPlainPrinter(view: CatchUpView, colors: ChalkInstance, out: NodeJS.WritableStream = process.stdout, options: LaggingOptions = {}): () => Promise<void> {
   const line = (text: string): void => void out.write(text + '\n');
   let hintedUnreachable = false;
   let forwardTo: string | null = null;
@@ -134,14 +131,24 @@ export function attachPlainPrinter(
         const title = paint(colors, eventTypeTone(event.mftg?.eventType), terminalSafe(eventTitle(event)));
         // Webhooks are the rule: only the other sources are named.
         const source = sourceOf(event);
-        const parts = [formatClock(event.receivedAt), colors.dim(terminalSafe(event.id)), source === 'webhook' ? '←' : `← ${colors.cyan(source)}`, title, terminalSafe(event.mftg?.messageId ?? ''), terminalSafe(partiesOf(event)), colors.dim(formatBytes(event.size))];
+        const parts = [
+          formatClock(event.receivedAt),
+          colors.dim(terminalSafe(event.id)),
+          source === 'webhook' ? '←' : `← ${colors.cyan(source)}`,
+          title,
+          terminalSafe(event.mftg?.messageId ?? ''),
+          terminalSafe(partiesOf(event)),
+          colors.dim(formatBytes(event.size)),
+        ];
         line(parts.filter((p) => p !== '').join('  '));
         break;
       }
       case 'attempt': {
         const { attempt } = element;
         const outcome = paint(colors, toneOf(attempt), terminalSafe(formatOutcome(attempt)));
-        line(`${formatClock(attempt.startedAt)}  ${colors.dim(terminalSafe(attempt.eventId))}  → ${attempt.kind} ${outcome}  ${formatDuration(attempt.durationMs)}  ${colors.dim(terminalSafe(attempt.target))}`);
+        line(
+          `${formatClock(attempt.startedAt)}  ${colors.dim(terminalSafe(attempt.eventId))}  → ${attempt.kind} ${outcome}  ${formatDuration(attempt.durationMs)}  ${colors.dim(terminalSafe(attempt.target))}`,
+        );
         if (attempt.status !== null) {
           down.delete(originOf(attempt.target));
           unresolved.delete(hostOf(attempt.target));

@@ -184,7 +184,13 @@ export function sessionRecord(element: SessionElement): JsonRecord | null {
     case 'pending':
       return null;
     case 'delivery':
-      return { type: 'delivery', phase: element.phase, inFlight: element.inFlight, pending: element.pending, deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString() };
+      return {
+        type: 'delivery',
+        phase: element.phase,
+        inFlight: element.inFlight,
+        pending: element.pending,
+        deadlineAt: element.deadlineAt === null ? null : new Date(element.deadlineAt).toISOString(),
+      };
     case 'reconcile':
       return { ...reconcileRecord(element.summary), reason: element.reason, type: 'reconcile' };
     default:

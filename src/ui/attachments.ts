@@ -68,7 +68,14 @@ export async function listAttachments(view: Reads, eventId: string, env: NodeJS.
 }
 
 /** Saves the files of the event's message into `dir`, reporting each file as it lands. */
-export async function saveEventAttachments(view: Reads, eventId: string, dir: string, env: NodeJS.ProcessEnv, open: OpenAttachmentsApi, onState: (state: AttachmentsState) => void): Promise<AttachmentsState> {
+export async function saveEventAttachments(
+  view: Reads,
+  eventId: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  open: OpenAttachmentsApi,
+  onState: (state: AttachmentsState) => void,
+): Promise<AttachmentsState> {
   let result: AttachmentsState;
   try {
     const message = await messageOf(view, eventId);
@@ -112,7 +119,9 @@ export function attachmentsNotice(eventId: string, state: AttachmentsState): { t
     case 'saved': {
       const bad = state.files.filter((file) => file.error !== null).length;
       if (state.files.length === 0) return { text: 'MFTG lists no files for this message', tone: 'warn' };
-      return bad > 0 ? { text: `${bad} of ${state.files.length} files not saved into ${state.dir}`, tone: 'fail' } : { text: `saved ${state.files.length} file${state.files.length === 1 ? '' : 's'} into ${state.dir}`, tone: 'ok' };
+      return bad > 0
+        ? { text: `${bad} of ${state.files.length} files not saved into ${state.dir}`, tone: 'fail' }
+        : { text: `saved ${state.files.length} file${state.files.length === 1 ? '' : 's'} into ${state.dir}`, tone: 'ok' };
     }
     case 'error':
       return { text: `attachments: ${state.message}`, tone: 'fail' };
@@ -132,7 +141,10 @@ export function attachmentsLines(state: AttachmentsState): Line[] {
       const lines: Line[] = [[{ text: `  ${state.state === 'saving' ? 'saving into' : 'saved into'} `, dim: true }, { text: state.dir }]];
       for (const file of state.files) {
         const size = file.size !== null ? `  ${formatBytes(file.size)}` : '';
-        lines.push([{ text: `  ${JSON.stringify(file.name).slice(1, -1)}${size}  ` }, file.error ? { text: `${STATE_TEXT[file.state]}: ${file.error}`, color: 'red' } : { text: STATE_TEXT[file.state], color: 'green' }]);
+        lines.push([
+          { text: `  ${JSON.stringify(file.name).slice(1, -1)}${size}  ` },
+          file.error ? { text: `${STATE_TEXT[file.state]}: ${file.error}`, color: 'red' } : { text: STATE_TEXT[file.state], color: 'green' },
+        ]);
       }
       if (state.state === 'saved' && state.files.length === 0) lines.push([{ text: '  MFTG lists no files for this message', dim: true }]);
       return lines;

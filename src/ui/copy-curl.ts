@@ -18,7 +18,12 @@ export interface CurlCopy {
  * The `c` key: the event as a curl command to where the listener forwards it (else the capture
  * URL), saved beside the store and put on the clipboard.
  */
-export async function copyAsCurl(view: Pick<FaceView, 'getEvent' | 'getBody'>, snapshot: Pick<LiveSnapshot, 'targets' | 'localUrl' | 'store'>, id: string, copy: (text: string) => Promise<CopyResult>): Promise<CurlCopy> {
+export async function copyAsCurl(
+  view: Pick<FaceView, 'getEvent' | 'getBody'>,
+  snapshot: Pick<LiveSnapshot, 'targets' | 'localUrl' | 'store'>,
+  id: string,
+  copy: (text: string) => Promise<CopyResult>,
+): Promise<CurlCopy> {
   const [event, body] = await Promise.all([view.getEvent(id), view.getBody(id)]);
   const { targets, localUrl, store: storeDir } = snapshot;
   const base = targetFor(targets, event.mftg?.eventType);

@@ -25,7 +25,10 @@ function section(doc: TextDoc, title: string): void {
 }
 
 function field(label: string, value: string, style: Omit<Line[number], 'text'> = {}): Line {
-  return [{ text: label.padEnd(11), dim: true }, { text: value, ...style }];
+  return [
+    { text: label.padEnd(11), dim: true },
+    { text: value, ...style },
+  ];
 }
 
 function pendingLine(pending: PendingDelivery): Line {
@@ -45,7 +48,11 @@ function attemptLines(attempt: ForwardAttempt, response: Buffer | undefined): Li
     ],
   ];
   if (attempt.error === null) {
-    for (const [name, value] of attempt.responseHeaders) lines.push([{ text: `    ${name}: `, dim: true }, { text: value, dim: true }]);
+    for (const [name, value] of attempt.responseHeaders)
+      lines.push([
+        { text: `    ${name}: `, dim: true },
+        { text: value, dim: true },
+      ]);
   }
   if (response && response.length > 0) {
     const body = bodyPreviewLines(response);
@@ -66,7 +73,10 @@ export function detailDoc(event: EventRecord, body: Buffer, responses: ReadonlyM
   const parsed = parseJsonObject(body);
   const m = mftgDetails(body, parsed);
   const color = typeColor(m?.eventType);
-  doc.lines.push([{ text: eventTitle(event), bold: true, ...(color ? { color } : {}) }, { text: `  ${event.id}`, dim: true }]);
+  doc.lines.push([
+    { text: eventTitle(event), bold: true, ...(color ? { color } : {}) },
+    { text: `  ${event.id}`, dim: true },
+  ]);
   doc.lines.push(field('received', `${formatLocalDateTime(event.receivedAt)} from ${event.remoteAddress ?? '?'}`));
   doc.lines.push(field('request', `${event.method} ${event.path}  ${formatBytes(event.size)}`));
   if (m) {

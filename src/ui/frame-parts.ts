@@ -49,12 +49,22 @@ export function noticeLine(notice: Notice): Line {
 
 /** The list's body when it has no row to show. */
 export function emptyListLines(snapshot: LiveSnapshot, query: string): Line[] {
-  if (query) return [[], [{ text: `  No event matches /${query}`, bold: true }, { text: '  (Esc clears the filter)', dim: true }]];
+  if (query)
+    return [
+      [],
+      [
+        { text: `  No event matches /${query}`, bold: true },
+        { text: '  (Esc clears the filter)', dim: true },
+      ],
+    ];
   if (snapshot.loading) return [[], [{ text: '  Reading stored events…', dim: true }]];
   const url = (snapshot.tunnel.state === 'online' ? snapshot.publicCaptureUrl : null) ?? snapshot.localUrl;
   return [
     [],
-    [{ text: '  No events yet.', bold: true }, { text: ' Waiting for deliveries to the capture URL.', dim: true }],
+    [
+      { text: '  No events yet.', bold: true },
+      { text: ' Waiting for deliveries to the capture URL.', dim: true },
+    ],
     [],
     [{ text: '  Try one: ', dim: true }, { text: 'mftg-hooks trigger MESSAGE.RECEIVED.SUCCESS' }],
     ...(url ? [[{ text: '       or: ', dim: true }, { text: `curl -d '{"eventType":"TEST"}' ${url}` }]] : []),

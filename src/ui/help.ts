@@ -38,7 +38,11 @@ export function helpDoc(): TextDoc {
   lines.push([], [{ text: '── The RESULT column ', bold: true }]);
   for (const [example, meaning] of RESULTS) lines.push([{ text: `  ${example.padEnd(21)}` }, { text: meaning, dim: true }]);
   lines.push([], [{ text: '── Colours of event types ', bold: true }]);
-  lines.push([{ text: '  MESSAGE.RECEIVED.SUCCESS', color: 'cyan' }, { text: '  MESSAGE.SEND.SUCCESS', color: 'green' }, { text: '  MESSAGE.SEND.FAILED', color: 'red' }]);
+  lines.push([
+    { text: '  MESSAGE.RECEIVED.SUCCESS', color: 'cyan' },
+    { text: '  MESSAGE.SEND.SUCCESS', color: 'green' },
+    { text: '  MESSAGE.SEND.FAILED', color: 'red' },
+  ]);
   lines.push([{ text: '  Requests that are not MFTG documents show their method and path.', dim: true }]);
   return textDoc(lines);
 }

@@ -83,7 +83,10 @@ function cell(text: string, width: number): string {
 
 /** One event list line, exactly `width` cells. */
 export function rowLine(row: EventRow, columns: Columns, targets: Targets, width: number, selected: boolean, now = Date.now()): Line {
-  const line: Line = [{ text: selected ? '› ' : '  ', bold: true }, { text: fit(formatClock(row.receivedAt), TIME), dim: !selected }];
+  const line: Line = [
+    { text: selected ? '› ' : '  ', bold: true },
+    { text: fit(formatClock(row.receivedAt), TIME), dim: !selected },
+  ];
   const m = row.mftg;
   if (m) {
     const type = m.eventType ?? '(no eventType)';
@@ -203,15 +206,31 @@ function tunnelLines(snapshot: LiveSnapshot, width: number, now: number): Line[]
       const shown = url ?? tunnel.publicUrl ?? '';
       const state: Seg = { text: '● online  ', color: 'green', bold: true };
       const link: Seg = { text: shown, bold: true };
-      const fits = firstFit([[TITLE, state, link, { text: `  ${MFTG_PASTE_HINT}`, dim: true }], [TITLE, state, link], [state, link]], width);
+      const fits = firstFit(
+        [
+          [TITLE, state, link, { text: `  ${MFTG_PASTE_HINT}`, dim: true }],
+          [TITLE, state, link],
+          [state, link],
+        ],
+        width,
+      );
       if (lineWidth(fits) <= width && lineText(fits).includes(shown)) return [fits];
       // Never cut the URL people paste into MFTG: give it a line of its own.
-      const heading = firstFit([[TITLE, { text: '● online', color: 'green', bold: true }, { text: ' — paste into MFTG → Webhooks:', dim: true }], [TITLE, { text: '● online', color: 'green', bold: true }]], width);
+      const heading = firstFit(
+        [
+          [TITLE, { text: '● online', color: 'green', bold: true }, { text: ' — paste into MFTG → Webhooks:', dim: true }],
+          [TITLE, { text: '● online', color: 'green', bold: true }],
+        ],
+        width,
+      );
       return [heading, ...(cells(shown) <= width ? [[link]] : wrapLine([link], width))];
     }
     case 'connecting': {
       const state: Seg = { text: '◌ connecting the tunnel…', color: 'yellow' };
-      return [firstFit([[TITLE, state, { text: '  no public URL yet; local capture works', dim: true }], [TITLE, state, { text: '  local capture works', dim: true }], [TITLE, state], [state]], width), ...rememberedUrlLines(url, width)];
+      return [
+        firstFit([[TITLE, state, { text: '  no public URL yet; local capture works', dim: true }], [TITLE, state, { text: '  local capture works', dim: true }], [TITLE, state], [state]], width),
+        ...rememberedUrlLines(url, width),
+      ];
     }
     case 'reconnecting':
     case 'offline': {
@@ -223,16 +242,40 @@ function tunnelLines(snapshot: LiveSnapshot, width: number, now: number): Line[]
       const short: Seg = { text: offline ? (next === null ? '' : ` (${next} s)`) : ` (#${tunnel.attempt}${next === null ? '' : `, ${next} s`})` };
       const works: Seg = { text: ' — local capture keeps working', dim: true };
       const worksShort: Seg = { text: ' — capture works', dim: true };
-      const first = firstFit([[TITLE, state, long, works], [TITLE, state, long, worksShort], [TITLE, state, long], [state, long], [state, short]], width);
+      const first = firstFit(
+        [
+          [TITLE, state, long, works],
+          [TITLE, state, long, worksShort],
+          [TITLE, state, long],
+          [state, long],
+          [state, short],
+        ],
+        width,
+      );
       return [first, ...rememberedUrlLines(url, width), ...reasonLines(color)];
     }
     case 'disabled':
-      return [firstFit([[TITLE, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel): capturing on this machine only', dim: true }], [TITLE, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel)', dim: true }], [{ text: 'no public URL', bold: true }, { text: ' (--no-tunnel)', dim: true }]], width)];
+      return [
+        firstFit(
+          [
+            [TITLE, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel): capturing on this machine only', dim: true }],
+            [TITLE, { text: 'no public URL', bold: true }, { text: ' (--no-tunnel)', dim: true }],
+            [
+              { text: 'no public URL', bold: true },
+              { text: ' (--no-tunnel)', dim: true },
+            ],
+          ],
+          width,
+        ),
+      ];
   }
 }
 
 function countSegs(label: string, value: number, color?: ThemeColor): Line {
-  return [{ text: `${label} `, dim: true }, { text: String(value), bold: true, ...(value > 0 && color ? { color } : {}) }];
+  return [
+    { text: `${label} `, dim: true },
+    { text: String(value), bold: true, ...(value > 0 && color ? { color } : {}) },
+  ];
 }
 
 function joined(parts: Line[], separator: string): Line {
@@ -245,13 +288,28 @@ function joined(parts: Line[], separator: string): Line {
  */
 export function countLines(snapshot: LiveSnapshot, width: number): Line[] {
   const { stats } = snapshot;
-  const events = [countSegs('captured', stats.captured), countSegs('forwarded ok', stats.delivered, 'green'), countSegs('failed', stats.failed, 'red'), countSegs('waiting', stats.waiting, 'yellow'), countSegs('rejected', stats.rejected, 'yellow')];
+  const events = [
+    countSegs('captured', stats.captured),
+    countSegs('forwarded ok', stats.delivered, 'green'),
+    countSegs('failed', stats.failed, 'red'),
+    countSegs('waiting', stats.waiting, 'yellow'),
+    countSegs('rejected', stats.rejected, 'yellow'),
+  ];
   const reasons = Object.entries(stats.rejectedByReason).filter(([, n]) => (n ?? 0) > 0);
   const why: Line = reasons.length > 0 ? [{ text: ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})`, dim: true }] : [];
-  const attempts: Line = [{ text: 'attempts ', dim: true }, { text: String(stats.attempts.ok), bold: true }, { text: ' ok, ', dim: true }, { text: String(stats.attempts.failed), bold: true, ...(stats.attempts.failed > 0 ? { color: 'red' as const } : {}) }, { text: ' failed', dim: true }];
+  const attempts: Line = [
+    { text: 'attempts ', dim: true },
+    { text: String(stats.attempts.ok), bold: true },
+    { text: ' ok, ', dim: true },
+    { text: String(stats.attempts.failed), bold: true, ...(stats.attempts.failed > 0 ? { color: 'red' as const } : {}) },
+    { text: ' failed', dim: true },
+  ];
   const loading: Line = snapshot.loading ? [{ text: '  reading stored events…', dim: true }] : [];
   const withWhy = [...joined(events, '  '), ...why];
-  const one = [[...withWhy, { text: '   ' }, ...attempts, ...loading], [...joined(events, '  '), { text: '   ' }, ...attempts, ...loading]];
+  const one = [
+    [...withWhy, { text: '   ' }, ...attempts, ...loading],
+    [...joined(events, '  '), { text: '   ' }, ...attempts, ...loading],
+  ];
   for (const line of one) if (lineWidth(line) <= width) return [line];
   const eventsLine = firstFit([withWhy, joined(events, '  '), joined(events, ' ')], width);
   const attemptsLine = firstFit([[...attempts, { text: ' (forwards, retries and replays)', dim: true }, ...loading], [...attempts, ...loading], attempts], width);
@@ -264,9 +322,32 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number, 
   const changed = snapshot.tunnel.urlChanged;
   if (changed) {
     const banner = { color: 'yellow' as const, bold: true, inverse: true };
-    lines.push(firstFit([[{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG: Integrations → Webhooks → your station → URL', ...banner }], [{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG → Webhooks', ...banner }], [{ text: ' !! THE PUBLIC URL CHANGED', ...banner }]], width));
+    lines.push(
+      firstFit(
+        [
+          [{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG: Integrations → Webhooks → your station → URL', ...banner }],
+          [{ text: ' !! THE PUBLIC URL CHANGED — update it in MFTG → Webhooks', ...banner }],
+          [{ text: ' !! THE PUBLIC URL CHANGED', ...banner }],
+        ],
+        width,
+      ),
+    );
     const current = snapshot.publicCaptureUrl ?? changed.current;
-    lines.push(firstFit([[{ text: ` was ${changed.previous}  now `, ...banner }, { text: current, ...banner }], [{ text: ' now ', ...banner }, { text: current, ...banner }]], width));
+    lines.push(
+      firstFit(
+        [
+          [
+            { text: ` was ${changed.previous}  now `, ...banner },
+            { text: current, ...banner },
+          ],
+          [
+            { text: ' now ', ...banner },
+            { text: current, ...banner },
+          ],
+        ],
+        width,
+      ),
+    );
   }
   lines.push(...tunnelLines(snapshot, width, now));
 
@@ -274,7 +355,21 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number, 
   const { forwardTo, routes } = snapshot.targets;
   const forward: Line = forwardTo
     ? [{ text: 'forward → ', dim: true }, { text: forwardTo }]
-    : firstFit([[{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only; start with --forward-to <url>)', dim: true }], [{ text: 'forward → ', dim: true }, { text: 'none', bold: true }, { text: ' (capture and show only)', dim: true }]], width);
+    : firstFit(
+        [
+          [
+            { text: 'forward → ', dim: true },
+            { text: 'none', bold: true },
+            { text: ' (capture and show only; start with --forward-to <url>)', dim: true },
+          ],
+          [
+            { text: 'forward → ', dim: true },
+            { text: 'none', bold: true },
+            { text: ' (capture and show only)', dim: true },
+          ],
+        ],
+        width,
+      );
   // The web inspector's URL (PRODUCT.md section 7), whole: beside the others when it fits.
   const inspect: Line[] = inspectUrl ? [[{ text: 'inspect ', dim: true }, { text: inspectUrl }]] : [];
   let current: Line | null = null;

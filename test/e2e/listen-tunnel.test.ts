@@ -39,7 +39,14 @@ test('through a real localtunnel server: online, byte-exact delivery, survives a
   assert.ok(received.find((r) => r.url === '/hook/bin')!.body.equals(allBytes));
   await listener.waitForRecord((r) => r.type === 'attempt' && r.status === 200 && String(r.target).endsWith('/bin'), 'binary forwarded');
   const listed = await runCli(['events', 'list', '--json'], { env });
-  assert.deepEqual(listed.stdout.toString().trim().split('\n').map((l) => (JSON.parse(l) as { eventType: string | null }).eventType), ['MESSAGE.SEND.FAILED', null]);
+  assert.deepEqual(
+    listed.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { eventType: string | null }).eventType),
+    ['MESSAGE.SEND.FAILED', null],
+  );
 
   // When the tunnel server crashes and comes back on the same port
   const before = listener.records.length;

@@ -9,11 +9,7 @@ import { SELF_CHECK_PATH, proveSelfCheck } from '../../src/core/self-check.js';
 import type { TunnelState, TunnelSupervisor } from '../../src/core/tunnel.js';
 
 /** Waits for `condition` to hold, polling; fails with `what` after `timeoutMs`. Never a fixed sleep. */
-export async function waitFor<T>(
-  condition: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<T> {
+export async function waitFor<T>(condition: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();
@@ -24,12 +20,7 @@ export async function waitFor<T>(
 }
 
 /** Resolves with the first state (current or future) of `supervisor` that matches. */
-export function waitForTunnelState(
-  supervisor: TunnelSupervisor,
-  predicate: (state: TunnelState) => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<TunnelState> {
+export function waitForTunnelState(supervisor: TunnelSupervisor, predicate: (state: TunnelState) => boolean, what: string, timeoutMs = 5000): Promise<TunnelState> {
   return new Promise((resolve, reject) => {
     if (predicate(supervisor.state)) {
       resolve(supervisor.state);
@@ -85,11 +76,7 @@ export interface ChildRun {
  * (`state` name and/or at least `attempt`), the child calls `close()`. A child that then does not exit
  * on its own within `timeoutMs` shows a timer or socket left behind; it is killed (code null).
  */
-export async function superviseInChildProcess(
-  options: Record<string, unknown>,
-  closeWhen: { state?: string; attempt?: number },
-  timeoutMs = 5000,
-): Promise<ChildRun> {
+export async function superviseInChildProcess(options: Record<string, unknown>, closeWhen: { state?: string; attempt?: number }, timeoutMs = 5000): Promise<ChildRun> {
   const moduleUrl = new URL('../../src/core/tunnel.js', import.meta.url).href;
   const script = `
     import { TunnelSupervisor } from ${JSON.stringify(moduleUrl)};
@@ -150,11 +137,11 @@ export async function startRealTunnelServer(): Promise<RealTunnelServer> {
   let port = 0;
 
   const launch = async (requestedPort: number): Promise<number> => {
-    const proc = spawn(
-      process.execPath,
-      ['-r', esm, bin, '--address', '127.0.0.1', '--port', String(requestedPort), '--domain', 'localhost'],
-      { cwd: serverDir, env: { ...process.env, DEBUG: 'localtunnel' }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const proc = spawn(process.execPath, ['-r', esm, bin, '--address', '127.0.0.1', '--port', String(requestedPort), '--domain', 'localhost'], {
+      cwd: serverDir,
+      env: { ...process.env, DEBUG: 'localtunnel' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = proc;
     let stderr = '';
     return new Promise<number>((resolve, reject) => {
@@ -332,9 +319,7 @@ export async function startMockTunnelServer(): Promise<MockTunnelServer> {
       return;
     }
     if (asked !== null && !SUBDOMAIN_RULE.test(asked)) {
-      res
-        .writeHead(403, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ message: 'Invalid subdomain. Subdomains must be lowercase and between 4 and 63 alphanumeric characters.' }));
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Invalid subdomain. Subdomains must be lowercase and between 4 and 63 alphanumeric characters.' }));
       return;
     }
     let id = asked ?? `mock${randomBytes(4).toString('hex')}`;

@@ -61,8 +61,18 @@ describe('events list, show and clear on a store with 15 events', () => {
     // deliveries that carry terminal escape sequences (clipboard write, clear screen, title): one in
     // its MFTG fields, one in its raw body and a header
     for (let i = 0; i < RECEIVED; i++) assert.equal(await post(running.captureUrl, Buffer.from(JSON.stringify(buildSample('MESSAGE.RECEIVED.SUCCESS')))), 200);
-    for (let i = 0; i < 2; i++) assert.equal(await post(running.captureUrl, Buffer.from(JSON.stringify({ messageIdentifier: `<n${i}@mftgateway.com>`, partnerName: 'ZZGLOBEXCORP', stationName: 'ACME-AS2', eventType: 'MESSAGE.SEND.SUCCESS' }))), 200);
-    assert.equal(await post(running.captureUrl, Buffer.from(JSON.stringify({ eventType: `EVIL${HOSTILE}`, messageIdentifier: `<x${HOSTILE}>`, partnerIdentifier: HOSTILE, messageSubject: HOSTILE }))), 200);
+    for (let i = 0; i < 2; i++)
+      assert.equal(
+        await post(
+          running.captureUrl,
+          Buffer.from(JSON.stringify({ messageIdentifier: `<n${i}@mftgateway.com>`, partnerName: 'ZZGLOBEXCORP', stationName: 'ACME-AS2', eventType: 'MESSAGE.SEND.SUCCESS' })),
+        ),
+        200,
+      );
+    assert.equal(
+      await post(running.captureUrl, Buffer.from(JSON.stringify({ eventType: `EVIL${HOSTILE}`, messageIdentifier: `<x${HOSTILE}>`, partnerIdentifier: HOSTILE, messageSubject: HOSTILE }))),
+      200,
+    );
     hostileBody = Buffer.from(`plain text${HOSTILE}\u009b2J`);
     assert.equal(await rawPost(`${running.captureUrl}/p`, 'Content-Type: text/plain\r\nX-Evil: a\u009b2Jb\r\n', hostileBody), 'HTTP/1.1 200 OK');
     ids = await capturedIds(running.listener, 15);
@@ -93,7 +103,11 @@ describe('events list, show and clear on a store with 15 events', () => {
     for (const type of ['received', 'RECEIVED', 'rec', 'message.received.success', 'MESSAGE.RECEIVED.SUCCESS']) {
       const result = await cli(['events', 'list', '--type', type, '--json']);
       assert.equal(result.code, 0, result.stderr);
-      const records = result.stdout.toString().trim().split('\n').map((line) => JSON.parse(line) as { eventType: string });
+      const records = result.stdout
+        .toString()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { eventType: string });
       assert.equal(records.length, RECEIVED, type);
       assert.ok(records.every((r) => r.eventType === 'MESSAGE.RECEIVED.SUCCESS'));
     }
@@ -111,7 +125,13 @@ describe('events list, show and clear on a store with 15 events', () => {
       assert.deepEqual([record.partner, record.station], ['ZZGLOBEXCORP', 'ACME-AS2']);
     }
     const table = await cli(['events', 'list', '--type', 'sent'], { COLUMNS: '200' });
-    assert.equal(table.stdout.toString().split('\n').filter((line) => line.includes('ACME-AS2 → ZZGLOBEXCORP')).length, 2);
+    assert.equal(
+      table.stdout
+        .toString()
+        .split('\n')
+        .filter((line) => line.includes('ACME-AS2 → ZZGLOBEXCORP')).length,
+      2,
+    );
     const show = await cli(['events', 'show', ids[RECEIVED]!]);
     assert.match(show.stdout.toString(), /^partner {4}ZZGLOBEXCORP$/m);
   });

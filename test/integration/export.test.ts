@@ -11,10 +11,20 @@ import { tempDir } from '../helpers/temp.js';
 
 const every = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
 const CASES: Array<{ name: string; body: Buffer; headers: string[]; path: string }> = [
-  { name: 'MFTG JSON', body: Buffer.from(JSON.stringify(buildSample('MESSAGE.RECEIVED.SUCCESS', { attachments: 2 }))), headers: ['Content-Type', 'application/json', 'User-Agent', 'Apache-HttpClient/4.5.13 (Java/11)'], path: '/inbound/as2?station=ACME' },
+  {
+    name: 'MFTG JSON',
+    body: Buffer.from(JSON.stringify(buildSample('MESSAGE.RECEIVED.SUCCESS', { attachments: 2 }))),
+    headers: ['Content-Type', 'application/json', 'User-Agent', 'Apache-HttpClient/4.5.13 (Java/11)'],
+    path: '/inbound/as2?station=ACME',
+  },
   { name: 'binary, every byte value', body: every, headers: ['Content-Type', 'application/octet-stream'], path: '/' },
   { name: 'empty', body: Buffer.alloc(0), headers: [], path: '/' },
-  { name: 'text with CRLF, quotes and %', body: Buffer.from("line 1\r\nit's 100% \"fine\"\r\n"), headers: ['Content-Type', 'text/plain', 'X-Dup', 'a', 'x-dup', 'b', 'X-Latin', 'caf\u00e9'], path: '/?q=%20x' },
+  {
+    name: 'text with CRLF, quotes and %',
+    body: Buffer.from('line 1\r\nit\'s 100% "fine"\r\n'),
+    headers: ['Content-Type', 'text/plain', 'X-Dup', 'a', 'x-dup', 'b', 'X-Latin', 'caf\u00e9'],
+    path: '/?q=%20x',
+  },
   { name: '256 KiB random', body: randomBytes(256 * 1024), headers: ['Content-Type', 'application/pdf'], path: '/files' },
 ];
 const caseOf = (req: RecordedRequest): number => Number(req.headers['x-case']);
@@ -50,7 +60,10 @@ describe('events export', () => {
     const exported = await cli(['events', 'export', ...ids, '--format', 'curl', '--to', handler.url]);
     assert.equal(exported.code, 0, exported.stderr);
     const commands = curlCommands(exported.stdout.toString());
-    assert.deepEqual(commands.map((c) => c.id), ids);
+    assert.deepEqual(
+      commands.map((c) => c.id),
+      ids,
+    );
     // And each runs in a shell
     for (const [i, { command }] of commands.entries()) {
       const before = handler.requests.length;
@@ -76,10 +89,18 @@ describe('events export', () => {
     assert.ok(masked.stdout.toString().includes(`/${MASKED_TOKEN}/inbound/as2?station=ACME`));
   });
 
-  test('HAR export is valid HAR 1.2 with every request and the handler\'s answer', async () => {
+  test("HAR export is valid HAR 1.2 with every request and the handler's answer", async () => {
     const exported = await cli(['events', 'export', '--all', '--format', 'har']);
     assert.equal(exported.code, 0, exported.stderr);
-    const har = JSON.parse(exported.stdout.toString()) as { log: { entries: Array<{ request: { url: string; method: string; postData?: { text: string; _encoding?: string } }; response: { status: number; content: { text?: string } }; _mftgHooks: { eventId: string } }> } };
+    const har = JSON.parse(exported.stdout.toString()) as {
+      log: {
+        entries: Array<{
+          request: { url: string; method: string; postData?: { text: string; _encoding?: string } };
+          response: { status: number; content: { text?: string } };
+          _mftgHooks: { eventId: string };
+        }>;
+      };
+    };
     assert.deepEqual(harProblems(har), []);
     const entries = har.log.entries.filter((e) => ids.includes(e._mftgHooks.eventId));
     assert.equal(entries.length, CASES.length);
@@ -90,7 +111,7 @@ describe('events export', () => {
       assert.ok(body.equals(c.body), `${c.name}: postData restores the body`);
       assert.equal(entry.response.status, 200);
     }
-    assert.equal(entries[0]!.response.content.text, 'ok', 'the handler\'s response body');
+    assert.equal(entries[0]!.response.content.text, 'ok', "the handler's response body");
     // And a masked export of one event is valid too
     const masked = await cli(['events', 'export', ids[2]!, '--format', 'har', '--mask-token']);
     assert.deepEqual(harProblems(JSON.parse(masked.stdout.toString())), []);
@@ -102,12 +123,18 @@ describe('events export', () => {
     assert.equal(exported.code, 0, exported.stderr);
     const archive = JSON.parse(exported.stdout.toString()) as JsonExport;
     assert.equal(archive.format, 'mftg-hooks-export');
-    assert.deepEqual(archive.events.map((e) => e.id), ids);
+    assert.deepEqual(
+      archive.events.map((e) => e.id),
+      ids,
+    );
     for (const [i, archived] of archive.events.entries()) {
       assert.ok(bodyOf(archived).equals(CASES[i]!.body), CASES[i]!.name);
       assert.equal(archived.body.sha256, createHash('sha256').update(CASES[i]!.body).digest('hex'));
       assert.ok(archived.attempts.length >= 1 && archived.attempts[0]!.kind === 'forward');
-      assert.deepEqual(archived.headers.filter(([name]) => name === 'X-Case'), [['X-Case', String(i)]]);
+      assert.deepEqual(
+        archived.headers.filter(([name]) => name === 'X-Case'),
+        [['X-Case', String(i)]],
+      );
     }
   });
 
@@ -123,10 +150,14 @@ describe('events export', () => {
   });
 
   test('bad requests are usage errors', async () => {
-    for (const args of [['events', 'export', '--format', 'json'], ['events', 'export', ids[0]!, '--format', 'xml'], ['events', 'export', ids[0]!, '--all', '--format', 'json']]) {
+    for (const args of [
+      ['events', 'export', '--format', 'json'],
+      ['events', 'export', ids[0]!, '--format', 'xml'],
+      ['events', 'export', ids[0]!, '--all', '--format', 'json'],
+    ]) {
       const result = await cli(args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(result.stderr, /run 'mftg-hooks events export --help'\)\n$/, 'ends with the command\'s own help');
+      assert.match(result.stderr, /run 'mftg-hooks events export --help'\)\n$/, "ends with the command's own help");
     }
     const unknown = await cli(['events', 'export', 'zzzz', '--format', 'json']);
     assert.equal(unknown.code, 1);

@@ -152,7 +152,10 @@ async function rollFailsWhileRunning(listener: JsonListener, fault: Exhaustion, 
   const reader = await EventStore.open(fault.storeDir);
   const stored = (await reader.list({ limit: 10_000 })).map((e) => Number(e.headers.find(([name]) => name === 'x-seq')![1]));
   assert.equal(stored.length, acked.size, 'each acknowledged delivery is stored once');
-  assert.deepEqual(stored.sort((a, b) => a - b), [...acked].sort((a, b) => a - b));
+  assert.deepEqual(
+    stored.sort((a, b) => a - b),
+    [...acked].sort((a, b) => a - b),
+  );
   const segments = (await readdir(join(fault.storeDir, 'events'))).filter((name) => name.endsWith('.seg')).sort();
   assert.deepEqual(segments, ['00000001.seg', '00000002.seg']);
   await listener.waitForRecord((r) => r.type === 'warning' && /can write again/.test(String(r.message)), 'the recovery warning');

@@ -174,7 +174,7 @@ test('copy as curl without a clipboard: one line to copy from the screen, also s
 });
 
 test('copy as curl: a body with line breaks and non-ASCII text still makes one line, and it sends the same bytes', async (t) => {
-  const pretty = Buffer.from(JSON.stringify({ ...receivedBoth, messageSubject: 'Bestellung für Köln — 10 % \'quoted\'' }, null, 2) + '\n');
+  const pretty = Buffer.from(JSON.stringify({ ...receivedBoth, messageSubject: "Bestellung für Köln — 10 % 'quoted'" }, null, 2) + '\n');
   const { screen, handler } = await setup(t, { seed: [pretty], copyMethod: 'none' });
   await screen.waitFor((f) => f.includes('200 · '), 'the forward');
   screen.press('c');
@@ -192,7 +192,11 @@ test('copy as curl: a body with line breaks and non-ASCII text still makes one l
 test('overlays: q and Esc go back from help, details and the curl view; q on the list quits', async (t) => {
   const { screen, quits } = await setup(t, { seed: [receivedBoth], copyMethod: 'none' });
   await screen.waitFor((f) => f.includes('200 · '), 'the row');
-  for (const [open, title] of [['?', 'mftg-hooks live view — keys'], [KEY.enter, '── Attempts (1)'], ['c', 'curl command for']] as const) {
+  for (const [open, title] of [
+    ['?', 'mftg-hooks live view — keys'],
+    [KEY.enter, '── Attempts (1)'],
+    ['c', 'curl command for'],
+  ] as const) {
     screen.press(open);
     await screen.waitFor((f) => f.includes(title), title);
     screen.press('q');
@@ -409,7 +413,14 @@ test('the header follows the tunnel: connecting, online URL, reconnecting countd
   await screen.waitFor((f) => f.includes('reconnecting (attempt 2, next try in 3 s)') && f.includes('\n  socket hang up'), 'reconnecting');
   // The countdown ticks without any new element
   await screen.waitFor((f) => f.includes('next try in 2 s'), 'the countdown');
-  tunnel.set({ state: 'online', publicUrl: 'https://brave-lynx-7.loca.lt', attempt: 0, nextRetryAt: null, reason: null, urlChanged: { previous: 'https://quiet-otter-42.loca.lt', current: 'https://brave-lynx-7.loca.lt' } });
+  tunnel.set({
+    state: 'online',
+    publicUrl: 'https://brave-lynx-7.loca.lt',
+    attempt: 0,
+    nextRetryAt: null,
+    reason: null,
+    urlChanged: { previous: 'https://quiet-otter-42.loca.lt', current: 'https://brave-lynx-7.loca.lt' },
+  });
   const frame = await screen.waitFor((f) => f.includes('THE PUBLIC URL CHANGED'), 'the banner');
   assert.ok(frame.includes('was https://quiet-otter-42.loca.lt  now https://brave-lynx-7.loca.lt/test-token-0123456789'), frame);
 });

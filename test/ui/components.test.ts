@@ -15,7 +15,26 @@ const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
 
 function rows(count: number): EventRow[] {
   return Array.from({ length: count }, (_, n) =>
-    rowOf({ id: `id${String(n).padStart(6, '0')}`, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [], remoteAddress: null, size: 10, mftg: { eventType: 'MESSAGE.SEND.SUCCESS', messageId: `<${n}@mftgateway.com>`, partner: 'P', partnerName: null, station: 'S', stationName: null, subject: null, failureReason: null, failures: null } }),
+    rowOf({
+      id: `id${String(n).padStart(6, '0')}`,
+      receivedAt: new Date().toISOString(),
+      method: 'POST',
+      path: '/',
+      headers: [],
+      remoteAddress: null,
+      size: 10,
+      mftg: {
+        eventType: 'MESSAGE.SEND.SUCCESS',
+        messageId: `<${n}@mftgateway.com>`,
+        partner: 'P',
+        partnerName: null,
+        station: 'S',
+        stationName: null,
+        subject: null,
+        failureReason: null,
+        failures: null,
+      },
+    }),
   );
 }
 
@@ -43,7 +62,20 @@ test('EventList shows the empty text when there is no row', async () => {
 });
 
 test('Header shows the state and the counts; HelpBar the keys; TextPane a scrolled window', async () => {
-  const snapshot: LiveSnapshot = { version: 1, rows: [], loading: true, ready: true, localUrl: 'http://127.0.0.1:1/tok', tunnel: DISABLED_TUNNEL, publicCaptureUrl: null, targets, stats: { captured: 1, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 1, failed: 0 } }, notices: [], clears: 0, store: '/tmp/x' };
+  const snapshot: LiveSnapshot = {
+    version: 1,
+    rows: [],
+    loading: true,
+    ready: true,
+    localUrl: 'http://127.0.0.1:1/tok',
+    tunnel: DISABLED_TUNNEL,
+    publicCaptureUrl: null,
+    targets,
+    stats: { captured: 1, delivered: 0, failed: 0, waiting: 0, rejected: 0, rejectedByReason: {}, attempts: { ok: 1, failed: 0 } },
+    notices: [],
+    clears: 0,
+    store: '/tmp/x',
+  };
   const header = await frameOf(createElement(Header, { snapshot, width: 100, now: 0 }));
   assert.ok(header.includes('captured 1  forwarded ok 0  failed 0  waiting 0  rejected 0\n'), header);
   assert.ok(header.includes('attempts 1 ok, 0 failed (forwards, retries and replays)  reading stored events…'), header);

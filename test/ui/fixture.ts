@@ -23,7 +23,10 @@ export interface Fixture {
 }
 
 /** A real listener on a temp store and a recording handler; `seed` is delivered before the UI starts. */
-export async function setup(t: TestContext, options: { seed?: Array<Buffer | object>; columns?: number; rows?: number; copyMethod?: CopyMethod; session?: Partial<SessionOptions>; forward?: boolean; app?: Partial<AppProps> } = {}): Promise<Fixture> {
+export async function setup(
+  t: TestContext,
+  options: { seed?: Array<Buffer | object>; columns?: number; rows?: number; copyMethod?: CopyMethod; session?: Partial<SessionOptions>; forward?: boolean; app?: Partial<AppProps> } = {},
+): Promise<Fixture> {
   const handler = await startRecordingHandler();
   const started = await startSession({ targets: { forwardTo: options.forward === false ? null : handler.url, routes: {} }, ...options.session });
   const ids: string[] = [];
@@ -69,4 +72,3 @@ export class HandTunnel implements TunnelLike {
   }
   async close(): Promise<void> {}
 }
-

@@ -10,16 +10,49 @@ import { lineText, lineWidth, truncateLine, wrapLine, type Line } from '../../sr
 const targets = { forwardTo: 'http://127.0.0.1:3000/hook', routes: {} };
 
 function mftg(overrides: Partial<MftgSummary> = {}): MftgSummary {
-  return { eventType: 'MESSAGE.RECEIVED.SUCCESS', messageId: '<1609934788.3185.1616041941493@as2gateway.com>', partner: 'ZZGLOBEX', partnerName: null, station: 'ACME-AS2', stationName: null, subject: 'PO 1', failureReason: null, failures: null, ...overrides };
+  return {
+    eventType: 'MESSAGE.RECEIVED.SUCCESS',
+    messageId: '<1609934788.3185.1616041941493@as2gateway.com>',
+    partner: 'ZZGLOBEX',
+    partnerName: null,
+    station: 'ACME-AS2',
+    stationName: null,
+    subject: 'PO 1',
+    failureReason: null,
+    failures: null,
+    ...overrides,
+  };
 }
 
 function row(overrides: Partial<EventRow> = {}, summary: MftgSummary | null = mftg()): EventRow {
-  const base = rowOf({ id: '01m8aaaaaa0000', receivedAt: '2026-11-28T10:11:12.000Z', method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: '127.0.0.1', size: 321, mftg: summary });
+  const base = rowOf({
+    id: '01m8aaaaaa0000',
+    receivedAt: '2026-11-28T10:11:12.000Z',
+    method: 'POST',
+    path: '/',
+    headers: [['content-type', 'application/json']],
+    remoteAddress: '127.0.0.1',
+    size: 321,
+    mftg: summary,
+  });
   return { ...base, ...overrides };
 }
 
 function attempt(overrides: Partial<ForwardAttempt> = {}): ForwardAttempt {
-  return { id: 'a1', eventId: '01m8aaaaaa0000', kind: 'forward', target: targets.forwardTo, startedAt: '2026-11-28T10:11:12.100Z', status: 200, error: null, durationMs: 12.4, responseHeaders: [], responseSize: 2, modified: false, ...overrides };
+  return {
+    id: 'a1',
+    eventId: '01m8aaaaaa0000',
+    kind: 'forward',
+    target: targets.forwardTo,
+    startedAt: '2026-11-28T10:11:12.100Z',
+    status: 200,
+    error: null,
+    durationMs: 12.4,
+    responseHeaders: [],
+    responseSize: 2,
+    modified: false,
+    ...overrides,
+  };
 }
 
 function snapshot(overrides: Partial<LiveSnapshot> = {}): LiveSnapshot {
@@ -88,14 +121,20 @@ test('the RESULT cell: last attempt, replay mark, retrying n/N, waiting for hand
 });
 
 test('the header: no public URL and why, local URL, forward target, counts', () => {
-  const lines = headerLines(snapshot({ stats: { captured: 7, delivered: 4, failed: 1, waiting: 2, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 }, attempts: { ok: 5, failed: 2 } } }), 120, Date.now()).map(lineText);
+  const lines = headerLines(
+    snapshot({ stats: { captured: 7, delivered: 4, failed: 1, waiting: 2, rejected: 3, rejectedByReason: { 'not-found': 2, 'too-large': 1 }, attempts: { ok: 5, failed: 2 } } }),
+    120,
+    Date.now(),
+  ).map(lineText);
   const text = lines.join('\n');
   assert.ok(text.includes('no public URL (--no-tunnel)'), text);
   assert.ok(text.includes('local http://127.0.0.1:41234/tok-0123456789abcdef'), text);
   assert.ok(text.includes('forward → http://127.0.0.1:3000/hook'), text);
   // Events and attempts are counted apart
   assert.match(text, /captured 7 {2}forwarded ok 4 {2}failed 1 {2}waiting 2 {2}rejected 3 \(2 not-found, 1 too-large\) {3}attempts 5 ok, 2 failed/);
-  const none = headerLines(snapshot({ targets: { forwardTo: null, routes: { 'MESSAGE.SEND.FAILED': 'http://127.0.0.1:9/failed' } } }), 80, Date.now()).map(lineText).join('\n');
+  const none = headerLines(snapshot({ targets: { forwardTo: null, routes: { 'MESSAGE.SEND.FAILED': 'http://127.0.0.1:9/failed' } } }), 80, Date.now())
+    .map(lineText)
+    .join('\n');
   assert.ok(none.includes('forward → none'), none);
   assert.ok(none.includes('route   MESSAGE.SEND.FAILED → http://127.0.0.1:9/failed'), none);
 });
@@ -105,16 +144,28 @@ test('the header: tunnel online (URL never cut), connecting, reconnecting with a
   const url = 'https://quiet-otter-42.loca.lt/tok-0123456789abcdef';
   for (const width of [80, 100]) {
     const online = headerLines(snapshot({ tunnel: tunnel({ state: 'online', publicUrl: 'https://quiet-otter-42.loca.lt' }), publicCaptureUrl: url }), width, 0).map(lineText);
-    assert.ok(online.some((line) => line.includes(url)), `${width}: ${online.join('\n')}`);
+    assert.ok(
+      online.some((line) => line.includes(url)),
+      `${width}: ${online.join('\n')}`,
+    );
     assert.ok(online.every((line) => [...line].length === width));
     assert.ok(online.join('\n').includes('online'));
   }
-  assert.ok(headerLines(snapshot({ tunnel: tunnel({ state: 'connecting' }) }), 100, 0).map(lineText).join('\n').includes('connecting the tunnel'));
+  assert.ok(
+    headerLines(snapshot({ tunnel: tunnel({ state: 'connecting' }) }), 100, 0)
+      .map(lineText)
+      .join('\n')
+      .includes('connecting the tunnel'),
+  );
   const now = 1_000_000;
-  const reconnecting = headerLines(snapshot({ tunnel: tunnel({ state: 'reconnecting', attempt: 3, nextRetryAt: now + 4_200, reason: 'socket closed' }) }), 100, now).map(lineText).join('\n');
+  const reconnecting = headerLines(snapshot({ tunnel: tunnel({ state: 'reconnecting', attempt: 3, nextRetryAt: now + 4_200, reason: 'socket closed' }) }), 100, now)
+    .map(lineText)
+    .join('\n');
   assert.ok(reconnecting.includes('reconnecting (attempt 3, next try in 5 s) — local capture keeps working'), reconnecting);
   assert.ok(reconnecting.includes('\n  socket closed'), reconnecting);
-  const offline = headerLines(snapshot({ tunnel: tunnel({ state: 'offline', reason: 'subdomain taken' }) }), 100, now).map(lineText).join('\n');
+  const offline = headerLines(snapshot({ tunnel: tunnel({ state: 'offline', reason: 'subdomain taken' }) }), 100, now)
+    .map(lineText)
+    .join('\n');
   assert.ok(offline.includes('offline — local capture keeps working') && offline.includes('\n  subdomain taken'), offline);
 });
 
@@ -125,8 +176,14 @@ const STATES: Record<string, Partial<LiveSnapshot>> = {
   disabled: {},
   connecting: { tunnel: { ...DISABLED_TUNNEL, state: 'connecting' } },
   online: { tunnel: { ...DISABLED_TUNNEL, state: 'online', publicUrl: PUBLIC }, publicCaptureUrl: CAPTURE },
-  reconnecting: { tunnel: { ...DISABLED_TUNNEL, state: 'reconnecting', publicUrl: PUBLIC, attempt: 12, nextRetryAt: NOW + 29_500, reason: 'tunnel server unreachable (ECONNREFUSED 127.0.0.1:9)' }, publicCaptureUrl: CAPTURE },
-  offline: { tunnel: { ...DISABLED_TUNNEL, state: 'offline', publicUrl: PUBLIC, attempt: 3, nextRetryAt: NOW + 60_000, reason: 'the tunnel server refused the tunnel (403 Forbidden)' }, publicCaptureUrl: CAPTURE },
+  reconnecting: {
+    tunnel: { ...DISABLED_TUNNEL, state: 'reconnecting', publicUrl: PUBLIC, attempt: 12, nextRetryAt: NOW + 29_500, reason: 'tunnel server unreachable (ECONNREFUSED 127.0.0.1:9)' },
+    publicCaptureUrl: CAPTURE,
+  },
+  offline: {
+    tunnel: { ...DISABLED_TUNNEL, state: 'offline', publicUrl: PUBLIC, attempt: 3, nextRetryAt: NOW + 60_000, reason: 'the tunnel server refused the tunnel (403 Forbidden)' },
+    publicCaptureUrl: CAPTURE,
+  },
 };
 const WHOLE: Record<string, string[]> = {
   disabled: ['no public URL (--no-tunnel)'],
@@ -142,7 +199,12 @@ test('at 80 and 100 columns the URL, the tunnel state and the counts are never c
   for (const width of [80, 100]) {
     for (const [state, overrides] of Object.entries(STATES)) {
       // Given a listener in this tunnel state with four-digit counts
-      const lines = headerLines(snapshot({ ...overrides, stats, localUrl: local, targets: { forwardTo: 'http://localhost:3000/webhooks/mftg', routes: {} } }), width, NOW, 'http://127.0.0.1:4141/').map(lineText);
+      const lines = headerLines(
+        snapshot({ ...overrides, stats, localUrl: local, targets: { forwardTo: 'http://localhost:3000/webhooks/mftg', routes: {} } }),
+        width,
+        NOW,
+        'http://127.0.0.1:4141/',
+      ).map(lineText);
       const text = lines.join('\n');
       // Then every line is exactly the width, nothing is cut with …, and what matters is there whole
       for (const line of lines) assert.equal([...line].length, width, `${state} ${width}: ${line}`);
@@ -150,7 +212,8 @@ test('at 80 and 100 columns the URL, the tunnel state and the counts are never c
       for (const part of WHOLE[state]!) assert.ok(text.includes(part), `${state} ${width}: ${part}\n${text}`);
       assert.ok(text.includes(local), `${state} ${width}`);
       assert.ok(text.includes('inspect http://127.0.0.1:4141/'), `${state} ${width}: the web inspector\n${text}`);
-      for (const count of ['captured 1234', 'forwarded ok 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed']) assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
+      for (const count of ['captured 1234', 'forwarded ok 1200', 'failed 12', 'waiting 22', 'rejected 3', 'attempts 1300 ok, 40 failed'])
+        assert.ok(text.includes(count), `${state} ${width}: ${count}\n${text}`);
     }
   }
 });
@@ -163,7 +226,9 @@ test('while the tunnel is down, the remembered public URL stays shown, dimmed', 
     assert.equal(url.dim, true, state);
   }
   // Online, it is bold and not dimmed
-  const online = headerLines(snapshot(STATES.online), 80, NOW).flat().find((seg) => seg.text === CAPTURE);
+  const online = headerLines(snapshot(STATES.online), 80, NOW)
+    .flat()
+    .find((seg) => seg.text === CAPTURE);
   assert.equal(online?.bold, true);
   assert.notEqual(online?.dim, true);
 });
@@ -196,7 +261,11 @@ test('the header: a loud banner when the public URL changed', () => {
 });
 
 test('the help bar keeps whole items that fit', () => {
-  const items = [{ label: '↑↓', hint: 'move' }, { label: 'q', hint: 'quit' }, { label: 'x', hint: 'a very long hint that does not fit' }];
+  const items = [
+    { label: '↑↓', hint: 'move' },
+    { label: 'q', hint: 'quit' },
+    { label: 'x', hint: 'a very long hint that does not fit' },
+  ];
   const text = lineText(helpBarLine(items, 30));
   assert.equal([...text].length, 30);
   assert.ok(text.startsWith('↑↓ move  q quit'));
@@ -219,7 +288,10 @@ test('the header names the web inspector, its label dimmed, beside the local URL
   assert.equal(line.find((seg) => seg.text === inspect)?.dim, undefined);
   // At 80 columns without a forward target, it gets a line of its own, whole
   const narrow = headerLines(snapshot({ targets: noForward }), 80, NOW, inspect).map(lineText);
-  assert.ok(narrow.some((l) => l.trimEnd() === `inspect ${inspect}`), narrow.join('\n'));
+  assert.ok(
+    narrow.some((l) => l.trimEnd() === `inspect ${inspect}`),
+    narrow.join('\n'),
+  );
   for (const l of narrow) assert.equal([...l].length, 80);
   // Without an inspector (--no-inspect), there is no such line
   assert.ok(!headerLines(snapshot(), 80, NOW, null).map(lineText).join('\n').includes('inspect'));

@@ -15,7 +15,17 @@ function rows(count: number, from = 0): EventRow[] {
       headers: [],
       remoteAddress: null,
       size: 1,
-      mftg: { eventType, messageId: `<${n}@as2.example>`, partner: n % 3 === 0 ? 'GLOBEX' : 'INITECH', partnerName: null, station: 'ACME', stationName: null, subject: null, failureReason: null, failures: null },
+      mftg: {
+        eventType,
+        messageId: `<${n}@as2.example>`,
+        partner: n % 3 === 0 ? 'GLOBEX' : 'INITECH',
+        partnerName: null,
+        station: 'ACME',
+        stationName: null,
+        subject: null,
+        failureReason: null,
+        failures: null,
+      },
     });
   });
 }

@@ -11,7 +11,19 @@ function event(n: number): CapturedEvent {
 }
 
 function attempt(eventN: number, id: string, status = 200): ForwardAttempt {
-  return { id, eventId: event(eventN).id, kind: 'forward', target: 'http://h', startedAt: new Date().toISOString(), status, error: null, durationMs: 1, responseHeaders: [], responseSize: 0, modified: false };
+  return {
+    id,
+    eventId: event(eventN).id,
+    kind: 'forward',
+    target: 'http://h',
+    startedAt: new Date().toISOString(),
+    status,
+    error: null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 0,
+    modified: false,
+  };
 }
 
 /** A stand-in session: elements are emitted by the test, the history comes from `history`. */

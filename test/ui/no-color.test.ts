@@ -15,7 +15,16 @@ test('NO_COLOR: no colour codes at all (selection stays visible as inverse); col
   const { renderScreen } = await import('./helpers.js');
   const { waitUntil } = await import('../helpers/temp.js');
   const rows = ['MESSAGE.RECEIVED.SUCCESS', 'MESSAGE.SEND.FAILED'].map((eventType, n) =>
-    rowOf({ id: `id${n}`, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [], remoteAddress: null, size: 1, mftg: { eventType, messageId: null, partner: null, partnerName: null, station: null, stationName: null, subject: null, failureReason: null, failures: null } }),
+    rowOf({
+      id: `id${n}`,
+      receivedAt: new Date().toISOString(),
+      method: 'POST',
+      path: '/',
+      headers: [],
+      remoteAddress: null,
+      size: 1,
+      mftg: { eventType, messageId: null, partner: null, partnerName: null, station: null, stationName: null, subject: null, failureReason: null, failures: null },
+    }),
   );
   const draw = async (env: NodeJS.ProcessEnv): Promise<string> => {
     const list = createElement(EventList, { rows, position: FOLLOWING, height: 3, width: 80, targets: { forwardTo: null, routes: {} }, empty: [] });

@@ -113,4 +113,3 @@ test('the choke point: ScreenLine escapes any segment, and layout measures the e
   assert.equal(lineText(truncateLine([{ text: HOSTILE }], 6)), '\\e]52…');
   assert.deepEqual(wrapLine([{ text: `\u001b\u001b\u001b` }], 4).map(lineText), ['\\e\\e', '\\e']);
 });
-

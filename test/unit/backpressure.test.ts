@@ -44,7 +44,17 @@ const HIGH_WATER = 16 * 1024;
 const EVENTS = 2_000;
 
 const attemptOf = (eventId: string, n: number): ForwardAttempt => ({
-  id: `${eventId}-a${n}`, eventId, kind: 'replay', target: 'http://127.0.0.1:9/hook', startedAt: '2026-01-01T00:00:00.000Z', status: 200, error: null, durationMs: 1, responseHeaders: [], responseSize: 0, modified: false,
+  id: `${eventId}-a${n}`,
+  eventId,
+  kind: 'replay',
+  target: 'http://127.0.0.1:9/hook',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  status: 200,
+  error: null,
+  durationMs: 1,
+  responseHeaders: [],
+  responseSize: 0,
+  modified: false,
 });
 
 let view: FakeSessionView;
@@ -81,13 +91,32 @@ test('--json with a stalled reader: the queue stays bounded, and once read, ever
   // And when the reader resumes, every event and attempt arrives, each once
   pipe.resume();
   const records = await waitUntil(() => {
-    const lines = pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; id?: string; eventId?: string });
+    const lines = pipe
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; id?: string; eventId?: string });
     return lines.filter((r) => r.type === 'event').length >= EVENTS ? lines : null;
   }, 'every event record');
   await detach();
-  const all = pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; id: string; eventId?: string });
-  assert.deepEqual(all.filter((r) => r.type === 'event').map((r) => r.id), ids, 'events in arrival order, once each');
-  assert.deepEqual(all.filter((r) => r.type === 'attempt').map((r) => r.id).sort(), attempts.slice().sort(), 'every attempt once');
+  const all = pipe
+    .text()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type: string; id: string; eventId?: string });
+  assert.deepEqual(
+    all.filter((r) => r.type === 'event').map((r) => r.id),
+    ids,
+    'events in arrival order, once each',
+  );
+  assert.deepEqual(
+    all
+      .filter((r) => r.type === 'attempt')
+      .map((r) => r.id)
+      .sort(),
+    attempts.slice().sort(),
+    'every attempt once',
+  );
   // And every attempt comes after its event
   const at = new Map(all.map((r, i) => [r.id, i]));
   for (const r of all) if (r.type === 'attempt') assert.ok(at.get(r.eventId!)! < at.get(r.id)!, `attempt ${r.id} after its event`);
@@ -107,7 +136,11 @@ test('plain lines with a stalled reader: bounded queue, then one line per event,
   const shown = (): string[] => ids.filter((id) => pipe.text().includes(id));
   await waitUntil(() => shown().length === EVENTS, 'a line for every event');
   await detach();
-  const order = pipe.text().split('\n').filter((line) => line.includes('←')).map((line) => ids.find((id) => line.includes(id)));
+  const order = pipe
+    .text()
+    .split('\n')
+    .filter((line) => line.includes('←'))
+    .map((line) => ids.find((id) => line.includes(id)));
   assert.deepEqual(order, ids);
 });
 
@@ -132,7 +165,12 @@ test('--json catch-up reads forward in pages when the view can: every record, in
   }
   assert.ok(pipe.maxQueued() < HIGH_WATER + 8 * 1024, `queued ${pipe.maxQueued()} bytes`);
   pipe.resume();
-  const events = (): string[] => pipe.text().split('\n').filter((line) => line.startsWith('{"type":"event"')).map((line) => (JSON.parse(line) as { id: string }).id);
+  const events = (): string[] =>
+    pipe
+      .text()
+      .split('\n')
+      .filter((line) => line.startsWith('{"type":"event"'))
+      .map((line) => (JSON.parse(line) as { id: string }).id);
   await waitUntil(() => events().length >= EVENTS, 'every event record');
   await detach();
   assert.deepEqual(events(), ids);
@@ -145,11 +183,24 @@ test('--json without a forward reader reads back at most maxCatchUpEvents and na
   const ids: string[] = [];
   for (let n = 0; n < EVENTS; n++) ids.push((await view.deliver({ body: { eventType: 'MESSAGE.SEND.SUCCESS', n, padding: 'x'.repeat(200) } })).id);
   pipe.resume();
-  const records = (): Array<{ type: string; id?: string; message?: string }> => pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string });
+  const records = (): Array<{ type: string; id?: string; message?: string }> =>
+    pipe
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string });
   await waitUntil(() => records().some((r) => r.type === 'warning'), 'the warning');
-  await waitUntil(() => records().filter((r) => r.type === 'event').pop()?.id === ids[ids.length - 1], 'the newest event');
+  await waitUntil(
+    () =>
+      records()
+        .filter((r) => r.type === 'event')
+        .pop()?.id === ids[ids.length - 1],
+    'the newest event',
+  );
   await detach();
-  const written = records().filter((r) => r.type === 'event').map((r) => r.id!);
+  const written = records()
+    .filter((r) => r.type === 'event')
+    .map((r) => r.id!);
   // Then what was written before the stall, then the newest 500, in order, each once
   const tail = written.slice(-500);
   assert.deepEqual(tail, ids.slice(-500));

@@ -17,11 +17,27 @@ function event(): CapturedEvent {
 }
 
 function attempt(eventId: string, status: number): ForwardAttempt {
-  return { id: newId(), eventId, kind: 'replay', target: 'http://127.0.0.1:1/hook', startedAt: new Date().toISOString(), status, error: null, durationMs: 1, responseHeaders: [], responseSize: 4, modified: false };
+  return {
+    id: newId(),
+    eventId,
+    kind: 'replay',
+    target: 'http://127.0.0.1:1/hook',
+    startedAt: new Date().toISOString(),
+    status,
+    error: null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 4,
+    modified: false,
+  };
 }
 
 /** What an export needs of each stored event: id, body, attempts' statuses and the last response. */
-async function shapeOf(stored: AsyncIterable<{ event: { id: string; attempts: ForwardAttempt[] }; body: () => Promise<Buffer>; lastResponseBody: () => Promise<Buffer> }> | Iterable<{ event: { id: string; attempts: ForwardAttempt[] }; body: () => Promise<Buffer>; lastResponseBody: () => Promise<Buffer> }>): Promise<string[]> {
+async function shapeOf(
+  stored:
+    | AsyncIterable<{ event: { id: string; attempts: ForwardAttempt[] }; body: () => Promise<Buffer>; lastResponseBody: () => Promise<Buffer> }>
+    | Iterable<{ event: { id: string; attempts: ForwardAttempt[] }; body: () => Promise<Buffer>; lastResponseBody: () => Promise<Buffer> }>,
+): Promise<string[]> {
   const out: string[] = [];
   for await (const s of stored) out.push(`${s.event.id} ${(await s.body()).toString()} [${s.event.attempts.map((a) => a.status).join(',')}] ${(await s.lastResponseBody()).toString()}`);
   return out;

@@ -109,8 +109,21 @@ test('printf formats and shell words survive a POSIX shell', async () => {
 });
 
 test('delivered headers drop hop-by-hop ones and end with content-length, like undici', () => {
-  const pairs = deliveredHeaders('POST', [['Host', 'x'], ['Content-Length', '3'], ['X-A', '1'], ['Connection', 'close'], ['TE', 'trailers']], 3);
-  assert.deepEqual(pairs, [['X-A', '1'], ['content-length', '3']]);
+  const pairs = deliveredHeaders(
+    'POST',
+    [
+      ['Host', 'x'],
+      ['Content-Length', '3'],
+      ['X-A', '1'],
+      ['Connection', 'close'],
+      ['TE', 'trailers'],
+    ],
+    3,
+  );
+  assert.deepEqual(pairs, [
+    ['X-A', '1'],
+    ['content-length', '3'],
+  ]);
   assert.deepEqual(deliveredHeaders('GET', [['X-A', '1']], 0), [['X-A', '1']]);
   assert.deepEqual(deliveredHeaders('POST', [], 0), [['content-length', '0']]);
 });
@@ -118,7 +131,15 @@ test('delivered headers drop hop-by-hop ones and end with content-length, like u
 test('the original URL is rebuilt from the Host header, the token and the sub-path', () => {
   const local = eventOf('POST', [['host', '127.0.0.1:4567']], Buffer.alloc(0), '/');
   assert.equal(originalUrl(local, 'tok123'), 'http://127.0.0.1:4567/tok123');
-  const tunnel = eventOf('POST', [['host', 'mftg-dev.loca.lt'], ['x-forwarded-proto', 'https']], Buffer.alloc(0), '/a/b?c=1');
+  const tunnel = eventOf(
+    'POST',
+    [
+      ['host', 'mftg-dev.loca.lt'],
+      ['x-forwarded-proto', 'https'],
+    ],
+    Buffer.alloc(0),
+    '/a/b?c=1',
+  );
   assert.equal(originalUrl(tunnel, 'tok123'), 'https://mftg-dev.loca.lt/tok123/a/b?c=1');
   assert.equal(originalUrl(eventOf('POST', [['host', 'x.example']], Buffer.alloc(0), '/?q=1'), 'tok'), 'https://x.example/tok?q=1');
   assert.equal(originalUrl(eventOf('POST', [['host', '[::1]:80']], Buffer.alloc(0), '/'), null), 'http://[::1]:80/');
@@ -128,16 +149,52 @@ test('the original URL is rebuilt from the Host header, the token and the sub-pa
 
 describe('HAR 1.2', () => {
   const attempt = (overrides: Partial<ForwardAttempt>): ForwardAttempt => ({
-    id: 'a1', eventId: '01abc', kind: 'forward', target: 'http://127.0.0.1:3000/h', startedAt: '2025-01-02T03:04:05.700Z', status: 200, error: null,
-    durationMs: 12.5, responseHeaders: [['content-type', 'text/plain'], ['set-cookie', 'sid=1; Path=/']], responseSize: 2, modified: false, ...overrides,
+    id: 'a1',
+    eventId: '01abc',
+    kind: 'forward',
+    target: 'http://127.0.0.1:3000/h',
+    startedAt: '2025-01-02T03:04:05.700Z',
+    status: 200,
+    error: null,
+    durationMs: 12.5,
+    responseHeaders: [
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'sid=1; Path=/'],
+    ],
+    responseSize: 2,
+    modified: false,
+    ...overrides,
   });
 
   test('a log of JSON, binary, empty, answered, failed and never-forwarded events is valid HAR 1.2', () => {
     // Given events of every kind
     const json = Buffer.from('{"eventType":"MESSAGE.SEND.FAILED"}');
     const items = [
-      { ...originalItem({ ...eventOf('POST', [['host', '127.0.0.1:1'], ['content-type', 'application/json'], ['cookie', 'a=1; b=2']], json, '/x?y=1'), attempts: [attempt({})] }, json, 'http://127.0.0.1:1/tok/x?y=1'), lastResponseBody: Buffer.from('ok') },
-      deliveredItem({ ...eventOf('POST', [['content-type', 'application/octet-stream']], every), attempts: [attempt({ status: null, error: 'ECONNREFUSED', responseHeaders: [], responseSize: 0 })] }, every, 'http://127.0.0.1:3000/h'),
+      {
+        ...originalItem(
+          {
+            ...eventOf(
+              'POST',
+              [
+                ['host', '127.0.0.1:1'],
+                ['content-type', 'application/json'],
+                ['cookie', 'a=1; b=2'],
+              ],
+              json,
+              '/x?y=1',
+            ),
+            attempts: [attempt({})],
+          },
+          json,
+          'http://127.0.0.1:1/tok/x?y=1',
+        ),
+        lastResponseBody: Buffer.from('ok'),
+      },
+      deliveredItem(
+        { ...eventOf('POST', [['content-type', 'application/octet-stream']], every), attempts: [attempt({ status: null, error: 'ECONNREFUSED', responseHeaders: [], responseSize: 0 })] },
+        every,
+        'http://127.0.0.1:3000/h',
+      ),
       originalItem(eventOf('POST', [['host', '127.0.0.1:1']], Buffer.alloc(0)), Buffer.alloc(0), 'http://127.0.0.1:1/tok'),
       { ...deliveredItem({ ...eventOf('PUT', [], json), attempts: [attempt({ status: 500, responseSize: 3 })] }, json, 'http://127.0.0.1:3000/h'), lastResponseBody: Buffer.from([0xff, 0xfe, 0x00]) },
     ];
@@ -147,7 +204,10 @@ describe('HAR 1.2', () => {
     assert.deepEqual(harProblems(har), []);
     const [first, second, third, fourth] = har.log.entries;
     assert.deepEqual(first!.request.queryString, [{ name: 'y', value: '1' }]);
-    assert.deepEqual(first!.request.cookies, [{ name: 'a', value: '1' }, { name: 'b', value: '2' }]);
+    assert.deepEqual(first!.request.cookies, [
+      { name: 'a', value: '1' },
+      { name: 'b', value: '2' },
+    ]);
     assert.equal(first!.request.postData?.text, json.toString());
     assert.equal(first!.response.content.text, 'ok');
     assert.deepEqual(first!.response.cookies, [{ name: 'sid', value: '1' }]);
@@ -190,12 +250,27 @@ test('EventStore.readAll reads a store in one pass: after the last clear, oldest
     for (const [i, e] of kept.entries()) await store.appendEvent(e, Buffer.from(`body ${i + 1}`));
     await store.close();
     const other = await EventStore.open(dir.path);
-    const attempt: ForwardAttempt = { id: newId(), eventId: kept[0]!.id, kind: 'replay', target: 'http://127.0.0.1:1/', startedAt: new Date().toISOString(), status: 201, error: null, durationMs: 1, responseHeaders: [], responseSize: 7, modified: false };
+    const attempt: ForwardAttempt = {
+      id: newId(),
+      eventId: kept[0]!.id,
+      kind: 'replay',
+      target: 'http://127.0.0.1:1/',
+      startedAt: new Date().toISOString(),
+      status: 201,
+      error: null,
+      durationMs: 1,
+      responseHeaders: [],
+      responseSize: 7,
+      modified: false,
+    };
     await other.appendAttempt(attempt, Buffer.from('created'));
     // When the store is read whole
     const all = await other.readAll();
     // Then only the kept events, with their attempts and exact bytes
-    assert.deepEqual(all.map((s) => s.event.id), kept.map((e) => e.id));
+    assert.deepEqual(
+      all.map((s) => s.event.id),
+      kept.map((e) => e.id),
+    );
     assert.deepEqual(all[0]!.event.attempts, [attempt]);
     assert.equal((await all[0]!.body()).toString(), 'body 1');
     assert.equal((await all[0]!.lastResponseBody()).toString(), 'created');
@@ -228,7 +303,16 @@ test('a curl export of a hostile request is shell-safe and terminal-safe, and st
   const got = (await handler.waitFor(1))[0]!;
   assert.ok(got.body.equals(body));
   for (const [name, value] of headers) assert.equal(got.headers[name.toLowerCase()], Buffer.from(value, 'latin1').toString('latin1'), name);
-  assert.equal(await import('node:fs/promises').then((fs) => fs.stat(marker).then(() => true, () => false)), false, 'no injected command ran');
+  assert.equal(
+    await import('node:fs/promises').then((fs) =>
+      fs.stat(marker).then(
+        () => true,
+        () => false,
+      ),
+    ),
+    false,
+    'no injected command ran',
+  );
   // And the command itself carries no control character a terminal would act on
   assert.doesNotMatch(command, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
 });

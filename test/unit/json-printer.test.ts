@@ -25,9 +25,18 @@ function harness() {
   });
   let listener: ((element: SessionElement) => void) | null = null;
   let clock = 1_000;
-  const detach = attachJsonPrinter(streamOnly((l) => ((listener = l), () => (listener = null))), out, () => clock);
+  const detach = attachJsonPrinter(
+    streamOnly((l) => ((listener = l), () => (listener = null))),
+    out,
+    () => clock,
+  );
   const warn = (message: string): void => listener!({ type: 'warning', message });
-  const lines = (): string[] => writes.join('').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { message: string }).message);
+  const lines = (): string[] =>
+    writes
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { message: string }).message);
   return { writes, warn, lines, detach, advance: (ms: number) => (clock += ms) };
 }
 
@@ -95,11 +104,18 @@ test('captured text with escape sequences and C1 controls stays escaped in --jso
     },
   });
   let listener: ((element: SessionElement) => void) | null = null;
-  const detach = attachJsonPrinter(streamOnly((l) => ((listener = l), () => (listener = null))), out);
+  const detach = attachJsonPrinter(
+    streamOnly((l) => ((listener = l), () => (listener = null))),
+    out,
+  );
   // Given an event whose eventType, path and message id carry OSC 52, a screen clear, and a C1 CSI
   const nasty = '\u001b]52;c;aGk=\u0007\u001b[2J\u009b31m\u007f\u202e';
   const mftg = { eventType: `X${nasty}`, messageId: `<m${nasty}>`, partner: null, partnerName: null, station: null, stationName: null, subject: null, failureReason: null, failures: null };
-  listener!({ type: 'event', foreign: false, event: { id: '01abcdefghjkmn', receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: `/p${nasty}`, headers: [], remoteAddress: null, size: 1, mftg } });
+  listener!({
+    type: 'event',
+    foreign: false,
+    event: { id: '01abcdefghjkmn', receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: `/p${nasty}`, headers: [], remoteAddress: null, size: 1, mftg },
+  });
   await nextTurn();
   await detach();
   const text = writes.join('');

@@ -25,7 +25,11 @@ function printer() {
     },
   });
   let listener: ((element: SessionElement) => void) | null = null;
-  attachPlainPrinter(streamOnly((l) => ((listener = l), () => (listener = null))), new Chalk({ level: 0 }), out);
+  attachPlainPrinter(
+    streamOnly((l) => ((listener = l), () => (listener = null))),
+    new Chalk({ level: 0 }),
+    out,
+  );
   return { send: (element: SessionElement) => listener!(element), text: () => text, lines: () => text.split('\n').filter(Boolean) };
 }
 
@@ -34,13 +38,29 @@ const ESCAPED = '\\e]52;c;aGk=\\x07\\e[2J\\x9b31m';
 const RAW_CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 const event = (overrides: Partial<CapturedEvent> = {}): CapturedEvent => ({
-  id: '01abcdefghjkmn', receivedAt: '2026-01-01T00:00:00.000Z', method: 'POST', path: '/', headers: [], remoteAddress: null, size: 3,
+  id: '01abcdefghjkmn',
+  receivedAt: '2026-01-01T00:00:00.000Z',
+  method: 'POST',
+  path: '/',
+  headers: [],
+  remoteAddress: null,
+  size: 3,
   mftg: { eventType: 'MESSAGE.SEND.SUCCESS', messageId: '<m@x>', partner: 'P', partnerName: null, station: 'S', stationName: null, subject: null, failureReason: null, failures: null },
   ...overrides,
 });
 const attempt = (overrides: Partial<ForwardAttempt> = {}): ForwardAttempt => ({
-  id: '01abcdefghjkmp', eventId: '01abcdefghjkmn', kind: 'forward', target: 'http://127.0.0.1:3000/hook', startedAt: '2026-01-01T00:00:00.000Z',
-  status: 200, error: null, durationMs: 3, responseHeaders: [], responseSize: 0, modified: false, ...overrides,
+  id: '01abcdefghjkmp',
+  eventId: '01abcdefghjkmn',
+  kind: 'forward',
+  target: 'http://127.0.0.1:3000/hook',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  status: 200,
+  error: null,
+  durationMs: 3,
+  responseHeaders: [],
+  responseSize: 0,
+  modified: false,
+  ...overrides,
 });
 const ready: SessionElement = { type: 'ready', localUrl: 'http://127.0.0.1:1/t', store: '/tmp/s', forwardTo: 'http://localhsot:3000/hook', routes: {} };
 
@@ -73,7 +93,11 @@ test('a scheduled retry reads "retry 2/3 in 4s"', () => {
 
 test('a handler that never answered is "does not answer"; "to answer again" only after it answered; said once per outage', () => {
   const p = printer();
-  const waiting = (answeredBefore: boolean): SessionElement => ({ type: 'pending', eventId: '01abcdefghjkmn', pending: { state: 'waiting-for-handler', target: 'http://127.0.0.1:3000/hook', reason: 'ECONNREFUSED', answeredBefore } });
+  const waiting = (answeredBefore: boolean): SessionElement => ({
+    type: 'pending',
+    eventId: '01abcdefghjkmn',
+    pending: { state: 'waiting-for-handler', target: 'http://127.0.0.1:3000/hook', reason: 'ECONNREFUSED', answeredBefore },
+  });
   // Given a handler that was never up: said once for many waiting events
   p.send(waiting(false));
   p.send(waiting(false));
@@ -82,10 +106,13 @@ test('a handler that never answered is "does not answer"; "to answer again" only
   p.send(waiting(true));
   p.send(waiting(true));
   const said = p.lines().filter((line) => line.includes('answer'));
-  assert.deepEqual(said.map((line) => line.trim()), [
-    'http://127.0.0.1:3000/hook does not answer (ECONNREFUSED): events wait and go out in arrival order once it does',
-    'waiting for http://127.0.0.1:3000/hook to answer again (ECONNREFUSED): events wait and go out in arrival order',
-  ]);
+  assert.deepEqual(
+    said.map((line) => line.trim()),
+    [
+      'http://127.0.0.1:3000/hook does not answer (ECONNREFUSED): events wait and go out in arrival order once it does',
+      'waiting for http://127.0.0.1:3000/hook to answer again (ECONNREFUSED): events wait and go out in arrival order',
+    ],
+  );
 });
 
 test('a host that does not resolve: "host not found: check --forward-to", said once', () => {

@@ -15,7 +15,19 @@ function event(): CapturedEvent {
 }
 
 function attempt(eventId: string, status: number): ForwardAttempt {
-  return { id: newId(), eventId, kind: 'replay', target: 'http://127.0.0.1:1/hook', startedAt: new Date().toISOString(), status, error: null, durationMs: 1, responseHeaders: [], responseSize: 2, modified: false };
+  return {
+    id: newId(),
+    eventId,
+    kind: 'replay',
+    target: 'http://127.0.0.1:1/hook',
+    startedAt: new Date().toISOString(),
+    status,
+    error: null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 2,
+    modified: false,
+  };
 }
 
 /** Writes `count` events through a listener's store, a segment's worth per group commit; returns them in order. */
@@ -61,11 +73,17 @@ test('eventsAfter pages forward through every segment: each event once, in order
   const { records, pages } = await pageThrough(store, 700);
   // Then it gets every event once, oldest first, in bounded pages
   assert.deepEqual(pages, [700, 700, 700, 400]);
-  assert.deepEqual(records.map((r) => r.id), events.map((e) => e.id));
+  assert.deepEqual(
+    records.map((r) => r.id),
+    events.map((e) => e.id),
+  );
   // And each with its attempts, wherever they lie
   assert.deepEqual(records[0]!.attempts, [replay]);
   assert.deepEqual(records.find((r) => r.id === lastOfSecond.id)!.attempts, [forward]);
-  assert.equal(records.reduce((n, r) => n + r.attempts.length, 0), 2);
+  assert.equal(
+    records.reduce((n, r) => n + r.attempts.length, 0),
+    2,
+  );
   // And a page after the newest event is empty
   assert.deepEqual(await store.eventsAfter(events[events.length - 1]!.id, 10), []);
   assert.deepEqual(store.warnings, []);
@@ -86,7 +104,10 @@ test('eventsAfter starts at the segment that can hold the next id: sealed segmen
   const reader = await EventStore.open(dir.path);
   const page = await reader.eventsAfter(events[SEGMENT_MAX_EVENTS * 2 - 1]!.id, 10);
   // Then it gets the first ten of the third segment, and the damaged ones were never read
-  assert.deepEqual(page.map((r) => r.id), events.slice(SEGMENT_MAX_EVENTS * 2, SEGMENT_MAX_EVENTS * 2 + 10).map((e) => e.id));
+  assert.deepEqual(
+    page.map((r) => r.id),
+    events.slice(SEGMENT_MAX_EVENTS * 2, SEGMENT_MAX_EVENTS * 2 + 10).map((e) => e.id),
+  );
   assert.deepEqual(reader.warnings, []);
 });
 
@@ -98,8 +119,14 @@ test('eventsAfter honours a clear: nothing stored before it is read back', async
   const before = await fill(store, SEGMENT_MAX_EVENTS + 10);
   await store.clear();
   const after = await fill(store, 5);
-  assert.deepEqual((await store.eventsAfter(null, 100)).map((r) => r.id), after.map((e) => e.id));
-  assert.deepEqual((await store.eventsAfter(before[3]!.id, 100)).map((r) => r.id), after.map((e) => e.id));
+  assert.deepEqual(
+    (await store.eventsAfter(null, 100)).map((r) => r.id),
+    after.map((e) => e.id),
+  );
+  assert.deepEqual(
+    (await store.eventsAfter(before[3]!.id, 100)).map((r) => r.id),
+    after.map((e) => e.id),
+  );
   await store.close();
 });
 
@@ -163,7 +190,11 @@ test('--json on inspect with a stalled reader: more events than a newest-first r
     attempts.push(forwarded.id);
   }
   const records = (): Array<{ type: string; id: string; eventId?: string }> =>
-    pipe.text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; id: string });
+    pipe
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; id: string });
   // (the inspector has seen them all: its output is lagging)
   await waitUntil(() => view.stats.attempts.ok === attempts.length, 'the inspector following every attempt');
   // And the reader resumes
@@ -173,9 +204,18 @@ test('--json on inspect with a stalled reader: more events than a newest-first r
   await writer.close();
   // Then every event arrives once, in arrival order, each attempt once after its event, and nothing is called lost
   const all = records();
-  assert.deepEqual(all.filter((r) => r.type === 'event').map((r) => r.id), ids);
-  assert.deepEqual(all.filter((r) => r.type === 'attempt').map((r) => r.id), attempts);
+  assert.deepEqual(
+    all.filter((r) => r.type === 'event').map((r) => r.id),
+    ids,
+  );
+  assert.deepEqual(
+    all.filter((r) => r.type === 'attempt').map((r) => r.id),
+    attempts,
+  );
   const at = new Map(all.map((r, i) => [r.id, i]));
   for (const r of all) if (r.type === 'attempt') assert.ok(at.get(r.eventId!)! < at.get(r.id)!, `attempt ${r.id} after its event`);
-  assert.deepEqual(all.filter((r) => r.type === 'warning'), []);
+  assert.deepEqual(
+    all.filter((r) => r.type === 'warning'),
+    [],
+  );
 });

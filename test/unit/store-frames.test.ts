@@ -12,7 +12,17 @@ import { tempDir } from '../helpers/temp.js';
 // the test does not depend on the store's own encoder.
 
 function event(overrides: Partial<CapturedEvent> = {}): CapturedEvent {
-  return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: '127.0.0.1', size: 0, mftg: null, ...overrides };
+  return {
+    id: newId(),
+    receivedAt: new Date().toISOString(),
+    method: 'POST',
+    path: '/',
+    headers: [['content-type', 'application/json']],
+    remoteAddress: '127.0.0.1',
+    size: 0,
+    mftg: null,
+    ...overrides,
+  };
 }
 
 const KIND = { event: 1, attempt: 2, clear: 3 } as const;
@@ -96,7 +106,10 @@ test('a torn event whose body carries frame-shaped bytes never shows them: the r
   // Then a reader lists the 50 real events and nothing forged
   const reader = await EventStore.open(dir.path);
   const listed = await reader.list({ limit: 100 });
-  assert.deepEqual(listed.map((e) => e.id), real);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    real,
+  );
   assert.ok(!listed.some((e) => e.remoteAddress === '6.6.6.6'));
   for (const id of forgedIds) await assert.rejects(reader.get(id), { code: 'E_EVENT_NOT_FOUND' });
   assert.match(reader.warnings.join('\n'), /torn or corrupt/);
@@ -106,8 +119,14 @@ test('a torn event whose body carries frame-shaped bytes never shows them: the r
   await restarted.openForWriting();
   const later = event();
   await restarted.appendEvent(later, Buffer.from('after'));
-  assert.deepEqual((await restarted.list({ limit: 100 })).map((e) => e.id), [...real, later.id]);
-  assert.deepEqual((await restarted.readAll()).map((s) => s.event.id), [...real, later.id]);
+  assert.deepEqual(
+    (await restarted.list({ limit: 100 })).map((e) => e.id),
+    [...real, later.id],
+  );
+  assert.deepEqual(
+    (await restarted.readAll()).map((s) => s.event.id),
+    [...real, later.id],
+  );
   await restarted.close();
 });
 
@@ -135,7 +154,10 @@ test('damage in the middle of a segment costs only the damaged record, even when
   // Then only the damaged record is lost
   const reader = await EventStore.open(dir.path);
   const listed = await reader.list({ limit: 10 });
-  assert.deepEqual(listed.map((e) => e.id), [events[0]!.id, events[2]!.id]);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    [events[0]!.id, events[2]!.id],
+  );
   assert.equal((await reader.getWithBody(events[2]!.id)).body.toString(), 'third');
 });
 
@@ -144,33 +166,62 @@ test('stores written in the first format stay readable, and a listener continues
   t.after(dir.cleanup);
   // Given a store written by the previous version: one segment of format-1 frames
   const events = [event(), event({ size: 4 }), event()];
-  const attempt = { id: newId(), eventId: events[1]!.id, kind: 'forward', target: 'http://127.0.0.1:1/hook', startedAt: new Date().toISOString(), status: 204, error: null, durationMs: 1, responseHeaders: [], responseSize: 2, modified: false };
+  const attempt = {
+    id: newId(),
+    eventId: events[1]!.id,
+    kind: 'forward',
+    target: 'http://127.0.0.1:1/hook',
+    startedAt: new Date().toISOString(),
+    status: 204,
+    error: null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 2,
+    modified: false,
+  };
   await mkdir(join(dir.path, 'events'), { recursive: true, mode: 0o700 });
   await writeFile(
     join(dir.path, 'events', '00000001.seg'),
-    Buffer.concat([legacyFrame(KIND.event, events[0], Buffer.from('one')), legacyFrame(KIND.event, events[1], Buffer.from([0, 1, 2, 255])), legacyFrame(KIND.attempt, attempt, Buffer.from('ok')), legacyFrame(KIND.event, events[2])]),
+    Buffer.concat([
+      legacyFrame(KIND.event, events[0], Buffer.from('one')),
+      legacyFrame(KIND.event, events[1], Buffer.from([0, 1, 2, 255])),
+      legacyFrame(KIND.attempt, attempt, Buffer.from('ok')),
+      legacyFrame(KIND.event, events[2]),
+    ]),
     { mode: 0o600 },
   );
   // When this version reads it
   const reader = await EventStore.open(dir.path);
   const listed = await reader.list({ limit: 10 });
   // Then every event, attempt and body is there
-  assert.deepEqual(listed.map((e) => e.id), events.map((e) => e.id));
-  assert.deepEqual(listed[1]!.attempts.map((a) => a.status), [204]);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    events.map((e) => e.id),
+  );
+  assert.deepEqual(
+    listed[1]!.attempts.map((a) => a.status),
+    [204],
+  );
   assert.deepEqual([...(await reader.getWithBody(events[1]!.id)).body], [0, 1, 2, 255]);
   assert.equal((await reader.attemptBody(events[1]!.id, attempt.id)).toString(), 'ok');
   assert.deepEqual(reader.warnings, []);
   // And a replay in another terminal can add to it before the listener is upgraded
   const replayer = await EventStore.open(dir.path);
   await replayer.appendAttempt({ ...attempt, id: newId(), kind: 'replay', status: 202 }, Buffer.from('again'));
-  assert.deepEqual((await reader.list({ limit: 10 }))[1]!.attempts.map((a) => a.status), [204, 202]);
+  assert.deepEqual(
+    (await reader.list({ limit: 10 }))[1]!.attempts.map((a) => a.status),
+    [204, 202],
+  );
   // And a listener of this version writes into a new segment, never after the old frames
   const writer = await EventStore.open(dir.path);
   await writer.openForWriting();
   const fresh = event();
   await writer.appendEvent(fresh, Buffer.from('new'));
   assert.deepEqual(await segmentFiles(dir.path), ['00000001.seg', '00000002.seg']);
-  assert.deepEqual((await writer.list({ limit: 10 })).map((e) => e.id), [...events.map((e) => e.id), fresh.id]);
+  assert.deepEqual(
+    (await writer.list({ limit: 10 })).map((e) => e.id),
+    [...events.map((e) => e.id), fresh.id],
+  );
   await writer.close();
 });
 
@@ -195,6 +246,9 @@ test('in a first-format segment, nothing after a torn record is trusted: frame-s
   const reader = await EventStore.open(dir.path);
   const listed = await reader.list({ limit: 10 });
   // Then the real events are there, the forged ones are not, and the intact neighbour survives
-  assert.deepEqual(listed.map((e) => e.id), [real[0]!.id, real[1]!.id, middle[0]!.id, middle[2]!.id]);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    [real[0]!.id, real[1]!.id, middle[0]!.id, middle[2]!.id],
+  );
   for (const id of forgedIds) await assert.rejects(reader.get(id), { code: 'E_EVENT_NOT_FOUND' });
 });

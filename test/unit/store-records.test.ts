@@ -8,7 +8,16 @@ import { EventStore } from '../../src/core/store/store.js';
 import type { CapturedEvent } from '../../src/core/types.js';
 import { tempDir } from '../helpers/temp.js';
 
-const event = (): CapturedEvent => ({ id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'text/plain']], remoteAddress: '127.0.0.1', size: 4, mftg: null });
+const event = (): CapturedEvent => ({
+  id: newId(),
+  receivedAt: new Date().toISOString(),
+  method: 'POST',
+  path: '/',
+  headers: [['content-type', 'text/plain']],
+  remoteAddress: '127.0.0.1',
+  size: 4,
+  mftg: null,
+});
 
 test('stored records are checked when read: a damaged one is skipped with a warning, missing fields read as their defaults', async (t) => {
   const dir = await tempDir();
@@ -41,6 +50,12 @@ test('stored records are checked when read: a damaged one is skipped with a warn
   // And the damaged event is named in a warning, like a torn record
   assert.deepEqual(reader.warnings, [`skipped a damaged record at offset ${damagedAt} of segment ${name} (a malformed id)`]);
   // And every other reader agrees
-  assert.deepEqual((await reader.readAll()).map((stored) => stored.event.id), [good.id]);
-  assert.deepEqual((await reader.eventsAfter(null, 10)).map((record) => record.id), [good.id]);
+  assert.deepEqual(
+    (await reader.readAll()).map((stored) => stored.event.id),
+    [good.id],
+  );
+  assert.deepEqual(
+    (await reader.eventsAfter(null, 10)).map((record) => record.id),
+    [good.id],
+  );
 });

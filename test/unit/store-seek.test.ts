@@ -12,7 +12,19 @@ function event(): CapturedEvent {
 }
 
 function attempt(eventId: string, status: number): ForwardAttempt {
-  return { id: newId(), eventId, kind: 'replay', target: 'http://127.0.0.1:1/hook', startedAt: new Date().toISOString(), status, error: null, durationMs: 1, responseHeaders: [], responseSize: 2, modified: false };
+  return {
+    id: newId(),
+    eventId,
+    kind: 'replay',
+    target: 'http://127.0.0.1:1/hook',
+    startedAt: new Date().toISOString(),
+    status,
+    error: null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 2,
+    modified: false,
+  };
 }
 
 /** Writes `segments` full segments of events through a listener's store; returns the events in order. */
@@ -60,7 +72,10 @@ test('a lookup by id reads only the segments whose seals can hold the id or its 
   const byPrefix = await reader.get(oldest.id.slice(0, length));
   // Then it comes with its body and the attempt from the newest segment, and the middle one was never read
   assert.equal(found.body.toString(), 'body 0');
-  assert.deepEqual(found.event.attempts.map((a) => a.status), [201]);
+  assert.deepEqual(
+    found.event.attempts.map((a) => a.status),
+    [201],
+  );
   assert.equal(byPrefix.id, oldest.id);
   assert.deepEqual(reader.warnings, []);
   // And an event of the damaged segment is reported as gone, with the damage as a warning
@@ -89,7 +104,10 @@ test('a segment another process appended to after it was sealed is read: its att
   await appendFile(first, encodeFrame(FrameKind.Attempt, 7, late, Buffer.from('late'), key));
   // Then a new reader finds the late attempt though the seal did not list it
   const reader = await EventStore.open(dir.path);
-  assert.deepEqual((await reader.get(events[5]!.id)).attempts.map((a) => a.status), [202]);
+  assert.deepEqual(
+    (await reader.get(events[5]!.id)).attempts.map((a) => a.status),
+    [202],
+  );
   // And a clear appended there hides every event before it from a lookup
   await appendFile(first, encodeFrame(FrameKind.Clear, 7, { clearedAt: new Date().toISOString() }, Buffer.alloc(0), key));
   await assert.rejects((await EventStore.open(dir.path)).get(events[5]!.id), /no event with id/);

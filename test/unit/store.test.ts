@@ -10,7 +10,17 @@ import { allBytes } from '../fixtures/mftg-payloads.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
 function event(overrides: Partial<CapturedEvent> = {}): CapturedEvent {
-  return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: '127.0.0.1', size: 0, mftg: null, ...overrides };
+  return {
+    id: newId(),
+    receivedAt: new Date().toISOString(),
+    method: 'POST',
+    path: '/',
+    headers: [['content-type', 'application/json']],
+    remoteAddress: '127.0.0.1',
+    size: 0,
+    mftg: null,
+    ...overrides,
+  };
 }
 
 /** The key a segment's frames are checksummed with (bytes 8–11 of its header). */
@@ -19,7 +29,19 @@ async function segmentKey(path: string): Promise<number> {
 }
 
 function attempt(eventId: string, status: number | null): ForwardAttempt {
-  return { id: newId(), eventId, kind: 'forward', target: 'http://127.0.0.1:1/hook', startedAt: new Date().toISOString(), status, error: status === null ? 'ECONNREFUSED' : null, durationMs: 1, responseHeaders: [], responseSize: 0, modified: false };
+  return {
+    id: newId(),
+    eventId,
+    kind: 'forward',
+    target: 'http://127.0.0.1:1/hook',
+    startedAt: new Date().toISOString(),
+    status,
+    error: status === null ? 'ECONNREFUSED' : null,
+    durationMs: 1,
+    responseHeaders: [],
+    responseSize: 0,
+    modified: false,
+  };
 }
 
 test('bodies come back byte for byte, attempts attach to their event, files are private', async (t) => {
@@ -39,8 +61,14 @@ test('bodies come back byte for byte, attempts attach to their event, files are 
   const listed = await reader.list({ limit: 50 });
   const { body } = await reader.getWithBody(binary.id);
   // Then
-  assert.deepEqual(listed.map((e) => e.id), [binary.id, empty.id]);
-  assert.deepEqual(listed[0]!.attempts.map((a) => a.status), [502, 200]);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    [binary.id, empty.id],
+  );
+  assert.deepEqual(
+    listed[0]!.attempts.map((a) => a.status),
+    [502, 200],
+  );
   assert.ok(body.equals(allBytes));
   assert.equal((await reader.getWithBody(empty.id)).body.length, 0);
   assert.equal((await stat(dir.path)).mode & 0o777, 0o700);
@@ -87,10 +115,16 @@ test('a torn last record is skipped with a warning and the next writer starts a 
   const third = event();
   await writer.appendEvent(third, Buffer.from('after the crash'));
   // Then the complete events survive, the torn one is reported, new events land after it
-  assert.deepEqual(listed.map((e) => e.id), [first.id, second.id]);
+  assert.deepEqual(
+    listed.map((e) => e.id),
+    [first.id, second.id],
+  );
   assert.match(reader.warnings.join('\n'), /torn or corrupt/);
   assert.match(writer.warnings.join('\n'), /torn or corrupt/);
-  assert.deepEqual((await writer.list({ limit: 10 })).map((e) => e.id), [first.id, second.id, third.id]);
+  assert.deepEqual(
+    (await writer.list({ limit: 10 })).map((e) => e.id),
+    [first.id, second.id, third.id],
+  );
   assert.deepEqual(await readdir(join(dir.path, 'events')).then((names) => names.filter((n) => n.endsWith('.seg')).sort()), ['00000001.seg', '00000002.seg']);
   // And a running listener hears of warnings as they are found: the ones so far at once, later ones live
   const heard: string[] = [];
@@ -120,7 +154,10 @@ test('corruption in the middle of a segment costs only the damaged record', asyn
   bytes[at] ^= 0xff;
   await writeFile(path, bytes);
   const reader = await EventStore.open(dir.path);
-  assert.deepEqual((await reader.list({ limit: 10 })).map((e) => e.id), [events[0]!.id, events[2]!.id]);
+  assert.deepEqual(
+    (await reader.list({ limit: 10 })).map((e) => e.id),
+    [events[0]!.id, events[2]!.id],
+  );
   assert.equal(reader.warnings.length, 1);
 });
 
@@ -142,7 +179,10 @@ test('retention keeps the newest events and deletes whole old segments', async (
   const all = await (await EventStore.open(dir.path)).list({ limit: total });
   assert.ok(all.length >= keep, `kept ${all.length}`);
   assert.ok(all.length <= keep + SEGMENT_MAX_EVENTS + 10, `kept ${all.length}`);
-  assert.deepEqual(all.map((e) => e.id), ids.slice(ids.length - all.length));
+  assert.deepEqual(
+    all.map((e) => e.id),
+    ids.slice(ids.length - all.length),
+  );
 });
 
 test('a follower reports what another process appended to a segment this one has already sealed, and nothing of its own', async (t) => {
@@ -155,10 +195,13 @@ test('a follower reports what another process appended to a segment this one has
   const seen: string[] = [];
   // (The follower looks when the test says: the first look comes after the writes below, all in one batch, and the foreign append.)
   let look: () => Promise<void> = async () => undefined;
-  const stop = await listener.follow((record) => seen.push(record.kind === 'attempt' ? `attempt:${record.attempt.status}` : record.kind), (next) => {
-    look = next;
-    return () => undefined;
-  });
+  const stop = await listener.follow(
+    (record) => seen.push(record.kind === 'attempt' ? `attempt:${record.attempt.status}` : record.kind),
+    (next) => {
+      look = next;
+      return () => undefined;
+    },
+  );
   t.after(stop);
   // Given the listener fills its segment and moves on to the next one
   await Promise.all(Array.from({ length: SEGMENT_MAX_EVENTS + 5 }, (_, i) => listener.appendEvent(event(), Buffer.from(String(i)))));
@@ -203,7 +246,10 @@ test('a listener follows attempts and clears written by another process; clear h
   assert.deepEqual(await other.list({ limit: 10 }), []);
   const after = event();
   await listener.appendEvent(after, Buffer.from('y'));
-  assert.deepEqual((await other.list({ limit: 10 })).map((x) => x.id), [after.id]);
+  assert.deepEqual(
+    (await other.list({ limit: 10 })).map((x) => x.id),
+    [after.id],
+  );
   assert.ok(!seen.includes('event'), 'own events are not reported as foreign');
   await listener.close();
 });
@@ -222,9 +268,18 @@ test('list filters by eventType and by failed last attempt', async (t) => {
   await store.appendAttempt(attempt(failed.id, null), Buffer.alloc(0));
   await store.appendAttempt(attempt(recovered.id, 500), Buffer.alloc(0));
   await store.appendAttempt(attempt(recovered.id, 200), Buffer.alloc(0));
-  assert.deepEqual((await store.list({ limit: 10, eventType: 'MESSAGE.SEND.FAILED' })).map((e) => e.id), [failed.id, recovered.id]);
-  assert.deepEqual((await store.list({ limit: 10, failed: true })).map((e) => e.id), [failed.id]);
-  assert.deepEqual((await store.list({ limit: 1 })).map((e) => e.id), [recovered.id]);
+  assert.deepEqual(
+    (await store.list({ limit: 10, eventType: 'MESSAGE.SEND.FAILED' })).map((e) => e.id),
+    [failed.id, recovered.id],
+  );
+  assert.deepEqual(
+    (await store.list({ limit: 10, failed: true })).map((e) => e.id),
+    [failed.id],
+  );
+  assert.deepEqual(
+    (await store.list({ limit: 1 })).map((e) => e.id),
+    [recovered.id],
+  );
   await store.close();
 });
 

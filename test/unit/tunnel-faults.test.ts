@@ -48,15 +48,16 @@ describe('faults injected by a mock tunnel server', () => {
     const before = capture.requests.length;
     await waitFor(
       async () => {
-        const answer = await sendThroughTunnel(mock.port, subdomain, `/${TOKEN}`, { method: 'POST', body, timeoutMs: 1500 }).catch(
-          () => null,
-        );
+        const answer = await sendThroughTunnel(mock.port, subdomain, `/${TOKEN}`, { method: 'POST', body, timeoutMs: 1500 }).catch(() => null);
         return answer?.status === 200;
       },
       'a delivery through the tunnel',
       5000,
     );
-    assert.ok(capture.requests.slice(before).some((r) => r.body.equals(body)), 'the delivery arrived byte for byte');
+    assert.ok(
+      capture.requests.slice(before).some((r) => r.body.equals(body)),
+      'the delivery arrived byte for byte',
+    );
   };
 
   before(async () => {
@@ -238,10 +239,7 @@ describe('faults injected by a mock tunnel server', () => {
 
   test('after close() of an online tunnel nothing keeps the process alive', async () => {
     // Given a process whose supervisor is online through the mock, When it closes the supervisor
-    const run = await superviseInChildProcess(
-      { host: mock.url, localPort: capture.port, subdomain: 'exit-probe', token: TOKEN, backoff: { initialMs: 50, maxMs: 200 } },
-      { state: 'online' },
-    );
+    const run = await superviseInChildProcess({ host: mock.url, localPort: capture.port, subdomain: 'exit-probe', token: TOKEN, backoff: { initialMs: 50, maxMs: 200 } }, { state: 'online' });
 
     // Then it exits on its own right after (no socket, keep-alive connection or timer left), code 0
     assert.equal(run.stderr, '');

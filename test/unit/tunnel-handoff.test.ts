@@ -114,7 +114,10 @@ describe('tunnel sockets handed to the capture server in process (real localtunn
     await supervisor.close();
 
     // Then no handed-over socket is left open in the capture server
-    assert.ok(handedOver.every((socket) => socket.destroyed), 'every handed-over socket is destroyed');
+    assert.ok(
+      handedOver.every((socket) => socket.destroyed),
+      'every handed-over socket is destroyed',
+    );
   });
 });
 

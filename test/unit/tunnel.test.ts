@@ -121,7 +121,10 @@ describe('against the real localtunnel server', () => {
     assert.equal(online.subdomain, subdomain);
     assert.equal(online.publicUrl, previous.publicUrl);
     assert.equal(online.attempt, 0);
-    assert.ok(states.slice(seen).every((s) => s.urlChanged === null), 'the URL never changed');
+    assert.ok(
+      states.slice(seen).every((s) => s.urlChanged === null),
+      'the URL never changed',
+    );
 
     // And deliveries after that arrive
     const body = Buffer.from(JSON.stringify({ eventType: 'MESSAGE.SEND.SUCCESS', n: 2 }));
@@ -153,8 +156,14 @@ describe('against the real localtunnel server', () => {
     // Then it is online on the same subdomain, with no URL change
     const online = await waitForTunnelState(restarted, (s) => s.state === 'online', 'online', 8000);
     assert.equal(online.subdomain, subdomain);
-    assert.ok(seen.every((s) => s.urlChanged === null), JSON.stringify(seen));
-    assert.ok(seen.some((s) => s.reason?.includes(`subdomain "${subdomain}" is taken`)), 'the name was asked for again');
+    assert.ok(
+      seen.every((s) => s.urlChanged === null),
+      JSON.stringify(seen),
+    );
+    assert.ok(
+      seen.some((s) => s.reason?.includes(`subdomain "${subdomain}" is taken`)),
+      'the name was asked for again',
+    );
   });
 });
 
@@ -213,10 +222,7 @@ describe('an unreachable tunnel host', () => {
   test('after close() nothing keeps the process alive', async () => {
     // Given a process that supervises an unreachable host, When it closes the supervisor after 3 attempts
     const port = await closedPort();
-    const run = await superviseInChildProcess(
-      { host: `http://127.0.0.1:${port}`, localPort: 9, subdomain: 'nowhere', token: null, backoff: { initialMs: 30, maxMs: 60 } },
-      { attempt: 3 },
-    );
+    const run = await superviseInChildProcess({ host: `http://127.0.0.1:${port}`, localPort: 9, subdomain: 'nowhere', token: null, backoff: { initialMs: 30, maxMs: 60 } }, { attempt: 3 });
 
     // Then it exits on its own right after, with code 0 and nothing on stderr
     assert.equal(run.stderr, '');

@@ -21,7 +21,7 @@ const s3Requests = (api: MockMftgApi) => api.log.filter((r) => r.path.startsWith
 const attachmentListings = (api: MockMftgApi) => api.apiRequests().filter((r) => r.path.endsWith('/attachments'));
 const onlyOwnOrigin = (logged: LoggedPage, inspector: Inspector) => logged.requests.filter((url) => !url.startsWith('blob:') && new URL(url).origin !== new URL(inspector.url).origin);
 
-describe('web inspector: a message\'s files through the MFTG API', () => {
+describe("web inspector: a message's files through the MFTG API", () => {
   const chromium = useBrowser();
   let api: MockMftgApi;
   let dir: { path: string; cleanup: () => Promise<void> };
@@ -50,7 +50,12 @@ describe('web inspector: a message\'s files through the MFTG API', () => {
     // Given the webhooks of two received messages: a PO with an EDI file and a binary part, and one
     // whose file MFTG names with path separators
     api = await startMockMftgApi();
-    api.addMessage('received', { as2MessageId: ODD_ID, senderAS2Id: 'HOOLI', subject: 'odd name', attachmentPaths: [`AS2/files/ACME-AS2/HOOLI/inbox/1709290000001-0/${ODD_NAME}`, 'AS2/files/ACME-AS2/HOOLI/inbox/1709290000001-0/fine.edi'] });
+    api.addMessage('received', {
+      as2MessageId: ODD_ID,
+      senderAS2Id: 'HOOLI',
+      subject: 'odd name',
+      attachmentPaths: [`AS2/files/ACME-AS2/HOOLI/inbox/1709290000001-0/${ODD_NAME}`, 'AS2/files/ACME-AS2/HOOLI/inbox/1709290000001-0/fine.edi'],
+    });
     dir = await tempDir();
     const store = await EventStore.open(join(dir.path, 'store'));
     await store.openForWriting();
@@ -58,7 +63,19 @@ describe('web inspector: a message\'s files through the MFTG API', () => {
       const { box, ...message } = api.messages.get(id)!;
       const body = Buffer.from(JSON.stringify(toWebhookPayload(message, box)));
       const eventId = newId();
-      await store.appendEvent({ id: eventId, receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: null, size: body.length, mftg: summarize(body) }, body);
+      await store.appendEvent(
+        {
+          id: eventId,
+          receivedAt: new Date().toISOString(),
+          method: 'POST',
+          path: '/',
+          headers: [['content-type', 'application/json']],
+          remoteAddress: null,
+          size: body.length,
+          mftg: summarize(body),
+        },
+        body,
+      );
       eventOf.set(id, eventId);
     }
     await store.close();
@@ -70,7 +87,7 @@ describe('web inspector: a message\'s files through the MFTG API', () => {
     await dir.cleanup();
   });
 
-  test('the details list the files; a binary one downloads through the page\'s link byte-identical, never from S3', async () => {
+  test("the details list the files; a binary one downloads through the page's link byte-identical, never from S3", async () => {
     const inspector = await inspect(credentials());
     // When the PO's details are open
     const logged = await openDetails(inspector, PO_ID);
@@ -179,11 +196,14 @@ describe('web inspector: a message\'s files through the MFTG API', () => {
     const listing = (await own.json()) as { messageId: string; box: string; files: Array<{ name: string; href: string }> };
     assert.equal(listing.messageId, PO_ID);
     assert.equal(listing.box, 'inbox');
-    assert.deepEqual(listing.files.map((f) => f.href), [`/api/events/${eventOf.get(PO_ID)}/attachments/0`, `/api/events/${eventOf.get(PO_ID)}/attachments/1`]);
+    assert.deepEqual(
+      listing.files.map((f) => f.href),
+      [`/api/events/${eventOf.get(PO_ID)}/attachments/0`, `/api/events/${eventOf.get(PO_ID)}/attachments/1`],
+    );
     await waitUntil(() => api.log.length > before, 'the listing reached MFTG');
   });
 
-  test('a listener\'s inspector serves the files with the credentials its reconcile uses', async () => {
+  test("a listener's inspector serves the files with the credentials its reconcile uses", async () => {
     // Given a listener that reconciles against the mock (and so recovered the PO's delivery)
     const started = await startSession({ reconcile: { api: { baseUrl: api.url, credentials: { username: api.username, password: api.password }, backoff: () => 1 }, intervalMs: 3_600_000 } });
     const inspector = await startInspector(started.session, { address: '127.0.0.1:0' });
@@ -197,7 +217,10 @@ describe('web inspector: a message\'s files through the MFTG API', () => {
       const file = await fetch(new URL(listing.files[1]!.href, inspector.url));
       // Then the files are there, the binary one byte for byte
       assert.equal(session.attachments.ready, true);
-      assert.deepEqual(listing.files.map((f) => f.name), ['PO_850_4500012345.edi', 'Attachment.raw']);
+      assert.deepEqual(
+        listing.files.map((f) => f.name),
+        ['PO_850_4500012345.edi', 'Attachment.raw'],
+      );
       assert.ok(Buffer.from(await file.arrayBuffer()).equals(seedBinary()));
     } finally {
       await inspector.close();

@@ -219,7 +219,10 @@ describe('web inspector on a real listener', () => {
       api.inject({ match: '/message', status: 500, times: Infinity });
       await notices.getByText(/reconcile failed: .*capture goes on/).waitFor({ timeout: 10_000 });
       // (The selected event's details ask MFTG for its files too: that answer is the API's 500, as a 502.)
-      assert.deepEqual(logged.errors.filter((e) => !/status of 502/.test(e)), []);
+      assert.deepEqual(
+        logged.errors.filter((e) => !/status of 502/.test(e)),
+        [],
+      );
       await logged.page.context().close();
     } finally {
       await page.close();

@@ -121,7 +121,10 @@ describe('web inspector in a real browser', () => {
     const hostile = '\u001b]52;c;aGVsbG8=\u0007\u001b[2JEVIL\u009b\u202e';
     const event = await view.deliver({
       body: { eventType: hostile, messageIdentifier: `<${hostile}@x>`, partnerName: hostile, messageSubject: `line one\nline two ${hostile}` },
-      headers: [['content-type', 'application/json'], ['x-evil', hostile]],
+      headers: [
+        ['content-type', 'application/json'],
+        ['x-evil', hostile],
+      ],
     });
     const logged = await chromium.open(inspector.url);
     await row(logged, event.id).waitFor();

@@ -288,7 +288,12 @@ export class MessageFiles {
     const known = this.#listed.get(message.eventId);
     let listed = known && this.now() - known.at < ATTACHMENT_LINKS_REUSE_MS ? known : await this.#list(message);
     const first = listed.links[index];
-    if (!first) throw new MftgHooksError('E_MFTG_NOT_FOUND', `MFTG lists ${listed.links.length} file${listed.links.length === 1 ? '' : 's'} for ${message.messageId}, not a file ${index + 1}`, 'reload the list of files');
+    if (!first)
+      throw new MftgHooksError(
+        'E_MFTG_NOT_FOUND',
+        `MFTG lists ${listed.links.length} file${listed.links.length === 1 ? '' : 's'} for ${message.messageId}, not a file ${index + 1}`,
+        'reload the list of files',
+      );
     const name = first.name;
     const unsafe = unsafeFileName(name);
     if (unsafe) throw new RefusedFileName(name, unsafe);
@@ -299,7 +304,12 @@ export class MessageFiles {
         return { name, body: await this.#client().openAttachment(link) };
       } catch (error) {
         if (!(error instanceof MftgHooksError) || error.code !== 'E_MFTG_LINK_EXPIRED') throw error;
-        if (asked >= 1) throw new MftgHooksError('E_MFTG_LINK_EXPIRED', `the download link of ${name} expired, and so did a fresh one`, 'MFTG\'s links last about 10 minutes: try again; if it keeps happening, check this machine\'s clock');
+        if (asked >= 1)
+          throw new MftgHooksError(
+            'E_MFTG_LINK_EXPIRED',
+            `the download link of ${name} expired, and so did a fresh one`,
+            "MFTG's links last about 10 minutes: try again; if it keeps happening, check this machine's clock",
+          );
         listed = await this.#list(message);
       }
     }

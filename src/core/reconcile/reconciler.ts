@@ -280,4 +280,3 @@ function fail(summary: ReconcileSummary, error: unknown): void {
 export function recoveredMessages(summary: ReconcileSummary): RecoveredMessage[] {
   return MESSAGE_TYPES.flatMap((type) => summary.byType[type].recovered).sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
 }
-

@@ -186,12 +186,7 @@ export function frameChecksum(buf: Buffer, header: FrameHeader, start: number, k
  */
 export function frameIsValid(buf: Buffer, start: number, header: FrameHeader, segment: SegmentFormat): boolean {
   const end = start + header.frameLength;
-  return (
-    (header.format === 2 || segment.version === 1) &&
-    end <= buf.length &&
-    trailerMatches(buf, end - TRAILER_SIZE, header) &&
-    frameChecksum(buf, header, start, segment.key) === header.crc
-  );
+  return (header.format === 2 || segment.version === 1) && end <= buf.length && trailerMatches(buf, end - TRAILER_SIZE, header) && frameChecksum(buf, header, start, segment.key) === header.crc;
 }
 
 /** Where the next format-2 frame magic starts at or after `from`, or -1. */

@@ -14,9 +14,11 @@ const isStringOrNull: Check = (value) => value === null || typeof value === 'str
 const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value);
 const isNumberOrNull: Check = (value) => value === null || isNumber(value);
 const isObjectOrNull: Check = (value) => value === null || (typeof value === 'object' && !Array.isArray(value));
-const isHeaderPairs: Check = (value) =>
-  Array.isArray(value) && value.every((pair) => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string');
-const isOneOf = (values: ReadonlySet<string>): Check => (value) => typeof value === 'string' && values.has(value);
+const isHeaderPairs: Check = (value) => Array.isArray(value) && value.every((pair) => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string');
+const isOneOf =
+  (values: ReadonlySet<string>): Check =>
+  (value) =>
+    typeof value === 'string' && values.has(value);
 
 /**
  * A field: how it is checked, and what a record without it reads as (none: the record needs it).

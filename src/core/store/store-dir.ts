@@ -20,7 +20,7 @@ const REASONS: Record<string, string> = {
 };
 
 function cannotCreate(dir: string, error: unknown, at?: string): MftgHooksError {
-  const code = isErrnoException(error) ? error.code ?? 'error' : 'error';
+  const code = isErrnoException(error) ? (error.code ?? 'error') : 'error';
   const reason = REASONS[code] ?? (error instanceof Error ? error.message : String(error));
   const where = at !== undefined && at !== dir ? ` at ${at}` : '';
   return new MftgHooksError('E_STORE_UNWRITABLE', `cannot create the store ${dir}: ${reason} (${code}${where})`, 'pass --store <dir> (or set MFTG_HOOKS_HOME) to a directory you can write', {

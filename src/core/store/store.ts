@@ -143,8 +143,7 @@ class SegmentSummary {
 }
 
 /** True when some id in [min, max] may start with `prefix` (ids sort as strings). */
-const rangeMayHold = (min: string | null, max: string | null, prefix: string): boolean =>
-  min !== null && max !== null && max >= prefix && min.slice(0, prefix.length) <= prefix;
+const rangeMayHold = (min: string | null, max: string | null, prefix: string): boolean => min !== null && max !== null && max >= prefix && min.slice(0, prefix.length) <= prefix;
 
 /** A stored event with lazy readers for its body and its last attempt's response preview. */
 export interface StoredEvent {
@@ -235,7 +234,6 @@ function createExclusive(path: string, header: Buffer, tag: string): number | nu
 const segmentName = (seq: number): string => String(seq).padStart(8, '0') + SEGMENT_SUFFIX;
 const sealName = (seq: number): string => String(seq).padStart(8, '0') + SEAL_SUFFIX;
 
-
 /**
  * The single source of truth: captured events, their attempts and `clear` markers in append-only
  * segment files, shared safely by several processes. Exactly one process (the listener) appends
@@ -310,7 +308,11 @@ export class EventStore {
       if (!Number.isSafeInteger(seq)) continue;
       highest = Math.max(highest, seq);
       let regular = entry.isFile();
-      if (!regular && entry.isSymbolicLink()) regular = await stat(join(this.segmentsDir, entry.name)).then((info) => info.isFile(), () => false);
+      if (!regular && entry.isSymbolicLink())
+        regular = await stat(join(this.segmentsDir, entry.name)).then(
+          (info) => info.isFile(),
+          () => false,
+        );
       if (regular) seqs.push(seq);
       else this.warnOnce(`ignored ${SEGMENTS_DIR}/${entry.name}: not a regular file`);
     }
@@ -454,7 +456,10 @@ export class EventStore {
    * written from memory then does not describe it, and it is written again from what the file holds.
    */
   private async completeSeal(seq: number, seal: FullSeal): Promise<void> {
-    const size = await stat(this.segmentPath(seq)).then((info) => info.size, () => null);
+    const size = await stat(this.segmentPath(seq)).then(
+      (info) => info.size,
+      () => null,
+    );
     if (size === null || size === seal.bytes) return;
     const scan = await this.scan(seq);
     const summary = new SegmentSummary(null);
@@ -466,7 +471,10 @@ export class EventStore {
   private async fullSeal(seq: number): Promise<FullSeal | null> {
     const seal = await this.readSeal(seq);
     if (seal?.v !== 2 || typeof seal.bytes !== 'number') return null;
-    const size = await stat(this.segmentPath(seq)).then((info) => info.size, () => null);
+    const size = await stat(this.segmentPath(seq)).then(
+      (info) => info.size,
+      () => null,
+    );
     return size === seal.bytes ? (seal as FullSeal) : null;
   }
 
@@ -500,9 +508,12 @@ export class EventStore {
     }
     const seal = owned.summary.seal(owned.bytes);
     this.trySeal(owned.seq, seal);
-    this.retention = this.retention.then(() => this.completeSeal(owned.seq, seal)).then(() => this.enforceRetention()).catch((error: unknown) => {
-      this.warn(`deleting old segments failed: ${String(error)}`);
-    });
+    this.retention = this.retention
+      .then(() => this.completeSeal(owned.seq, seal))
+      .then(() => this.enforceRetention())
+      .catch((error: unknown) => {
+        this.warn(`deleting old segments failed: ${String(error)}`);
+      });
   }
 
   /** True when the owned segment must not take more frames: full, or ending in a torn one. */
@@ -957,7 +968,7 @@ export class EventStore {
       return {
         event,
         body: async () => (Buffer.isBuffer(body) ? body : this.readBodyOrFail(body, `the body of event ${event.id}`)),
-        lastResponseBody: async () => (!last ? Buffer.alloc(0) : last.bytes ?? this.readBodyOrFail(last.at, `the response to event ${event.id}`)),
+        lastResponseBody: async () => (!last ? Buffer.alloc(0) : (last.bytes ?? this.readBodyOrFail(last.at, `the response to event ${event.id}`))),
       };
     };
 
@@ -1007,7 +1018,15 @@ export class EventStore {
     const startSeqs = await this.segmentSeqs();
     const startSeq = startSeqs[startSeqs.length - 1];
     let position: { seq: number; offset: number } | null =
-      startSeq === undefined ? null : { seq: startSeq, offset: await stat(this.segmentPath(startSeq)).then((s) => s.size, () => 0) };
+      startSeq === undefined
+        ? null
+        : {
+            seq: startSeq,
+            offset: await stat(this.segmentPath(startSeq)).then(
+              (s) => s.size,
+              () => 0,
+            ),
+          };
     /** The segment the follower moved past last (see poll). */
     let previous: { seq: number; offset: number } | null = null;
     let busy = false;

@@ -5,7 +5,6 @@ import type { ExportFormat } from './format.js';
 
 /** curl commands that send each request again, byte for byte; they need a POSIX shell. */
 
-
 /** A POSIX shell word for `text` (written out as UTF-8): bare when safe, else single-quoted. */
 export function shellQuote(text: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
@@ -98,7 +97,6 @@ export function toCurl(event: CapturedEvent, body: Buffer, url: string): string 
   if (!piped) return curl;
   return `printf '${printfFormat(body).replace(/'/g, `'\\''`)}' \\\n  | ${curl}`;
 }
-
 
 /** One entry: a comment naming the event, then its command. */
 function curlEntry(item: ExportItem): string {

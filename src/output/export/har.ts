@@ -4,7 +4,6 @@ import { indent, type ExportFormat } from './format.js';
 
 /** HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/): one entry per event. */
 
-
 export interface HarNameValue {
   name: string;
   value: string;
@@ -39,7 +38,12 @@ export interface HarEntry {
   cache: Record<string, never>;
   timings: { blocked: number; dns: number; connect: number; ssl: number; send: number; wait: number; receive: number };
   comment?: string;
-  _mftgHooks: { eventId: string; eventType: string | null; messageId: string | null; attempts: Array<Pick<ForwardAttempt, 'kind' | 'target' | 'startedAt' | 'status' | 'error' | 'durationMs' | 'modified'>> };
+  _mftgHooks: {
+    eventId: string;
+    eventType: string | null;
+    messageId: string | null;
+    attempts: Array<Pick<ForwardAttempt, 'kind' | 'target' | 'startedAt' | 'status' | 'error' | 'durationMs' | 'modified'>>;
+  };
 }
 
 export interface Har {
@@ -52,11 +56,32 @@ export interface Har {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other',
-  304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request', 401: 'Unauthorized',
-  403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 413: 'Content Too Large',
-  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error',
-  501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 const nameValues = (headers: HeaderPairs): HarNameValue[] => headers.map(([name, value]) => ({ name, value }));
@@ -127,7 +152,17 @@ function harEntry(item: ExportItem): HarEntry {
     };
   } else {
     // Never forwarded: the only answer was the capture server's immediate, empty 200.
-    response = { status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', cookies: [], headers: [{ name: 'content-length', value: '0' }], content: { size: 0, mimeType: 'x-unknown' }, redirectURL: '', headersSize: -1, bodySize: 0 };
+    response = {
+      status: 200,
+      statusText: 'OK',
+      httpVersion: 'HTTP/1.1',
+      cookies: [],
+      headers: [{ name: 'content-length', value: '0' }],
+      content: { size: 0, mimeType: 'x-unknown' },
+      redirectURL: '',
+      headersSize: -1,
+      bodySize: 0,
+    };
   }
 
   return {
@@ -166,7 +201,6 @@ export function toHar(items: ExportItem[], creatorVersion = '0.1.0'): Har {
 
 export { harEntry };
 
-
 /** The envelope around the entries: `{"log": {version, creator, entries}}`. */
 export function harLog(creatorVersion: string): Omit<Har['log'], 'entries'> {
   return { version: '1.2', creator: harCreator(creatorVersion) };
@@ -174,7 +208,7 @@ export function harLog(creatorVersion: string): Omit<Har['log'], 'entries'> {
 
 export const harFormat: ExportFormat = {
   name: 'har',
-  description: 'HAR 1.2, with the handler\'s answer to the last attempt',
+  description: "HAR 1.2, with the handler's answer to the last attempt",
   needsResponse: true,
   begin: ({ version }) => {
     const log = harLog(version);

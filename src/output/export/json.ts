@@ -5,7 +5,6 @@ import { indent, type ExportFormat } from './format.js';
 
 /** The JSON archive: every byte of every request, and every attempt. */
 
-
 /** One archived event: everything needed to restore the exact request. */
 export interface JsonExportEvent {
   id: string;

@@ -60,10 +60,14 @@ function SoftLine({ text, width }: { text: string; width: number }) {
  */
 export function CurlPane({ view, width, rows, extra }: { view: CurlView; width: number; rows: number; extra: number }) {
   const { shown } = curlPaneRows(view, width, rows);
-  const title: Line = [{ text: `curl command for ${view.id}`, bold: true }, { text: `  ${formatBytes(view.bytes)} · ${view.note}`, dim: true }];
+  const title: Line = [
+    { text: `curl command for ${view.id}`, bold: true },
+    { text: `  ${formatBytes(view.bytes)} · ${view.note}`, dim: true },
+  ];
   let hint: Line;
   // The path is on the line above, whole: the hint stays short enough for 80 columns.
-  if (!shown) hint = [{ text: view.file ? 'Too long for this screen: run the file above with sh.' : `Too long for this screen: mftg-hooks events export ${view.id} --format curl | sh`, color: 'yellow' }];
+  if (!shown)
+    hint = [{ text: view.file ? 'Too long for this screen: run the file above with sh.' : `Too long for this screen: mftg-hooks events export ${view.id} --format curl | sh`, color: 'yellow' }];
   else if (!view.copyable) hint = [{ text: 'It holds a character a screen cannot show as it is (shown escaped): run the file instead.', color: 'yellow' }];
   else hint = [{ text: 'One line: the terminal wraps it. Select it all to copy it; Esc goes back.', dim: true }];
   const used = FIXED_LINES + 1 + (shown ? 1 : 0);

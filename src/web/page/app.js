@@ -576,7 +576,12 @@ function FileList({ id }) {
       saveBlob(blob, file.name);
       setDownloads((d) => ({ ...d, [file.index]: { done: `downloaded, ${bytes(blob.size)}` } }));
     } catch (error) {
-      const message = error.code === 'E_MFTG_LINK_EXPIRED' ? `${error.message}: MFTG's download links last about 10 minutes; try again.` : error.code !== undefined ? error.message : `the download broke off (${error.message})`;
+      const message =
+        error.code === 'E_MFTG_LINK_EXPIRED'
+          ? `${error.message}: MFTG's download links last about 10 minutes; try again.`
+          : error.code !== undefined
+            ? error.message
+            : `the download broke off (${error.message})`;
       setDownloads((d) => ({ ...d, [file.index]: { error: message } }));
     }
   };
@@ -591,9 +596,11 @@ function FileList({ id }) {
       const d = downloads[file.index] ?? {};
       return html`<li key=${file.index} data-testid="file">
         <code class="name">${file.name}</code>
-        ${file.href
-          ? html` <a class="button small" href=${file.href} download=${file.name} onClick=${(e) => download(e, file)} data-testid="file-download">${d.busy ? 'Downloading…' : 'Download'}</a>`
-          : html` <span class="fail" data-testid="file-refused">${file.refused}: not offered</span>`}
+        ${
+          file.href
+            ? html` <a class="button small" href=${file.href} download=${file.name} onClick=${(e) => download(e, file)} data-testid="file-download">${d.busy ? 'Downloading…' : 'Download'}</a>`
+            : html` <span class="fail" data-testid="file-refused">${file.refused}: not offered</span>`
+        }
         ${d.error ? html` <span class="fail" role="alert" data-testid="file-error">${d.error}</span>` : d.done ? html` <span class="muted" data-testid="file-done">${d.done}</span>` : null}
       </li>`;
     })}</ul>`;

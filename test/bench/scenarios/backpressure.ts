@@ -29,7 +29,10 @@ export const backpressureScenario: Scenario = {
       const values: Record<string, number> = {};
       for (const stalled of [true, false]) {
         const store = await tempStore();
-        const child = spawnTracked(process.execPath, [...ctx.listenerNodeArgs, BIN, 'listen', '--json', '--no-tunnel', '--store', store.path, '--keep', KEEP_ALL], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+        const child = spawnTracked(process.execPath, [...ctx.listenerNodeArgs, BIN, 'listen', '--json', '--no-tunnel', '--store', store.path, '--keep', KEEP_ALL], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, NO_COLOR: '1' },
+        });
         try {
           const stdout = child.stdout!;
           stdout.setEncoding('utf8');

@@ -14,7 +14,10 @@ function exportAll(dir: string, format: string): Promise<{ ms: number; bytes: nu
     let peakMb = 0;
     let stderr = '';
     const sample = setInterval(() => {
-      memoryOf(child.pid!).then((m) => (peakMb = Math.max(peakMb, m.peakMb)), () => undefined);
+      memoryOf(child.pid!).then(
+        (m) => (peakMb = Math.max(peakMb, m.peakMb)),
+        () => undefined,
+      );
     }, 100);
     child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

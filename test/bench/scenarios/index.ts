@@ -14,4 +14,18 @@ import { uiMemoryScenario } from './ui-memory.js';
 import { webScenario } from './web.js';
 
 /** Every scenario, in the order of PRODUCT.md section 5. */
-export const SCENARIOS: readonly Scenario[] = [captureScenario, latencyScenario, ackScenario, tunnelScenario, startupScenario, storeScenario, exportScenario, burstScenario, uiMemoryScenario, backpressureScenario, webScenario, firstRunScenario, reconcileScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  captureScenario,
+  latencyScenario,
+  ackScenario,
+  tunnelScenario,
+  startupScenario,
+  storeScenario,
+  exportScenario,
+  burstScenario,
+  uiMemoryScenario,
+  backpressureScenario,
+  webScenario,
+  firstRunScenario,
+  reconcileScenario,
+];

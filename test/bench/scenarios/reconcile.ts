@@ -28,7 +28,13 @@ export const reconcileScenario: Scenario = {
       try {
         const now = Date.now();
         for (let i = 0; i < messages; i++) {
-          api.addMessage('received', { as2MessageId: `<bench-${i}.${now}@as2.partner.example>`, timestamp: now - 10 * 60_000 - i * 1_000, senderAS2Id: 'PARTNER-AS2', receiverAS2Id: 'ACME-AS2', subject: `PO ${i}` });
+          api.addMessage('received', {
+            as2MessageId: `<bench-${i}.${now}@as2.partner.example>`,
+            timestamp: now - 10 * 60_000 - i * 1_000,
+            senderAS2Id: 'PARTNER-AS2',
+            receiverAS2Id: 'ACME-AS2',
+            subject: `PO ${i}`,
+          });
         }
         const env = { MFTG_HOOKS_HOME: store.path, MFTG_API_USERNAME: api.username, MFTG_API_PASSWORD: api.password, MFTG_API_TOKEN: '', MFTG_HOOKS_API_URL: api.url };
         const result = await runCli(['reconcile', '--json', '--since', '2h', '--types', 'received'], { env, timeoutMs: 120_000 });

@@ -135,7 +135,10 @@ export const storeScenario: Scenario = {
         if (shown.code !== expected) throw new Error(`events show ${id} exited ${String(shown.code)}: ${shown.stderr}`);
         return shown.wallMs;
       };
-      const measure = async (dir: string, events: number): Promise<{ showOldest: number; showNewest: number; list: number; listJson: number; ready: number; rss: number; peak: number; uiReady: number; uiHistory: number; uiRss: number }> => {
+      const measure = async (
+        dir: string,
+        events: number,
+      ): Promise<{ showOldest: number; showNewest: number; list: number; listJson: number; ready: number; rss: number; peak: number; uiReady: number; uiHistory: number; uiRss: number }> => {
         const showOldest = await show(dir, oldestId, events > 0 ? 0 : 1);
         const showNewest = await show(dir, newestId, events > 0 ? 0 : 1);
         const list = await runCli(['events', 'list', '--limit', '50', '--store', dir]);

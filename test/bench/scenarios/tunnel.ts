@@ -60,11 +60,15 @@ export const tunnelScenario: Scenario = {
       const ours: LoadTarget = { url: `http://127.0.0.1:${port}/${TOKEN}`, host: `benchcapture.localhost:${port}`, body, headers: PAYLOAD_HEADERS };
       const theirs: LoadTarget = { url: `http://127.0.0.1:${port}/${TOKEN}`, host: `benchltclient.localhost:${port}`, body, headers: PAYLOAD_HEADERS };
       // lt resolves before its sockets are connected: wait until a delivery gets through.
-      const served = await eventually(async () => {
-        const answer = await request(theirs.url, { method: 'POST', headers: { ...PAYLOAD_HEADERS, host: theirs.host! }, body }).catch(() => null);
-        await answer?.body.dump();
-        return answer?.statusCode === 200;
-      }, 30_000, 50);
+      const served = await eventually(
+        async () => {
+          const answer = await request(theirs.url, { method: 'POST', headers: { ...PAYLOAD_HEADERS, host: theirs.host! }, body }).catch(() => null);
+          await answer?.body.dump();
+          return answer?.statusCode === 200;
+        },
+        30_000,
+        50,
+      );
       if (!served) throw new Error('the lt tunnel never served a request');
 
       const measure = async (target: LoadTarget, pid: number, concurrency: number, ms: number): Promise<{ result: LoadResult; cpuUsPerRequest: number }> => {
@@ -101,7 +105,9 @@ export const tunnelScenario: Scenario = {
             [`cpuOurs${concurrency}`]: ourRun.cpuUsPerRequest,
             [`cpuLt${concurrency}`]: theirRun.cpuUsPerRequest,
           });
-          ctx.log(`  tunnel round ${round + 1}, ${concurrency} in flight: ${Math.round(ourRun.result.throughput)}/s vs lt ${Math.round(theirRun.result.throughput)}/s, p99 ${p99Ours.toFixed(1)} vs ${p99Lt.toFixed(1)} ms`);
+          ctx.log(
+            `  tunnel round ${round + 1}, ${concurrency} in flight: ${Math.round(ourRun.result.throughput)}/s vs lt ${Math.round(theirRun.result.throughput)}/s, p99 ${p99Ours.toFixed(1)} vs ${p99Lt.toFixed(1)} ms`,
+          );
         }
         out.round(values);
       }

@@ -98,9 +98,13 @@ async function measurePage(browser: Browser, dir: string, events: number): Promi
         const before = document.querySelector<HTMLElement>('.row.selected')?.dataset.id;
         let pressed: number | null = null;
         let selectedAt: number | null = null;
-        window.addEventListener('keydown', (event) => {
-          if (event.key === 'j') pressed = performance.now();
-        }, { capture: true, once: true });
+        window.addEventListener(
+          'keydown',
+          (event) => {
+            if (event.key === 'j') pressed = performance.now();
+          },
+          { capture: true, once: true },
+        );
         const check = (): void => {
           const now = document.querySelector<HTMLElement>('.row.selected')?.dataset.id;
           if (pressed === null || !now || now === before) return;
@@ -108,10 +112,12 @@ async function measurePage(browser: Browser, dir: string, events: number): Promi
           const shown = document.querySelector('[data-testid="details"] .detail-title code')?.textContent === now;
           if (!shown) return;
           observer.disconnect();
-          requestAnimationFrame(() => setTimeout(() => {
-            const at = performance.now();
-            resolve({ j: (selectedAt ?? at) - pressed!, jDetails: at - pressed! });
-          }, 0));
+          requestAnimationFrame(() =>
+            setTimeout(() => {
+              const at = performance.now();
+              resolve({ j: (selectedAt ?? at) - pressed!, jDetails: at - pressed! });
+            }, 0),
+          );
         };
         const observer = new MutationObserver(check);
         observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['class'] });
@@ -168,7 +174,9 @@ export const webScenario: Scenario = {
     const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
     try {
       const built = await buildStore(store.path, count);
-      out.note(`${count} MFTG events (one attempt each) written in ${(built.ms / 1000).toFixed(1)} s; a fresh \`mftg-hooks inspect\` and browser context per measurement; times on the page's clock from navigation start`);
+      out.note(
+        `${count} MFTG events (one attempt each) written in ${(built.ms / 1000).toFixed(1)} s; a fresh \`mftg-hooks inspect\` and browser context per measurement; times on the page's clock from navigation start`,
+      );
       if (!ctx.quick) {
         await measurePage(browser, store.path, count);
         await measurePage(browser, empty.path, 0);
