@@ -91,7 +91,13 @@ rule(
   (edge) => inCore(edge.from) && (edge.to.startsWith('package:') ? UI_PACKAGES.test(edge.to) : !inCore(edge.to)),
 );
 
-rule('faces (src/ui, src/web, src/output) reach the session only through the view port and the shared view-model', (edge) => isFace(edge.from) && inCore(edge.to) && !FACE_CORE_ALLOWED.has(edge.to));
+rule('faces (src/ui, src/web, src/output) reach the session only through the view port and the shared view-model', (edge) => isFace(edge.from) && inCore(edge.to) && !FACE_CORE_ALLOWED.has(edge.to), [
+  // The live view's `a`/`s` keys open their own MFTG API client; the view port's listAttachments /
+  // openAttachment (what the web inspector uses) would close these.
+  'src/ui/attachments.ts → src/core/mftg-api/client.ts',
+  'src/ui/attachments.ts → src/core/reconcile/attachments.ts',
+  'src/ui/attachments.ts → src/core/reconcile/settings.ts',
+]);
 
 rule('sources (capture server, trigger, reconcile) reach the store only through ingest', (edge) => isSource(edge.from) && edge.to.startsWith('src/core/store/') && !edge.typeOnly, [
   // Reconcile reads the store (which message ids are captured, whether a listener runs) and, with no
