@@ -8,7 +8,7 @@ import { parseHeaderArgument, parseSetArgument, type SetInstruction } from './co
 import { MFTG_EVENT_TYPES } from './core/mftg.js';
 import { MAX_SAMPLE_ATTACHMENTS } from './core/mftg-samples.js';
 import { DEFAULT_KEEP_EVENTS } from './core/store/store.js';
-import { parseReconcileInterval, parseSince, parseTypes } from './core/reconcile/settings.js';
+import { parseReconcileInterval, parseSince, parseTypes } from './core/reconcile/flags.js';
 import { parseInspectAddress, type InspectAddress } from './web/address.js';
 import { DEFAULT_EXPORT_FORMAT, exportFormatList, exportFormatNamed } from './output/export/index.js';
 import { parseBind, parseEventTypeFilter, parseHttpUrl, parseNonNegativeInt, parsePort, parsePositiveInt, parseRoute, parseToken } from './parse.js';

@@ -17,7 +17,7 @@ export interface InspectViewOptions {
   /** Replay timeout; default DEFAULT_TIMEOUT_MS, 0 waits forever. */
   timeoutMs?: number;
   insecure?: boolean;
-  /** Where the MFTG API credentials are read for attachments (PRODUCT.md §8); default process.env. */
+  /** Where the MFTG API credentials are read for attachments; default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -50,7 +50,7 @@ export interface SessionView {
   /** Skips the tunnel's backoff wait; no-op without a tunnel. */
   retryTunnel(): void;
   /**
-   * The files of an MFTG event's message, through the MFTG API (PRODUCT.md §8): E_MFTG_NO_CREDENTIALS
+   * The files of an MFTG event's message, through the MFTG API: E_MFTG_NO_CREDENTIALS
    * without credentials in the environment. Absent on a view that cannot reach the API.
    */
   listAttachments?(idOrPrefix: string): Promise<AttachmentListing>;

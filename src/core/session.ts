@@ -373,7 +373,7 @@ export class ListenSession implements SessionView {
     this.tunnel?.retryNow();
   }
 
-  /** The details' message files (PRODUCT.md §8): with the credentials reconcile uses, else the environment's. */
+  /** The details' message files: with the credentials reconcile uses, else the environment's. */
   private readonly files = messageFiles(
     () => this.eventStore,
     () => this.options.reconcile?.api,

@@ -3,10 +3,11 @@ import { Agent } from 'undici';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { usageError } from './errors.js';
 import { AttemptFailure, registerTunnel, TunnelConnection } from './tunnel-connection.js';
-import { checkThroughTunnel, selfCheckNonces, type SelfCheckNonces } from './self-check.js';
+import { selfCheckNonces, type SelfCheckNonces } from './self-check.js';
+import { checkThroughTunnel } from './self-check-probe.js';
 
 /**
- * The public tunnel, supervised (issue 3, PRODUCT.md §2 "The tunnel never dies silently"): the state
+ * The public tunnel, supervised (it never dies silently): the state
  * machine (connecting, online, reconnecting, offline), its backoff, and the rebuild on any sign of
  * death. The localtunnel protocol (registration, socket pool) is in tunnel-connection.ts, the
  * end-to-end probe through the public URL in self-check.ts.

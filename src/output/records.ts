@@ -4,7 +4,7 @@ import { reconcileRecord } from '../core/reconcile/summary-text.js';
 import type { DeliveryPhase, SessionElement, TunnelStateName } from '../core/session-view.js';
 import { assertNever, sourceOf, type AttemptKind, type CapturedEvent, type EventRecord, type EventSource, type ForwardAttempt, type HeaderPairs, type MftgDetails } from '../core/types.js';
 
-// The records of PRODUCT.md section 4. Object types rather than interfaces: a record is also a plain
+// The --json records. Object types rather than interfaces: a record is also a plain
 // Record<string, unknown> where one is expected (the web API's JSON answers).
 
 /** `ready`: the first record, once the capture server accepts requests. */
@@ -102,7 +102,7 @@ export type ReconcileJsonRecord = Record<string, unknown> & { type: 'reconcile' 
 export type JsonRecord = ReadyRecord | TunnelRecord | EventJsonRecord | AttemptRecord | RejectedRecord | WarningRecord | ClearedRecord | DeliveryRecord | ReconcileJsonRecord;
 
 /**
- * The `event` record of PRODUCT.md section 4 (and of `events list/show --json`). The listener's
+ * The `event` record (of `--json`, and of `events list/show --json`). The listener's
  * records add `foreign` (made by another process); it is set here, not spread in afterwards, because
  * this runs once per captured request.
  */

@@ -44,7 +44,7 @@ export interface AppProps {
   theme?: Theme;
   /** Puts text on the clipboard (tests replace it). */
   copy?: CopyFunction;
-  /** Where the MFTG API credentials come from (PRODUCT.md section 8). */
+  /** Where the MFTG API credentials come from. */
   env?: NodeJS.ProcessEnv;
   /** The directory `./mftg-attachments/` is in. */
   cwd?: string;

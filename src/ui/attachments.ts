@@ -8,7 +8,7 @@ import { formatBytes } from '../output/format.js';
 import type { Line } from './segments.js';
 
 /**
- * The detail view's attachments (PRODUCT.md section 8): `a` lists the message's files through the
+ * The detail view's attachments: `a` lists the message's files through the
  * MFTG API, `s` saves them into `./mftg-attachments/<event id>/`, as `events attachments <id>
  * [--save <dir>]` does. Credentials come from the environment only.
  */

@@ -115,7 +115,7 @@ export interface Finishing {
   deadlineAt: number | null;
 }
 
-/** "finishing 2 forwards… (Ctrl+C again to quit now) — at most 28 s more" (PRODUCT.md section 2, Shutdown). */
+/** "finishing 2 forwards… (Ctrl+C again to quit now) — at most 28 s more". */
 export function finishingLine(finishing: Finishing, now: number): Line {
   const { inFlight, deadlineAt } = finishing;
   const left = deadlineAt === null ? null : Math.max(0, Math.ceil((deadlineAt - now) / 1000));

@@ -370,7 +370,7 @@ export function headerLines(snapshot: LiveSnapshot, width: number, now: number, 
         ],
         width,
       );
-  // The web inspector's URL (PRODUCT.md section 7), whole: beside the others when it fits.
+  // The web inspector's URL, whole: beside the others when it fits.
   const inspect: Line[] = inspectUrl ? [[{ text: 'inspect ', dim: true }, { text: inspectUrl }]] : [];
   let current: Line | null = null;
   for (const part of [local, forward, ...inspect]) {

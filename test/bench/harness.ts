@@ -1,11 +1,11 @@
 /**
  * The benchmark harness: scenario and metric types, rounds with a warm-up, medians with min/max,
- * targets (PRODUCT.md section 5) and the two outputs (a table for people, `--json` for machines).
+ * targets and the two outputs (a table for people, `--json` for machines).
  */
 
 export type Unit = 'ms' | 'µs' | 'req/s' | 'x' | 'MB' | 'events';
 
-/** A bound from PRODUCT.md section 5, checked against the median. */
+/** A target bound, checked against the median. */
 export interface Target {
   op: '<=' | '>=';
   value: number;

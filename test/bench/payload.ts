@@ -17,5 +17,5 @@ export function mftgPayload(seq = 0): Buffer {
   return Buffer.from(JSON.stringify(doc));
 }
 
-/** MFTG documents a JSON body only (MFTG.md); the Content-Type is assumed. */
+/** MFTG documents a JSON body only (its documentation); the Content-Type is assumed. */
 export const PAYLOAD_HEADERS: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };

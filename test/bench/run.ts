@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only <names>] [--quick] [--rounds <n>] [--json]`
  *
- * Measures the product against the targets of PRODUCT.md section 5, each figure side by side with a
+ * Measures the product against its speed and size targets, each figure side by side with a
  * baseline in the same run. Everything runs on 127.0.0.1 and is stopped at the end. Progress goes to
  * stderr; the table (or with --json one JSON document) to stdout. Exit code 1 when a scenario failed
  * or lost events; a missed target is reported, not an error.

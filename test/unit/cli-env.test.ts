@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Command, Option } from 'commander';
 import { buildProgram, envName, type Action, type Actions } from '../../src/cli.js';
 
-/** PRODUCT.md section 1: one-off switches and confirmations have no environment twin. */
+/** one-off switches and confirmations have no environment twin. */
 const ONE_OFF = ['yes', 'json', 'failed', 'last', 'to', 'set', 'header', 'edit', 'limit', 'type', 'format', 'all', 'dry-run', 'body', 'list', 'print', 'mask-token', 'legacy', 'modern', 'attachments'];
 /** Configuration of listen (and --store everywhere): these keep their twin. */
 const CONFIGURATION = [

@@ -33,7 +33,7 @@ const failed: As2Message = {
   timestamp: 1654006245123,
 };
 
-/** The real 2022 delivery of MFTG.md (legacy names only), as a template for station MCHP_NEW. */
+/** The real 2022 delivery MFTG documents (legacy names only), as a template for station MCHP_NEW. */
 const template2022 = {
   to: 'ops@apiworx.example',
   messageAS2ID: '<720784109397700.as2@mftgateway.com>',

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { mftgDetails, summarize } from '../../src/core/mftg.js';
 import { buildSample, MAX_SAMPLE_ATTACHMENTS, resolveSampleType, SAMPLE_DESCRIPTIONS, type SampleVariant } from '../../src/core/mftg-samples.js';
 
-// The field table of MFTG.md, written out here independently of the code under test.
+// The field table of MFTG's documentation, written out here independently of the code under test.
 type FieldType = 'string' | 'string[]' | 'integer';
 const COMMON: Record<string, FieldType> = {
   to: 'string',
@@ -55,7 +55,7 @@ function hasType(value: unknown, type: FieldType): boolean {
 
 const AS2_ID = /^[\x21-\x7e]{1,128}$/;
 
-describe('every sample type and variant matches the MFTG.md field table', () => {
+describe('every sample type and variant matches the documented MFTG field table', () => {
   for (const eventType of TYPES) {
     for (const variant of VARIANTS) {
       for (const attachments of [0, 1, 3]) {
@@ -77,7 +77,7 @@ describe('every sample type and variant matches the MFTG.md field table', () => 
             const value = doc[legacy] ?? doc[modern];
             assert.ok(typeof value === 'string', `${legacy}/${modern} is a string`);
           }
-          // And nothing MFTG.md does not describe
+          // And nothing MFTG's documentation does not describe
           const known = new Set([...Object.keys(COMMON), ...Object.keys(RENAMES), ...Object.values(RENAMES), ...ALL_SPECIFIC]);
           for (const field of Object.keys(doc)) assert.ok(known.has(field), `${field} is a documented field`);
           assert.equal(doc.eventType, eventType);
@@ -124,7 +124,7 @@ describe('every sample type and variant matches the MFTG.md field table', () => 
 test('a legacy MESSAGE.SEND.FAILED sample has exactly the observed field order', () => {
   // When the pre-3.1.1 variant is built
   const doc = buildSample('MESSAGE.SEND.FAILED', { variant: 'legacy' });
-  // Then its fields come in the order of the real delivery in MFTG.md
+  // Then its fields come in the order of the real delivery MFTG documents
   assert.deepEqual(Object.keys(doc), OBSERVED_FAILED_ORDER);
 });
 

@@ -224,7 +224,7 @@ interface Listed {
 }
 
 /**
- * A message's files for a face's details (PRODUCT.md §8: the same as `events attachments`): the
+ * A message's files for a face's details (the same as `events attachments`): the
  * list, and one file streamed. The pre-signed URLs never leave this object; a link that expired is
  * asked for again once. The API client is created on first use from `apiOptions()` (which throws
  * E_MFTG_NO_CREDENTIALS without credentials, and is asked again next time).

@@ -1,4 +1,5 @@
 import { MftgHooksError } from '../errors.js';
+import { DEFAULT_RECONCILE_INTERVAL_MS } from './flags.js';
 import { MftgApiClient, type MftgApiClientOptions } from '../mftg-api/client.js';
 import type { MessageType } from '../mftg-api/types.js';
 import type { TunnelStateName } from '../tunnel.js';
@@ -10,10 +11,6 @@ import { DEFAULT_RECONCILE_TYPES, RECONCILE_GRACE_MS, Reconciler, type Reconcile
  * summary with `state: 'failed'`, never an exception: capture and forwarding go on.
  */
 
-/** `--reconcile` without an interval. */
-export const DEFAULT_RECONCILE_INTERVAL_MS = 10 * 60_000;
-/** The shortest `--reconcile` interval accepted: the API is someone else's, and rate limited. */
-export const MIN_RECONCILE_INTERVAL_MS = 10_000;
 /**
  * A later run looks back to the start of the last successful one minus this: the messages that run
  * left for their webhook (younger than RECONCILE_GRACE_MS then) are looked at again, and a minute
@@ -179,3 +176,5 @@ export class ReconcileScheduler {
     await api?.close();
   }
 }
+
+export { DEFAULT_RECONCILE_INTERVAL_MS, MIN_RECONCILE_INTERVAL_MS } from './flags.js';

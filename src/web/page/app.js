@@ -529,7 +529,7 @@ function saveBlob(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
-/** The message's files through the MFTG API, each downloadable through the inspector (PRODUCT.md §8). */
+/** The message's files through the MFTG API, each downloadable through the inspector. */
 function Files({ id, setup }) {
   if (!setup?.ready) {
     if (setup?.code === 'E_MFTG_NO_CREDENTIALS') {

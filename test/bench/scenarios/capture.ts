@@ -17,7 +17,7 @@ export const captureScenario: Scenario = {
   name: 'capture',
   title: `capture throughput vs a bare node:http server (${CAPTURE_CONCURRENCY} concurrent, ~2 KiB MFTG payload)`,
   metrics: [
-    // PRODUCT.md §5: at least 0.75× the bare server's throughput, at most 1.33× its CPU per request.
+    // at least 0.75× the bare server's throughput, at most 1.33× its CPU per request.
     { id: 'ratio', label: 'throughput capture / bare', unit: 'x', target: { op: '>=', value: 0.75 } },
     { id: 'cpuRatio', label: 'CPU per request capture / bare', unit: 'x', target: { op: '<=', value: 1.33 } },
     { id: 'capture', label: 'capture (listen --json)', unit: 'req/s' },

@@ -13,7 +13,7 @@ import { tunnelScenario } from './tunnel.js';
 import { uiMemoryScenario } from './ui-memory.js';
 import { webScenario } from './web.js';
 
-/** Every scenario, in the order of PRODUCT.md section 5. */
+/** Every scenario, in the order of the speed targets' table. */
 export const SCENARIOS: readonly Scenario[] = [
   captureScenario,
   latencyScenario,

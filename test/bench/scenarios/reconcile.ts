@@ -3,7 +3,7 @@ import { tempStore } from '../common.js';
 import type { Scenario } from '../harness.js';
 import { runCli } from '../processes.js';
 
-/** The API's answer time in PRODUCT.md section 5's figure. */
+/** The API's answer time in the reconcile target's figure. */
 const API_LATENCY_MS = 20;
 
 /**

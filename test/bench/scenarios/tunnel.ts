@@ -7,7 +7,7 @@ import { closedLoop, type LoadResult, type LoadTarget } from '../load.js';
 import { mftgPayload, PAYLOAD_HEADERS } from '../payload.js';
 import { startBenchChild, startListener, stopAndCountLost, type Listener } from '../processes.js';
 
-/** Requests in flight, as PRODUCT.md section 5 names them: below, at and above the 10 tunnel sockets. */
+/** Requests in flight, as the tunnel target names them: below, at and above the 10 tunnel sockets. */
 export const TUNNEL_CONCURRENCIES = [1, 8, 32] as const;
 const TOKEN = 'bench-tunnel-token-0123456789';
 

@@ -143,7 +143,7 @@ async function measurePage(browser: Browser, dir: string, events: number): Promi
 }
 
 /**
- * PRODUCT.md §5: the web inspector on a 10,000-event store — interactive ≤ 2 s, < 300 rows in the
+ * the web inspector on a 10,000-event store — interactive ≤ 2 s, < 300 rows in the
  * DOM. The built `mftg-hooks inspect` on the store, a real Chromium; times on the page's own clock
  * from navigation start. Baseline: the same on an empty store, alternating rounds.
  */
