@@ -71,7 +71,8 @@ export function emptyListLines(snapshot: LiveSnapshot, query: string): Line[] {
   ];
 }
 
-const PLAIN_KEY: Key = {
+/** A key event with no modifier and no special key: what a plain character sends. */
+export const PLAIN_KEY: Key = {
   upArrow: false,
   downArrow: false,
   leftArrow: false,

@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Key } from 'ink';
+import { PLAIN_KEY } from '../../src/ui/frame-parts.js';
 import { helpDoc } from '../../src/ui/help.js';
 import { actionFor, barItems, KEY_TABLE, type Mode } from '../../src/ui/keys.js';
 import { lineText } from '../../src/ui/segments.js';
 
 const MODES: Mode[] = ['list', 'detail', 'filter', 'help', 'curl'];
 
-const none: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
+const none: Key = PLAIN_KEY;
 
 test('no key means two things in the same mode', () => {
   for (const mode of MODES) {
