@@ -3,34 +3,18 @@ import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { originalItem } from '../../src/core/export.js';
-import { newId } from '../../src/core/ids.js';
 import { summarize } from '../../src/core/mftg.js';
 import { buildSample } from '../../src/core/mftg-samples.js';
 import { encodeFrame, FrameKind } from '../../src/core/store/frame.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
 import { jsonFormat } from '../../src/output/export/json.js';
+import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 
-function event(): CapturedEvent {
-  return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [], remoteAddress: '127.0.0.1', size: 0, mftg: null };
-}
+const event = (): CapturedEvent => plainEvent([]);
 
-function attempt(eventId: string, status: number): ForwardAttempt {
-  return {
-    id: newId(),
-    eventId,
-    kind: 'replay',
-    target: 'http://127.0.0.1:1/hook',
-    startedAt: new Date().toISOString(),
-    status,
-    error: null,
-    durationMs: 1,
-    responseHeaders: [],
-    responseSize: 4,
-    modified: false,
-  };
-}
+const attempt = (eventId: string, status: number): ForwardAttempt => replayAttempt(eventId, status, 4);
 
 /** What an export needs of each stored event: id, body, attempts' statuses and the last response. */
 async function shapeOf(

@@ -3,32 +3,16 @@ import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { newId } from '../../src/core/ids.js';
 import { InspectView } from '../../src/core/inspect-view.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../../src/core/types.js';
 import { attachJsonPrinter } from '../../src/output/json-printer.js';
+import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
-function event(): CapturedEvent {
-  return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'text/plain']], remoteAddress: '127.0.0.1', size: 0, mftg: null };
-}
+const event = (): CapturedEvent => plainEvent();
 
-function attempt(eventId: string, status: number): ForwardAttempt {
-  return {
-    id: newId(),
-    eventId,
-    kind: 'replay',
-    target: 'http://127.0.0.1:1/hook',
-    startedAt: new Date().toISOString(),
-    status,
-    error: null,
-    durationMs: 1,
-    responseHeaders: [],
-    responseSize: 2,
-    modified: false,
-  };
-}
+const attempt = (eventId: string, status: number): ForwardAttempt => replayAttempt(eventId, status);
 
 /** Writes `count` events through a listener's store, a segment's worth per group commit; returns them in order. */
 async function fill(store: EventStore, count: number): Promise<CapturedEvent[]> {

@@ -2,30 +2,14 @@ import assert from 'node:assert/strict';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { newId } from '../../src/core/ids.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
+import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 
-function event(): CapturedEvent {
-  return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers: [['content-type', 'text/plain']], remoteAddress: '127.0.0.1', size: 0, mftg: null };
-}
+const event = (): CapturedEvent => plainEvent();
 
-function attempt(eventId: string, status: number): ForwardAttempt {
-  return {
-    id: newId(),
-    eventId,
-    kind: 'replay',
-    target: 'http://127.0.0.1:1/hook',
-    startedAt: new Date().toISOString(),
-    status,
-    error: null,
-    durationMs: 1,
-    responseHeaders: [],
-    responseSize: 2,
-    modified: false,
-  };
-}
+const attempt = (eventId: string, status: number): ForwardAttempt => replayAttempt(eventId, status);
 
 /** Writes `segments` full segments of events through a listener's store; returns the events in order. */
 async function fill(store: EventStore, segments: number): Promise<CapturedEvent[]> {
