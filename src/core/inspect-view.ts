@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { StoreReads } from './store-reads.js';
 import type { Agent } from 'undici';
 import { Attempts, replayRequest } from './delivery/attempts.js';
 import { targetFor, type Targets } from './delivery/forwarder.js';
@@ -9,8 +10,8 @@ import { messageFiles, type AttachmentListing, type MessageFiles, type OpenedAtt
 import { resolveReplayTargets } from './replay.js';
 import { DISABLED_TUNNEL, emptyStats, type SessionElement, type SessionStats } from './session.js';
 import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from './session-view.js';
-import { EventStore, type ListFilter } from './store/store.js';
-import { isSuccess, type EventRecord, type ForwardAttempt } from './types.js';
+import { EventStore } from './store/store.js';
+import { isSuccess, type ForwardAttempt } from './types.js';
 
 export interface InspectViewOptions {
   storeDir: string;
@@ -27,7 +28,7 @@ export interface InspectViewOptions {
  * terminal) and replays through the one owner of attempts, to the target the page gives, else the
  * running listener's, else the last run's.
  */
-export class InspectView implements SessionView {
+export class InspectView extends StoreReads implements SessionView {
   readonly stats: SessionStats = emptyStats();
   inspectUrl: string | null = null;
   private readonly emitter = new EventEmitter();
@@ -42,6 +43,7 @@ export class InspectView implements SessionView {
     private readonly dispatcher: Agent,
     private readonly attempts: Attempts,
   ) {
+    super();
     this.emitter.setMaxListeners(0);
     this.files = messageFiles(() => store, undefined, options.env ?? process.env);
   }
@@ -104,24 +106,8 @@ export class InspectView implements SessionView {
     };
   }
 
-  listEvents(filter: ListFilter): Promise<EventRecord[]> {
-    return this.store.list(filter);
-  }
-
-  eventsAfter(afterId: string | null, limit: number): Promise<EventRecord[]> {
-    return this.store.eventsAfter(afterId, limit);
-  }
-
-  getEvent(idOrPrefix: string): Promise<EventRecord> {
-    return this.store.get(idOrPrefix);
-  }
-
-  async getBody(idOrPrefix: string): Promise<Buffer> {
-    return (await this.store.getWithBody(idOrPrefix)).body;
-  }
-
-  getResponseBody(eventIdOrPrefix: string, attemptId: string): Promise<Buffer> {
-    return this.store.attemptBody(eventIdOrPrefix, attemptId);
+  protected readsFrom(): EventStore {
+    return this.store;
   }
 
   async replay(idOrPrefix: string, edits: ReplayEdits = {}): Promise<ForwardAttempt> {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { StoreReads } from './store-reads.js';
 import type { Socket } from 'node:net';
 import type { Agent } from 'undici';
 import { CaptureServer } from './capture-server.js';
@@ -14,11 +15,11 @@ import { messageFiles, type AttachmentListing, type OpenedAttachment } from './r
 import { ReconcileScheduler, type ListenReconcileOptions } from './reconcile/scheduler.js';
 import { IngestSink } from './reconcile/sinks.js';
 import type { DeliveryPhase, ReplayEdits, SessionElement, SessionSnapshot, SessionStats, SessionView, TriggerRequest } from './session-view.js';
-import { DEFAULT_KEEP_EVENTS, EventStore, type ListFilter } from './store/store.js';
+import { DEFAULT_KEEP_EVENTS, EventStore } from './store/store.js';
 import { lockStore, type StoreLock } from './store/lock.js';
 import { readListener, removeListener, updateSettings, writeListener } from './store/state-files.js';
 import type { TunnelState, TunnelStateName } from './tunnel.js';
-import { isSuccess, type EventRecord, type ForwardAttempt } from './types.js';
+import { isSuccess, type ForwardAttempt } from './types.js';
 
 /** The tunnel as the session sees it (implemented by TunnelSupervisor; a stand-in in tests). */
 export interface TunnelLike {
@@ -70,7 +71,7 @@ function localHostFor(bind: string): string {
  * never waits for anything but the store. Emits SessionElements and never prints; every face reads
  * it as a SessionView.
  */
-export class ListenSession implements SessionView {
+export class ListenSession extends StoreReads implements SessionView {
   readonly options: SessionOptions;
   readonly stats: SessionStats = emptyStats();
   private readonly emitter = new EventEmitter();
@@ -95,6 +96,7 @@ export class ListenSession implements SessionView {
   tunnelState: TunnelState = DISABLED_TUNNEL;
 
   constructor(options: SessionOptions) {
+    super();
     this.options = options;
     this.ledger = new DeliveryLedger(options.keep ?? DEFAULT_KEEP_EVENTS);
     this.emitter.setMaxListeners(0);
@@ -123,24 +125,8 @@ export class ListenSession implements SessionView {
     };
   }
 
-  listEvents(filter: ListFilter): Promise<EventRecord[]> {
-    return this.eventStore.list(filter);
-  }
-
-  eventsAfter(afterId: string | null, limit: number): Promise<EventRecord[]> {
-    return this.eventStore.eventsAfter(afterId, limit);
-  }
-
-  getEvent(idOrPrefix: string): Promise<EventRecord> {
-    return this.eventStore.get(idOrPrefix);
-  }
-
-  async getBody(idOrPrefix: string): Promise<Buffer> {
-    return (await this.eventStore.getWithBody(idOrPrefix)).body;
-  }
-
-  getResponseBody(eventIdOrPrefix: string, attemptId: string): Promise<Buffer> {
-    return this.eventStore.attemptBody(eventIdOrPrefix, attemptId);
+  protected readsFrom(): EventStore {
+    return this.eventStore;
   }
 
   private emit(element: SessionElement): void {
