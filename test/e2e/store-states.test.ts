@@ -48,20 +48,15 @@ test('a store path that is a file, or lies under one, or is not permitted, is on
   await mkdir(locked, { mode: 0o755 });
   if (isRoot) {
     const { spawn } = await import('node:child_process');
-    // The CLI is loaded as root, then runs as nobody: the checkout may sit in a directory only root can
-    // enter (a CI clone in a 0700 temporary directory), which nobody could not load it from.
-    const dist = new URL('../../src/', import.meta.url).href;
-    const asNobody = [
-      `const { main } = await import(${JSON.stringify(dist + 'main.js')});`,
-      `await import(${JSON.stringify(dist + 'commands/listen.js')}); await import(${JSON.stringify(dist + 'commands/events.js')});`,
-      'process.setgid(65534); process.setuid(65534);',
-      'process.exitCode = await main(process.argv.slice(1));',
-    ].join('\n');
+    const { BIN } = await import('../helpers/cli.js');
+    // Root passes every permission check; without the capability that lets it (setpriv, util-linux)
+    // the directory's mode applies to it as to anyone, and the checkout it runs from stays readable.
+    await chmod(locked, 0o555);
     for (const args of [
-      ['listen', '--no-tunnel', '--no-inspect', '--port', '0'],
+      ['listen', '--no-tunnel', '--port', '0'],
       ['events', 'list'],
     ]) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', asNobody, ...args, '--store', join(locked, 'store')], { env: { ...process.env, HOME: '/nonexistent', NO_COLOR: '1' } });
+      const child = spawn('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, BIN, ...args, '--store', join(locked, 'store')], { env: { ...process.env, NO_COLOR: '1' } });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.stdin.end();
