@@ -45,7 +45,11 @@ export class InspectView extends StoreReads implements SessionView {
   ) {
     super();
     this.emitter.setMaxListeners(0);
-    this.files = messageFiles(() => store, undefined, options.env ?? process.env);
+    this.files = messageFiles(
+      () => store,
+      undefined,
+      () => options.env ?? process.env,
+    );
   }
 
   /** Opens the store (E_STORE_* when it cannot be read) and starts following it. */

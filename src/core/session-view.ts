@@ -3,7 +3,7 @@ import type { RejectReason } from './capture-server.js';
 import type { ReconcileSummary } from './reconcile/reconciler.js';
 import type { ReconcileReason } from './reconcile/scheduler.js';
 import type { MftgHooksError } from './errors.js';
-import type { AttachmentListing, OpenedAttachment } from './reconcile/attachments.js';
+import type { AttachmentListing, AttachmentsProgress, OpenedAttachment, SavedAttachments } from './reconcile/attachments.js';
 import type { ListFilter } from './store/store.js';
 import type { TunnelState } from './tunnel.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './types.js';
@@ -17,7 +17,7 @@ import type { CapturedEvent, EventRecord, ForwardAttempt, HeaderPairs } from './
 export type { RejectReason } from './capture-server.js';
 export type { PendingDelivery, Targets } from './delivery/targets.js';
 export type { TunnelState, TunnelStateName } from './tunnel.js';
-export type { AttachmentListing } from './reconcile/attachments.js';
+export type { AttachmentListing, AttachmentsProgress, SavedAttachments, SavedFile, SavedState } from './reconcile/attachments.js';
 
 export interface SessionView {
   /** Every element from now on, in order. Returns the unsubscribe function. */
@@ -52,10 +52,19 @@ export interface SessionView {
   /**
    * The files of an MFTG event's message, through the MFTG API: E_MFTG_NO_CREDENTIALS
    * without credentials in the environment. Absent on a view that cannot reach the API.
+   * `progress.asking` is called once the event is known to be an MFTG delivery and credentials are
+   * set, before MFTG is asked.
    */
-  listAttachments?(idOrPrefix: string): Promise<AttachmentListing>;
+  listAttachments?(idOrPrefix: string, progress?: Pick<AttachmentsProgress, 'asking'>): Promise<AttachmentListing>;
   /** One of those files (`index` in the list) as a stream; the pre-signed URL stays in the view. */
   openAttachment?(idOrPrefix: string, index: number): Promise<OpenedAttachment>;
+  /**
+   * Saves every file of the event's message into `dir` (absolute; created if missing) as `events
+   * attachments --save` does: byte for byte, never outside `dir`, never over an existing file.
+   * `progress` hears when MFTG is asked, then each file as it is done. Absent on a view that
+   * cannot reach the API or does not write files (the web inspector's downloads go to the browser).
+   */
+  saveAttachments?(idOrPrefix: string, dir: string, progress?: AttachmentsProgress): Promise<SavedAttachments>;
   /** Null when files can be asked for; else why not (E_MFTG_NO_CREDENTIALS, with the hint). */
   attachmentsUnavailable?(): MftgHooksError | null;
 }

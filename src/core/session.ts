@@ -11,7 +11,7 @@ import { newCapturedEvent, newSourceSecret } from './events.js';
 import { createDispatcher, joinTarget } from './http-send.js';
 import { newId } from './ids.js';
 import { Ingest, sampleRequest } from './ingest.js';
-import { messageFiles, type AttachmentListing, type OpenedAttachment } from './reconcile/attachments.js';
+import { messageFiles, type AttachmentListing, type AttachmentsProgress, type OpenedAttachment, type SavedAttachments } from './reconcile/attachments.js';
 import { ReconcileScheduler, type ListenReconcileOptions } from './reconcile/scheduler.js';
 import { IngestSink } from './reconcile/sinks.js';
 import type { DeliveryPhase, ReplayEdits, SessionElement, SessionSnapshot, SessionStats, SessionView, TriggerRequest } from './session-view.js';
@@ -57,6 +57,8 @@ export interface SessionOptions {
   createTunnel?: (localPort: number, accept: (socket: Socket) => void) => TunnelLike;
   /** Reconcile through the MFTG API at start, after tunnel outages and on an interval; absent = off. */
   reconcile?: ListenReconcileOptions | null;
+  /** Where the details' attachments read MFTG API credentials when `reconcile` has none; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Host part of a URL for display: `0.0.0.0` and `::` are reachable as 127.0.0.1 locally. */
@@ -363,10 +365,15 @@ export class ListenSession extends StoreReads implements SessionView {
   private readonly files = messageFiles(
     () => this.eventStore,
     () => this.options.reconcile?.api,
+    () => this.options.env ?? process.env,
   );
 
-  listAttachments(idOrPrefix: string): Promise<AttachmentListing> {
-    return this.files.list(idOrPrefix);
+  listAttachments(idOrPrefix: string, progress?: Pick<AttachmentsProgress, 'asking'>): Promise<AttachmentListing> {
+    return this.files.list(idOrPrefix, progress);
+  }
+
+  saveAttachments(idOrPrefix: string, dir: string, progress?: AttachmentsProgress): Promise<SavedAttachments> {
+    return this.files.save(idOrPrefix, dir, progress);
   }
 
   openAttachment(idOrPrefix: string, index: number): Promise<OpenedAttachment> {

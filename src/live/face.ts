@@ -1,7 +1,7 @@
 import type { SessionView } from '../core/session-view.js';
 
 /** What every face reads of a session: the stream, the header's state, the store, and intents. */
-export type FaceView = Pick<SessionView, 'subscribe' | 'snapshot' | 'listEvents' | 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
+export type FaceView = Pick<SessionView, 'subscribe' | 'snapshot' | 'listEvents' | 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel' | 'listAttachments' | 'saveAttachments'>;
 
 /** Stops a face; resolves once it has written what it still owes (a lagging `--json`, the UI's exit lines). */
 export type Detach = () => void | Promise<void>;

@@ -4,7 +4,7 @@ import { targetFor } from '../core/delivery/targets.js';
 import { isSuccess } from '../core/types.js';
 import type { FaceView } from '../live/face.js';
 import { formatDuration, formatOutcome } from '../output/format.js';
-import { attachmentsDirOf, attachmentsLines, attachmentsNotice, listAttachments, openMftgApi, saveEventAttachments, type AttachmentsState, type OpenAttachmentsApi } from './attachments.js';
+import { attachmentsDirOf, attachmentsLines, attachmentsNotice, listAttachments, saveEventAttachments, type AttachmentsState } from './attachments.js';
 import { copyText, type CopyResult } from './clipboard.js';
 import { withSection } from './detail-lines.js';
 import { CurlPane, curlPaneRows, type CurlView } from './components/CurlPane.js';
@@ -32,7 +32,7 @@ export { NOTICE_MS } from './frame-parts.js';
 export type CopyFunction = (text: string, writeToTerminal: ((data: string) => void) | null) => Promise<CopyResult>;
 
 /** What the UI asks of the session beyond the view-model: detail reads and intents. */
-export type UiView = Pick<FaceView, 'subscribe' | 'snapshot' | 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel'>;
+export type UiView = Pick<FaceView, 'subscribe' | 'snapshot' | 'getEvent' | 'getBody' | 'getResponseBody' | 'replay' | 'retryTunnel' | 'listAttachments' | 'saveAttachments'>;
 
 export interface AppProps {
   model: LiveModel;
@@ -44,17 +44,14 @@ export interface AppProps {
   theme?: Theme;
   /** Puts text on the clipboard (tests replace it). */
   copy?: CopyFunction;
-  /** Where the MFTG API credentials come from. */
-  env?: NodeJS.ProcessEnv;
   /** The directory `./mftg-attachments/` is in. */
   cwd?: string;
-  openApi?: OpenAttachmentsApi;
 }
 
 const defaultCopy: CopyFunction = (text, writeToTerminal) => copyText(text, { writeToTerminal });
 
 /** The live inspector: header, event list or detail/help/curl view, status line, help bar. */
-export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy, env = process.env, cwd = process.cwd(), openApi = openMftgApi }: AppProps) {
+export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = defaultCopy, cwd = process.cwd() }: AppProps) {
   const snapshot = useLiveSnapshot(model);
   const { columns, rows: terminalRows } = useTerminalSize();
   const { isRawModeSupported } = useStdin();
@@ -227,10 +224,10 @@ export function App({ model, view, onQuit, onQuitNow, theme: givenTheme, copy = 
         const notice = attachmentsNotice(id, state);
         model.notify(notice.text, notice.tone);
       };
-      const run = save ? saveEventAttachments(view, id, attachmentsDirOf(cwd, id), env, openApi, onState) : listAttachments(view, id, env, openApi, onState);
+      const run = save ? saveEventAttachments(view, id, attachmentsDirOf(cwd, id), onState) : listAttachments(view, id, onState);
       void run.finally(() => attachmentsBusy.current.delete(id));
     },
-    [model, view, cwd, env, openApi],
+    [model, view, cwd],
   );
 
   const handleKey = (input: string, key: Key): void => {

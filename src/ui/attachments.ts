@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { MftgHooksError } from '../core/errors.js';
-import { MftgApiClient } from '../core/mftg-api/client.js';
-import { eventMessage, saveAttachments, type AttachmentsApi, type SavedFile } from '../core/reconcile/attachments.js';
-import { apiOptionsFromEnv } from '../core/reconcile/settings.js';
+import type { SavedFile } from '../core/session-view.js';
 import type { FaceView } from '../live/face.js';
 import { formatBytes } from '../output/format.js';
 import type { Line } from './segments.js';
@@ -10,7 +8,8 @@ import type { Line } from './segments.js';
 /**
  * The detail view's attachments: `a` lists the message's files through the
  * MFTG API, `s` saves them into `./mftg-attachments/<event id>/`, as `events attachments <id>
- * [--save <dir>]` does. Credentials come from the environment only.
+ * [--save <dir>]` does. Both go through the view port (the listener asks MFTG with the credentials
+ * of its environment); the face only picks the directory and draws the progress.
  */
 
 /** Where `s` saves the files of an event (relative to the directory the listener runs in). */
@@ -28,38 +27,26 @@ export type AttachmentsState =
   | { state: 'saved'; dir: string; files: SavedFile[] }
   | { state: 'error'; message: string };
 
-/** The client `a` and `s` use, closed after each run (tests point it at a mock through the environment). */
-export type OpenAttachmentsApi = (env: NodeJS.ProcessEnv) => AttachmentsApi & { close(): Promise<void> };
-
-export const openMftgApi: OpenAttachmentsApi = (env) => new MftgApiClient(apiOptionsFromEnv(env));
-
 /** An error as one line: its message and, for ours, the hint (which variables to set). */
 export function errorText(error: unknown): string {
   if (error instanceof MftgHooksError) return error.hint ? `${error.message}: ${error.hint}` : error.message;
   return (error as Error).message ?? String(error);
 }
 
-type Reads = Pick<FaceView, 'getEvent' | 'getBody'>;
+/** The port's attachment intents the details use. */
+export type AttachmentsView = Pick<FaceView, 'listAttachments' | 'saveAttachments'>;
 
-async function messageOf(view: Reads, eventId: string) {
-  return eventMessage({ getWithBody: async (id: string) => ({ event: await view.getEvent(id), body: await view.getBody(id) }) }, eventId);
-}
-
-const boxOf = (type: string): string => (type === 'received' ? 'inbox' : 'outbox');
+/** A view without the intents (none that shows the terminal UI today). */
+const unsupported = (): never => {
+  throw new Error('this session cannot reach the MFTG API');
+};
 
 /** Lists the files of the event's message; `onState` sees `fetching`, then the list or the error. */
-export async function listAttachments(view: Reads, eventId: string, env: NodeJS.ProcessEnv, open: OpenAttachmentsApi, onState: (state: AttachmentsState) => void): Promise<AttachmentsState> {
+export async function listAttachments(view: AttachmentsView, eventId: string, onState: (state: AttachmentsState) => void): Promise<AttachmentsState> {
   let result: AttachmentsState;
   try {
-    const message = await messageOf(view, eventId);
-    const api = open(env);
-    onState({ state: 'fetching' });
-    try {
-      const links = await api.listAttachments(message.type, message.messageId);
-      result = { state: 'listed', box: boxOf(message.type), names: links.map((link) => link.name) };
-    } finally {
-      await api.close();
-    }
+    const listing = await (view.listAttachments?.(eventId, { asking: () => onState({ state: 'fetching' }) }) ?? unsupported());
+    result = { state: 'listed', box: listing.box, names: listing.files.map((file) => file.name) };
   } catch (error) {
     result = { state: 'error', message: errorText(error) };
   }
@@ -68,29 +55,18 @@ export async function listAttachments(view: Reads, eventId: string, env: NodeJS.
 }
 
 /** Saves the files of the event's message into `dir`, reporting each file as it lands. */
-export async function saveEventAttachments(
-  view: Reads,
-  eventId: string,
-  dir: string,
-  env: NodeJS.ProcessEnv,
-  open: OpenAttachmentsApi,
-  onState: (state: AttachmentsState) => void,
-): Promise<AttachmentsState> {
+export async function saveEventAttachments(view: AttachmentsView, eventId: string, dir: string, onState: (state: AttachmentsState) => void): Promise<AttachmentsState> {
   let result: AttachmentsState;
   try {
-    const message = await messageOf(view, eventId);
-    const api = open(env);
     const files: SavedFile[] = [];
-    onState({ state: 'saving', dir, files: [] });
-    try {
-      await saveAttachments(api, message, dir, (file) => {
+    const saved = await (view.saveAttachments?.(eventId, dir, {
+      asking: () => onState({ state: 'saving', dir, files: [] }),
+      file: (file) => {
         files.push(file);
         onState({ state: 'saving', dir, files: files.slice() });
-      });
-      result = { state: 'saved', dir, files };
-    } finally {
-      await api.close();
-    }
+      },
+    }) ?? unsupported());
+    result = { state: 'saved', dir: saved.dir, files: saved.files };
   } catch (error) {
     result = { state: 'error', message: errorText(error) };
   }

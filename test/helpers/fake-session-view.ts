@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Agent } from 'undici';
 import { MftgHooksError } from '../../src/core/errors.js';
 import { targetFor, type Targets } from '../../src/core/forwarder.js';
@@ -8,7 +10,7 @@ import { newId } from '../../src/core/ids.js';
 import { summarize } from '../../src/core/mftg.js';
 import { buildSample, resolveSampleType } from '../../src/core/mftg-samples.js';
 import { DISABLED_TUNNEL, emptyStats, type SessionElement, type SessionStats, type TunnelState } from '../../src/core/session.js';
-import type { ReplayEdits, SessionSnapshot, SessionView, TriggerRequest } from '../../src/core/session-view.js';
+import type { AttachmentListing, AttachmentsProgress, ReplayEdits, SavedAttachments, SavedFile, SessionSnapshot, SessionView, TriggerRequest } from '../../src/core/session-view.js';
 import { EventStore } from '../../src/core/store/store.js';
 import { isSuccess, type CapturedEvent, type ForwardAttempt, type HeaderPairs } from '../../src/core/types.js';
 import type { ListFilter } from '../../src/core/store/store.js';
@@ -20,7 +22,15 @@ export interface FakeViewOptions {
   tunnel?: TunnelState;
   publicCaptureUrl?: string | null;
   keep?: number;
+  /**
+   * Gives the view the attachment intents (listAttachments, saveAttachments), answered from these
+   * files with no MFTG API behind them; every call is kept in `attachmentCalls`.
+   */
+  attachments?: Array<{ name: string; bytes: Buffer }>;
 }
+
+/** One call of an attachment intent on the fake. */
+export type AttachmentCall = { intent: 'list'; id: string } | { intent: 'save'; id: string; dir: string };
 
 export interface Delivery {
   body: Buffer | string | Record<string, unknown>;
@@ -45,6 +55,9 @@ export class FakeSessionView implements SessionView {
   publicCaptureUrl: string | null;
   tunnelRetries = 0;
   inspectUrl: string | null = null;
+  readonly attachmentCalls: AttachmentCall[] = [];
+  listAttachments?: (idOrPrefix: string, progress?: Pick<AttachmentsProgress, 'asking'>) => Promise<AttachmentListing>;
+  saveAttachments?: (idOrPrefix: string, dir: string, progress?: AttachmentsProgress) => Promise<SavedAttachments>;
   private readonly dispatcher: Agent;
   private readonly cleanup: () => Promise<void>;
 
@@ -58,6 +71,30 @@ export class FakeSessionView implements SessionView {
     this.publicCaptureUrl = options.publicCaptureUrl ?? null;
     this.dispatcher = createDispatcher({ insecure: false });
     this.emitter.setMaxListeners(0);
+    const files = options.attachments;
+    if (files) {
+      this.listAttachments = async (idOrPrefix, progress) => {
+        const event = await this.store.get(idOrPrefix);
+        this.attachmentCalls.push({ intent: 'list', id: event.id });
+        progress?.asking?.();
+        return { eventId: event.id, messageId: event.mftg?.messageId ?? '', box: 'inbox', files: files.map((file, index) => ({ index, name: file.name, refused: null })) };
+      };
+      this.saveAttachments = async (idOrPrefix, dir, progress) => {
+        const event = await this.store.get(idOrPrefix);
+        this.attachmentCalls.push({ intent: 'save', id: event.id, dir });
+        progress?.asking?.();
+        await mkdir(dir, { recursive: true });
+        const saved: SavedFile[] = [];
+        for (const file of files) {
+          const path = join(dir, file.name);
+          await writeFile(path, file.bytes, { flag: 'wx' });
+          const done: SavedFile = { name: file.name, state: 'saved', path, size: file.bytes.length, error: null };
+          saved.push(done);
+          progress?.file?.(done);
+        }
+        return { eventId: event.id, messageId: event.mftg?.messageId ?? '', box: 'inbox', dir, files: saved };
+      };
+    }
   }
 
   static async create(options: FakeViewOptions = {}): Promise<FakeSessionView> {

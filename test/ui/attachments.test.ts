@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { createElement } from 'react';
 import { toWebhookPayload } from '../../src/core/mftg-api/to-webhook.js';
+import { LiveModel } from '../../src/live/model.js';
+import { App } from '../../src/ui/App.js';
+import { receivedBoth } from '../fixtures/mftg-payloads.js';
+import { FakeSessionView } from '../helpers/fake-session-view.js';
 import { seedBinary, startMockMftgApi, type MockMftgApi } from '../helpers/mock-mftg-api.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 import { setup } from './fixture.js';
-import { KEY } from './helpers.js';
+import { KEY, renderScreen } from './helpers.js';
 import { helpDoc } from '../../src/ui/help.js';
 import { lineText } from '../../src/ui/segments.js';
 
@@ -22,7 +27,7 @@ async function onDetails(t: TestContext, credentials: boolean) {
   });
   const { box, ...message } = api.messages.get(PO_ID)!;
   const env = credentials ? { MFTG_HOOKS_API_URL: api.url, MFTG_API_USERNAME: api.username, MFTG_API_PASSWORD: api.password } : { MFTG_HOOKS_API_URL: api.url };
-  const fixture = await setup(t, { seed: [toWebhookPayload(message, box)], app: { env, cwd: dir.path } });
+  const fixture = await setup(t, { seed: [toWebhookPayload(message, box)], session: { env }, app: { cwd: dir.path } });
   await fixture.screen.waitFor((f) => f.includes('200 · '), 'the row');
   fixture.screen.press(KEY.enter);
   await fixture.screen.waitFor((f) => f.includes('── Attempts (1)'), 'the details');
@@ -98,7 +103,7 @@ test('without credentials, a says which variables to set and asks MFTG nothing',
 test('the help lists a and s; a on a request that is not an MFTG delivery says why', async (t) => {
   const api: MockMftgApi = await startMockMftgApi();
   t.after(() => api.close());
-  const { screen } = await setup(t, { seed: [Buffer.from('plain bytes')], app: { env: { MFTG_HOOKS_API_URL: api.url, MFTG_API_USERNAME: api.username, MFTG_API_PASSWORD: api.password } } });
+  const { screen } = await setup(t, { seed: [Buffer.from('plain bytes')], session: { env: { MFTG_HOOKS_API_URL: api.url, MFTG_API_USERNAME: api.username, MFTG_API_PASSWORD: api.password } } });
   await screen.waitFor((f) => f.includes('200 · '), 'the row');
   screen.press(KEY.enter);
   await screen.waitFor((f) => f.includes('── Attempts (1)'), 'the details');
@@ -110,4 +115,39 @@ test('the help lists a and s; a on a request that is not an MFTG delivery says w
   const help = helpDoc().lines.map(lineText).join('\n');
   assert.match(help, /^ {2}a +list the MFTG message's files through the MFTG API/m);
   assert.match(help, /^ {2}s +save the MFTG message's files, byte for byte, into \.\/mftg-attachments\/<event id>\//m);
+});
+
+test('a and s ask the session through the view port: the face opens no MFTG API client of its own', async (t) => {
+  // Given a session view whose attachment intents answer with two files, and no MFTG API anywhere
+  const files = [
+    { name: 'PO_850_4500012345.edi', bytes: Buffer.from('ISA*00*~') },
+    { name: 'Attachment1.raw', bytes: seedBinary() },
+  ];
+  const view = await FakeSessionView.create({ attachments: files });
+  const cwd = await tempDir();
+  const event = await view.deliver({ body: receivedBoth });
+  const model = new LiveModel(view);
+  const screen = renderScreen(createElement(App, { model, view, onQuit: () => undefined, cwd: cwd.path }), 100, 30);
+  t.after(async () => {
+    screen.unmount();
+    model.dispose();
+    await view.close();
+    await cwd.cleanup();
+  });
+  await screen.waitFor((f) => f.includes('ZZGLOBEXCORP → ACME-AS2'), 'the row');
+  screen.press(KEY.enter);
+  await screen.waitFor((f) => f.includes('── Attempts (0)'), 'the details');
+  // When a is pressed, Then the listing comes from the port
+  screen.press('a');
+  await screen.waitFor((f) => f.includes('2 files in the MFTG inbox — s saves them'), 'the list');
+  // When s is pressed, Then the port saves into ./mftg-attachments/<event id>/ and the details show each file
+  screen.press('s');
+  const dir = join(cwd.path, 'mftg-attachments', event.id);
+  const frame = await screen.waitFor((f) => f.includes(`saved 2 files into ${dir}`), 'the saved notice');
+  assert.match(frame, /Attachment1\.raw {2}4\.0 KiB {2}saved/);
+  assert.deepEqual(view.attachmentCalls, [
+    { intent: 'list', id: event.id },
+    { intent: 'save', id: event.id, dir },
+  ]);
+  assert.ok((await readFile(join(dir, 'Attachment1.raw'))).equals(seedBinary()));
 });

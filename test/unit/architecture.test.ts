@@ -46,7 +46,8 @@ const isFace = (file: string): boolean => /^src\/(ui|web|output)\//.test(file);
 /**
  * What a face may import from the core: the view port, the shared data types and pure helpers that
  * neither hold state nor reach the store, delivery or the network. Everything a face does to the
- * session goes through the port's intents (replay, trigger, retryTunnel); `src/live/` (the shared
+ * session goes through the port's intents (replay, trigger, retryTunnel, listAttachments,
+ * saveAttachments); `src/live/` (the shared
  * view-model) is not core and is open to every face.
  */
 const FACE_CORE_ALLOWED = new Set([
@@ -91,13 +92,7 @@ rule(
   (edge) => inCore(edge.from) && (edge.to.startsWith('package:') ? UI_PACKAGES.test(edge.to) : !inCore(edge.to)),
 );
 
-rule('faces (src/ui, src/web, src/output) reach the session only through the view port and the shared view-model', (edge) => isFace(edge.from) && inCore(edge.to) && !FACE_CORE_ALLOWED.has(edge.to), [
-  // The live view's `a`/`s` keys open their own MFTG API client; the view port's listAttachments /
-  // openAttachment (what the web inspector uses) would close these.
-  'src/ui/attachments.ts → src/core/mftg-api/client.ts',
-  'src/ui/attachments.ts → src/core/reconcile/attachments.ts',
-  'src/ui/attachments.ts → src/core/reconcile/settings.ts',
-]);
+rule('faces (src/ui, src/web, src/output) reach the session only through the view port and the shared view-model', (edge) => isFace(edge.from) && inCore(edge.to) && !FACE_CORE_ALLOWED.has(edge.to));
 
 rule('sources (capture server, trigger, reconcile) reach the store only through ingest', (edge) => isSource(edge.from) && edge.to.startsWith('src/core/store/') && !edge.typeOnly, [
   // Reconcile reads the store (which message ids are captured, whether a listener runs) and, with no

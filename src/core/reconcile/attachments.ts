@@ -214,6 +214,26 @@ export interface OpenedAttachment {
   body: Readable;
 }
 
+/** The files of an event's message saved into a directory (`SessionView.saveAttachments`). */
+export interface SavedAttachments {
+  eventId: string;
+  messageId: string;
+  box: 'inbox' | 'outbox';
+  dir: string;
+  /** Every file MFTG lists, in its order: saved, or why not. */
+  files: SavedFile[];
+}
+
+/** What a face hears while a message's files are listed or saved. */
+export interface AttachmentsProgress {
+  /** The event is an MFTG delivery and credentials are set: MFTG is being asked now. */
+  asking?: () => void;
+  /** One file is done (saved, or why not), as it is done. */
+  file?: (file: SavedFile) => void;
+}
+
+const boxOf = (type: MessageType): 'inbox' | 'outbox' => (type === 'received' ? 'inbox' : 'outbox');
+
 /** A name refused by unsafeFileName: the faces never offer it as a download. */
 export { RefusedFileName };
 
@@ -267,13 +287,15 @@ export class MessageFiles {
   }
 
   /** The files of the event's message, asked of MFTG now (E_USAGE for an event that is no MFTG delivery). */
-  async list(idOrPrefix: string): Promise<AttachmentListing> {
+  async list(idOrPrefix: string, progress: Pick<AttachmentsProgress, 'asking'> = {}): Promise<AttachmentListing> {
     const message = await eventMessage(this.store(), idOrPrefix);
+    this.#client();
+    progress.asking?.();
     const { links } = await this.#list(message);
     return {
       eventId: message.eventId,
       messageId: message.messageId,
-      box: message.type === 'received' ? 'inbox' : 'outbox',
+      box: boxOf(message.type),
       files: links.map((link, index) => ({ index, name: link.name, refused: unsafeFileName(link.name) })),
     };
   }
@@ -315,6 +337,18 @@ export class MessageFiles {
     }
   }
 
+  /**
+   * Saves every file of the event's message into `dir` (created if missing), as `events attachments
+   * --save` does: byte for byte, never outside `dir`, never over an existing file.
+   */
+  async save(idOrPrefix: string, dir: string, progress: AttachmentsProgress = {}): Promise<SavedAttachments> {
+    const message = await eventMessage(this.store(), idOrPrefix);
+    const api = this.#client();
+    progress.asking?.();
+    const files = await saveAttachments(api, message, dir, progress.file);
+    return { eventId: message.eventId, messageId: message.messageId, box: boxOf(message.type), dir, files };
+  }
+
   /** Closes the API client's connections; idempotent. */
   async close(): Promise<void> {
     const api = this.#api;
@@ -327,6 +361,6 @@ export class MessageFiles {
  * MessageFiles through MFTG's API: with the client options `apiOptions()` gives (e.g. those
  * `reconcile` runs with), else the environment's credentials, read when the first file is asked for.
  */
-export function messageFiles(store: () => EventStore, apiOptions: () => MftgApiClientOptions | null | undefined = () => null, env: NodeJS.ProcessEnv = process.env): MessageFiles {
-  return new MessageFiles(store, () => apiOptions() ?? apiOptionsFromEnv(env));
+export function messageFiles(store: () => EventStore, apiOptions: () => MftgApiClientOptions | null | undefined = () => null, env: () => NodeJS.ProcessEnv = () => process.env): MessageFiles {
+  return new MessageFiles(store, () => apiOptions() ?? apiOptionsFromEnv(env()));
 }
