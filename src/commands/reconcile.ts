@@ -2,10 +2,10 @@ import { MftgApiClient } from '../core/mftg-api/client.js';
 import { EVENT_TYPE_OF } from '../core/mftg-api/to-webhook.js';
 import { MESSAGE_TYPES, type MessageType } from '../core/mftg-api/types.js';
 import { reconcileRecord } from '../core/reconcile/summary-text.js';
-import { Reconciler, recoveredMessages, type ReconcileProgress, type ReconcileSummary } from '../core/reconcile/reconciler.js';
+import { failSummary, Reconciler, recoveredMessages, type ReconcileProgress, type ReconcileSink, type ReconcileSummary } from '../core/reconcile/reconciler.js';
 import { apiOptionsFromEnv } from '../core/reconcile/settings.js';
-import { ListenerSink, StoreSink } from '../core/reconcile/sinks.js';
-import { readListener } from '../core/store/state-files.js';
+import { IngestSink, ListenerSink } from '../core/reconcile/sinks.js';
+import { openStoredEvents, runningListener, StoreIngest } from '../core/standalone-ingest.js';
 import { isSuccess } from '../core/types.js';
 import { colorsFor, formatLocalDateTime } from '../output/format.js';
 import { terminalSafe } from '../output/terminal-text.js';
@@ -59,8 +59,12 @@ export async function reconcileCommand(options: Record<string, unknown>): Promis
   const apiOptions = apiOptionsFromEnv();
   const storeDir = storeDirFrom(options);
   const dryRun = options.dryRun === true;
-  const listener = await readListener(storeDir);
-  const sink = listener ? await ListenerSink.open(storeDir) : await StoreSink.open(storeDir);
+  const listener = await runningListener(storeDir);
+  // With a listener running, it ingests (and this process only reads the store); else this process
+  // is the store's one writer for the run, through a store-backed ingest path.
+  const standalone = listener ? null : await StoreIngest.open(storeDir);
+  const reads = standalone ?? (await openStoredEvents(storeDir));
+  const sink: ReconcileSink = standalone ? new IngestSink(standalone, standalone.ingest) : new ListenerSink(reads, storeDir);
   const client = new MftgApiClient(apiOptions);
   const progress = progressLine(process.stderr);
   let summary: ReconcileSummary;
@@ -72,17 +76,19 @@ export async function reconcileCommand(options: Record<string, unknown>): Promis
       types: (options.types as MessageType[] | undefined) ?? undefined,
       dryRun,
     });
+    // The forwards go out behind the store: the run is over once the last one is recorded.
+    await standalone?.drain().catch((error: unknown) => failSummary(summary, error));
   } finally {
     progress.clear();
     await client.close();
-    await sink.close();
+    await reads.close();
   }
 
-  const attempts = sink instanceof StoreSink ? sink.attempts : [];
+  const attempts = standalone?.attempts ?? [];
   const where = listener
     ? `through the listener at ${listener.captureUrl}`
-    : sink instanceof StoreSink && sink.forwardTo
-      ? `into the store and forwarded to ${sink.forwardTo}`
+    : standalone?.forwardTo
+      ? `into the store and forwarded to ${standalone.forwardTo}`
       : 'into the store (no --forward-to remembered: start `mftg-hooks listen -f <url>` to forward them)';
   if (options.json === true) {
     process.stdout.write(JSON.stringify(reconcileRecord(summary)) + '\n');

@@ -239,7 +239,7 @@ export class ListenSession extends StoreReads implements SessionView {
     this.emit({ type: 'ready', localUrl: this.localCaptureUrl, store: options.storeDir, forwardTo: options.targets.forwardTo, routes: options.targets.routes, inspectUrl: this.inspectUrl });
     store.onWarning((message) => this.emit({ type: 'warning', message }));
     if (options.reconcile) {
-      const sink = new IngestSink(store, (event, body) => ingest.ingest(event, body));
+      const sink = new IngestSink(store, ingest);
       this.reconciling = new ReconcileScheduler({ ...options.reconcile, sink, report: (summary, reason) => this.emit({ type: 'reconcile', summary, reason }) });
       this.reconciling.start();
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { newCapturedEvent } from '../../src/core/events.js';
 import { newId } from '../../src/core/ids.js';
 import { MftgApiClient, type MftgApiClientOptions } from '../../src/core/mftg-api/client.js';
 import { toWebhookPayload } from '../../src/core/mftg-api/to-webhook.js';
@@ -7,7 +8,8 @@ import type { MessageType } from '../../src/core/mftg-api/types.js';
 import { summarize } from '../../src/core/mftg.js';
 import { reconcileRecord } from '../../src/core/reconcile/summary-text.js';
 import { defaultSince, Reconciler, type ReconcileOptions, type ReconcileProgress, type ReconcileSink } from '../../src/core/reconcile/reconciler.js';
-import { ListenerSink, StoreSink } from '../../src/core/reconcile/sinks.js';
+import { IngestSink, ListenerSink } from '../../src/core/reconcile/sinks.js';
+import { openStoredEvents, StoreIngest } from '../../src/core/standalone-ingest.js';
 import { updateSettings } from '../../src/core/store/state-files.js';
 import { EventStore } from '../../src/core/store/store.js';
 import type { CapturedEvent } from '../../src/core/types.js';
@@ -139,12 +141,15 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<S
   return { api: w.api, w, handler, storeDir: dir.path, now };
 }
 
-async function withStoreSink<T>(storeDir: string, use: (sink: StoreSink) => Promise<T>): Promise<T> {
-  const sink = await StoreSink.open(storeDir);
+/** Reconcile with no listener running, composed as the command does: a store-backed ingest behind the sink. */
+async function withStoreSink<T>(storeDir: string, use: (sink: ReconcileSink) => Promise<T>): Promise<T> {
+  const standalone = await StoreIngest.open(storeDir);
   try {
-    return await use(sink);
+    const result = await use(new IngestSink(standalone, standalone.ingest));
+    await standalone.drain();
+    return result;
   } finally {
-    await sink.close();
+    await standalone.close();
   }
 }
 
@@ -283,8 +288,8 @@ test('through a running listener: the recovered events appear in its stream and 
   await handler.waitFor(20);
 
   // When reconcile runs through it
-  const sink = await ListenerSink.open(running.storeDir);
-  const summary = await reconcile(w.api, sink, { since: now - 60 * MINUTE }).finally(() => sink.close());
+  const reads = await openStoredEvents(running.storeDir);
+  const summary = await reconcile(w.api, new ListenerSink(reads, running.storeDir), { since: now - 60 * MINUTE }).finally(() => reads.close());
 
   // Then the 15 missing messages became events of that listener, each forwarded once
   assert.equal(summary.state, 'done', summary.error ?? '');
@@ -392,4 +397,66 @@ test('the default window: the oldest stored event, at most 24 h back', () => {
   assert.equal(defaultSince('2024-03-02T11:00:00.000Z', now), Date.parse('2024-03-02T11:00:00Z'));
   assert.equal(defaultSince('2024-02-20T11:00:00.000Z', now), Date.parse('2024-03-01T12:00:00Z'));
   assert.equal(defaultSince(null, now), Date.parse('2024-03-01T12:00:00Z'));
+});
+
+test('without a listener, the store-backed ingest stores first and forwards in ingest order through attempts; a 503 stays pending for the next listen', async (t) => {
+  // Given a store that remembers a handler, which holds its first request and answers the second with 503
+  const handler = await startRecordingHandler();
+  const dir = await tempDir();
+  await updateSettings(dir.path, { forwardTo: handler.url, routes: {} });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  handler.respond(async (_req, res) => {
+    const n = handler.requests.length;
+    if (n === 1) await held;
+    res.writeHead(n === 2 ? 503 : 200).end(n === 2 ? 'busy' : 'ok');
+  });
+  const standalone = await StoreIngest.open(dir.path);
+  t.after(async () => {
+    release();
+    await standalone.close();
+    await handler.close();
+    await dir.cleanup();
+  });
+  const bodies = [1, 2, 3].map((n) => Buffer.from(JSON.stringify({ eventType: 'MESSAGE.RECEIVED.SUCCESS', messageIdentifier: `<m${n}@edi.example>` })));
+  const events = bodies.map((body) => newCapturedEvent({ source: 'reconcile', method: 'POST', path: '/', headers: [['content-type', 'application/json']], remoteAddress: null, body }));
+
+  // When three recovered events go down its ingest path while the handler holds the first forward
+  for (const [i, event] of events.entries()) await standalone.ingest.ingest(event, bodies[i]!);
+
+  // Then all three are stored already, with source reconcile, pending (a target covers them)
+  const stored = await storedEvents(dir.path);
+  assert.deepEqual(
+    stored.map((s) => [s.event.id, s.event.source, s.event.forward, s.attempts]),
+    events.map((e) => [e.id, 'reconcile', true, 0]),
+  );
+  // When the handler answers
+  release();
+  await standalone.drain();
+  // Then each went out once, in ingest order, byte for byte, and every attempt was recorded in the store
+  assert.deepEqual(
+    handler.requests.map((r) => r.body.toString()),
+    bodies.map((b) => b.toString()),
+  );
+  assert.deepEqual(
+    standalone.attempts.map((a) => [a.eventId, a.kind, a.status, a.delivery]),
+    [
+      [events[0]!.id, 'forward', 200, 'delivered'],
+      [events[1]!.id, 'forward', 503, 'pending'],
+      [events[2]!.id, 'forward', 200, 'delivered'],
+    ],
+  );
+  const reader = await EventStore.open(dir.path);
+  try {
+    assert.deepEqual(
+      (await reader.list({ limit: 10, pending: true })).map((e) => e.id),
+      [events[1]!.id],
+    );
+    assert.deepEqual(
+      (await reader.get(events[1]!.id)).attempts.map((a) => a.status),
+      [503],
+    );
+  } finally {
+    await reader.close();
+  }
 });

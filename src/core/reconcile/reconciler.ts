@@ -183,7 +183,7 @@ export class Reconciler {
       hint: null,
     };
     if (captured === null) {
-      fail(summary, unreadable);
+      failSummary(summary, unreadable);
       return summary;
     }
     this.#onStart?.(summary);
@@ -191,7 +191,7 @@ export class Reconciler {
     try {
       for (const type of types) await this.#check(type, stations, since, now, captured, summary, candidates);
     } catch (error) {
-      fail(summary, error);
+      failSummary(summary, error);
     }
     // Whatever was found before a failure is still recovered: oldest first, like arrival order.
     candidates.sort((a, b) => (a.timestamp ?? now) - (b.timestamp ?? now));
@@ -209,7 +209,7 @@ export class Reconciler {
             RECONCILE_HEADERS.map(([name, value]) => [name, value]),
           );
         } catch (error) {
-          fail(summary, error);
+          failSummary(summary, error);
           break;
         }
       }
@@ -263,7 +263,8 @@ export function defaultSince(oldestReceivedAt: string | null, now: number): numb
   return Number.isNaN(oldest) ? floor : Math.max(floor, oldest);
 }
 
-function fail(summary: ReconcileSummary, error: unknown): void {
+/** Marks a summary failed with the error's message, code and hint (the first failure wins). */
+export function failSummary(summary: ReconcileSummary, error: unknown): void {
   if (summary.state === 'failed') return;
   summary.state = 'failed';
   if (error instanceof MftgHooksError) {

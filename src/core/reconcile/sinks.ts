@@ -1,20 +1,20 @@
 import { MftgHooksError } from '../errors.js';
-import { Attempts } from '../delivery/attempts.js';
-import { targetFor, type Targets } from '../delivery/forwarder.js';
-import { retryRule } from '../delivery/retry-rule.js';
 import { newCapturedEvent } from '../events.js';
-import { createDispatcher, DEFAULT_TIMEOUT_MS, joinTarget } from '../http-send.js';
-import { postThroughListener } from '../ingest.js';
+import { DEFAULT_TIMEOUT_MS } from '../http-send.js';
+import { postThroughListener, type Ingest } from '../ingest.js';
 import { parseJsonObject } from '../mftg.js';
-import { readSettings } from '../store/state-files.js';
-import { EventStore } from '../store/store.js';
-import { isSuccess, type CapturedEvent, type ForwardAttempt, type HeaderPairs } from '../types.js';
+import type { EventStore } from '../store/store.js';
+import type { CapturedEvent, HeaderPairs } from '../types.js';
 import { RECONCILE_SOURCE_HEADER, type CapturedMessages, type ReconcileSink } from './reconciler.js';
 
 /**
- * The three ways a recovered payload enters the store: inside the listener (its own ingest path),
- * through a running listener from another process, or straight into the store when none runs.
+ * The two ways a recovered payload enters the store: an ingest path (the listener's own, or with no
+ * listener running a store-backed one), or through a running listener from another process. Both
+ * read the store only through what their caller hands them.
  */
+
+/** What reconcile reads of the store: every stored event, oldest first, bodies read on demand. */
+export type CapturedReads = Pick<EventStore, 'readAll'>;
 
 function header(headers: HeaderPairs, name: string): string | undefined {
   return headers.find(([key]) => key.toLowerCase() === name)?.[1];
@@ -29,7 +29,7 @@ function isRealDelivery(event: CapturedEvent): boolean {
 }
 
 /** Reads what the reconciler compares against: one pass over the metadata, bodies only for templates. */
-export async function readCapturedMessages(store: EventStore): Promise<CapturedMessages> {
+export async function readCapturedMessages(store: CapturedReads): Promise<CapturedMessages> {
   const all = await store.readAll();
   const ids = new Set<string>();
   const partnerNames = new Map<string, string>();
@@ -75,26 +75,27 @@ async function oldestTime(all: Awaited<ReturnType<EventStore['readAll']>>): Prom
 }
 
 /**
- * Inside `listen`: each recovered payload is made by the one event factory with source `reconcile`
- * and handed to the listener's own ingest path (store first, then show, then forward), like a
- * delivery to the capture URL, without a request to itself.
+ * Each recovered payload is made by the one event factory with source `reconcile` and handed to an
+ * ingest path (store first, then show, then forward), like a delivery to the capture URL: inside
+ * `listen` the listener's own, without a request to itself; with no listener running, a
+ * store-backed one (standalone-ingest.ts) that this process composes.
  */
 export class IngestSink implements ReconcileSink {
-  readonly #store: EventStore;
-  readonly #ingest: (event: CapturedEvent, body: Buffer) => Promise<void>;
+  readonly #reads: CapturedReads;
+  readonly #ingest: Pick<Ingest, 'ingest'>;
 
-  constructor(store: EventStore, ingest: (event: CapturedEvent, body: Buffer) => Promise<void>) {
-    this.#store = store;
+  constructor(reads: CapturedReads, ingest: Pick<Ingest, 'ingest'>) {
+    this.#reads = reads;
     this.#ingest = ingest;
   }
 
   capturedMessages(): Promise<CapturedMessages> {
-    return readCapturedMessages(this.#store);
+    return readCapturedMessages(this.#reads);
   }
 
   async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
     const event = newCapturedEvent({ source: 'reconcile', method: 'POST', path: '/', headers, remoteAddress: null, body });
-    await this.#ingest(event, body);
+    await this.#ingest.ingest(event, body);
     return event.id;
   }
 }
@@ -104,20 +105,16 @@ export class IngestSink implements ReconcileSink {
  * mark, so the listener stores it with source `reconcile`, shows it and forwards it like any delivery.
  */
 export class ListenerSink implements ReconcileSink {
-  readonly #store: EventStore;
+  readonly #reads: CapturedReads;
   readonly #storeDir: string;
 
-  private constructor(store: EventStore, storeDir: string) {
-    this.#store = store;
+  constructor(reads: CapturedReads, storeDir: string) {
+    this.#reads = reads;
     this.#storeDir = storeDir;
   }
 
-  static async open(storeDir: string): Promise<ListenerSink> {
-    return new ListenerSink(await EventStore.open(storeDir), storeDir);
-  }
-
   capturedMessages(): Promise<CapturedMessages> {
-    return readCapturedMessages(this.#store);
+    return readCapturedMessages(this.#reads);
   }
 
   async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
@@ -130,79 +127,5 @@ export class ListenerSink implements ReconcileSink {
       );
     }
     return result.eventId;
-  }
-
-  async close(): Promise<void> {
-    await this.#store.close();
-  }
-}
-
-/**
- * No listener running: this process is the store's one writer for the run. Each recovered event is
- * made by the one event factory, stored, and forwarded once to the last run's `--forward-to` (or
- * `--route`) through the one owner of attempts; one that was not delivered stays pending, and the
- * next `listen` with a target re-delivers it.
- */
-export class StoreSink implements ReconcileSink {
-  readonly #store: EventStore;
-  readonly #targets: Targets;
-  readonly #timeoutMs: number;
-  #attempts: Attempts | null = null;
-  #writing = false;
-  /** Every forward attempt made, for the command's report. */
-  readonly attempts: ForwardAttempt[] = [];
-
-  private constructor(store: EventStore, targets: Targets, timeoutMs: number) {
-    this.#store = store;
-    this.#targets = targets;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  static async open(storeDir: string, options: { timeoutMs?: number } = {}): Promise<StoreSink> {
-    const settings = await readSettings(storeDir);
-    const targets = { forwardTo: settings.forwardTo ?? null, routes: settings.routes ?? {} };
-    return new StoreSink(await EventStore.open(storeDir), targets, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  }
-
-  /** The handler of the last run, or null when none is remembered. */
-  get forwardTo(): string | null {
-    return this.#targets.forwardTo;
-  }
-
-  capturedMessages(): Promise<CapturedMessages> {
-    return readCapturedMessages(this.#store);
-  }
-
-  async ingest(body: Buffer, headers: Array<[string, string]>): Promise<string> {
-    if (!this.#writing) {
-      await this.#store.openForWriting();
-      this.#writing = true;
-    }
-    const event = newCapturedEvent({ source: 'reconcile', method: 'POST', path: '/', headers, remoteAddress: null, body });
-    const base = targetFor(this.#targets, event.mftg?.eventType);
-    if (base !== null) event.forward = true;
-    await this.#store.appendEvent(event, body);
-    if (base !== null) {
-      const store = this.#store;
-      this.#attempts ??= new Attempts({ dispatcher: createDispatcher({ insecure: false }), record: async ({ attempt, responseBody }) => store.appendAttempt(attempt, responseBody) });
-      // One forward, no automatic retry: what is not delivered stays pending for the next listener.
-      const { attempt } = await this.#attempts.attempt({
-        eventId: event.id,
-        kind: 'forward',
-        target: joinTarget(base, event.path),
-        method: event.method,
-        headers: event.headers,
-        body,
-        timeoutMs: this.#timeoutMs,
-        decide: (made) => (isSuccess(made) ? 'delivered' : retryRule(made, { retry: 0, retries: 1 }).delivery),
-      });
-      this.attempts.push(attempt);
-    }
-    return event.id;
-  }
-
-  async close(): Promise<void> {
-    await this.#attempts?.dispatcher.close();
-    await this.#store.close();
   }
 }
