@@ -114,10 +114,15 @@ export class StoreState {
       this.warn(`skipped ${gap.length} unreadable bytes at offset ${gap.offset} of segment ${segmentName(seq)} (a torn or corrupt record)`);
     }
     const frames: Frame[] = [];
-    for (const { kind, meta, ...at } of scan.frames) {
-      const record = decodeRecord(kind, meta);
-      if (typeof record === 'string') this.warnDamaged(seq, at.offset, record);
-      else frames.push({ ...at, ...record });
+    for (const entry of scan.frames) {
+      const record = decodeRecord(entry.kind, entry.meta);
+      if (typeof record === 'string') {
+        this.warnDamaged(seq, entry.offset, record);
+        continue;
+      }
+      // Built field by field: an export scans every frame of the store, and spreads cost more.
+      const at = { writer: entry.writer, offset: entry.offset, bodyOffset: entry.bodyOffset, bodyLength: entry.bodyLength, frameLength: entry.frameLength };
+      frames.push(Object.assign(at, record));
     }
     return { ...scan, frames };
   }

@@ -31,7 +31,8 @@ export async function* streamStore(state: StoreState): AsyncGenerator<StoredEven
   let start = 0;
   /** Far attempts by event id, in store order, and the frames they were read from (skipped later). */
   const far = new Map<string, Array<{ attempt: ForwardAttempt; at: BodyLocation }>>();
-  const taken = new Set<string>();
+  /** Offsets of those frames, by segment. */
+  const taken = new Map<number, Set<number>>();
   for (let i = 0; i < seqs.length; i++) {
     const seal = seals[i];
     if (seal && seal.clears > 0) start = i;
@@ -49,7 +50,9 @@ export async function* streamStore(state: StoreState): AsyncGenerator<StoredEven
       const list = far.get(attempt.eventId) ?? [];
       list.push({ attempt, at: bodyAt(seq, frame) });
       far.set(attempt.eventId, list);
-      taken.add(`${seq}:${frame.offset}`);
+      let offsets = taken.get(seq);
+      if (!offsets) taken.set(seq, (offsets = new Set()));
+      offsets.add(frame.offset);
     }
   }
 
@@ -74,18 +77,18 @@ export async function* streamStore(state: StoreState): AsyncGenerator<StoredEven
   for (let i = start; i < seqs.length; i++) {
     const seq = seqs[i]!;
     const scan = await state.scan(seq, true);
+    const takenHere = taken.get(seq);
     let current = new Map<string, Pending>();
     for (const frame of scan.frames) {
-      const at = bodyAt(seq, frame);
       if (frame.kind === FrameKind.Clear) {
         previous = new Map();
         current = new Map();
       } else if (frame.kind === FrameKind.Event) {
         const event = frame.event;
-        current.set(event.id, { event: { ...event, attempts: [] }, body: slice(scan, frame) ?? at, attempts: [] });
-      } else if (!taken.has(`${seq}:${frame.offset}`)) {
+        current.set(event.id, { event: { ...event, attempts: [] }, body: slice(scan, frame) ?? bodyAt(seq, frame), attempts: [] });
+      } else if (!takenHere?.has(frame.offset)) {
         const attempt = frame.attempt;
-        (current.get(attempt.eventId) ?? previous.get(attempt.eventId))?.attempts.push({ attempt, at, bytes: slice(scan, frame) });
+        (current.get(attempt.eventId) ?? previous.get(attempt.eventId))?.attempts.push({ attempt, at: bodyAt(seq, frame), bytes: slice(scan, frame) });
       }
     }
     for (const pending of previous.values()) yield handOut(pending);
