@@ -20,6 +20,14 @@ export const MAX_CATCH_UP_EVENTS = 10_000;
 export const CATCH_UP_PAGE = 500;
 /** Attempts on already-printed events remembered while the output lags; more are counted, not kept. */
 export const MAX_MISSED_ATTEMPTS = 10_000;
+/**
+ * Ids written from the store that are remembered so that their live element, if it is still to
+ * come, is not written twice: the newest this many. Only records stored in the last moments of a
+ * catch-up can still be on their way (ingest stores, then emits, within a few turns of the event
+ * loop), so remembering every id of a long catch-up (a million after a 500,000-event stall) would
+ * only hold memory.
+ */
+const MAX_REMEMBERED_IDS = 4 * CATCH_UP_PAGE;
 
 /**
  * What an output that can lag needs of the session: the stream, and the store to catch up from.
@@ -81,9 +89,14 @@ export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStrea
 
   const isDuplicate = (element: SessionElement): boolean => {
     if (fromStore.size === 0) return false;
-    if (element.type === 'event') return fromStore.has(element.event.id);
-    if (element.type === 'attempt') return fromStore.has(element.attempt.id);
+    if (element.type === 'event') return fromStore.delete(element.event.id);
+    if (element.type === 'attempt') return fromStore.delete(element.attempt.id);
     return false;
+  };
+  const remember = (id: string): void => {
+    fromStore.add(id);
+    // A Set iterates oldest first: the oldest id is forgotten.
+    if (fromStore.size > MAX_REMEMBERED_IDS) fromStore.delete(fromStore.values().next().value!);
   };
 
   const miss = (element: SessionElement): void => {
@@ -174,10 +187,10 @@ export function attachLaggingOutput(view: CatchUpView, out: NodeJS.WritableStrea
         if (expected === 0) continue;
         const writeRecord = async (record: EventRecord): Promise<void> => {
           const { attempts, ...event } = record;
-          fromStore.add(event.id);
+          remember(event.id);
           await writeBack({ type: 'event', event, foreign: false });
           for (const attempt of attempts) {
-            fromStore.add(attempt.id);
+            remember(attempt.id);
             await writeBack(attemptElement(attempt));
           }
         };
