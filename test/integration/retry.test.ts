@@ -68,11 +68,11 @@ describe('automatic retries (--retry 3, --retry-backoff 100)', () => {
         ['retry', 200],
       ],
     );
-    // And the gaps between the requests grow (backoff 100 ms, then 200 ms)
+    // And the gaps between the requests grow: at least 100 ms, then at least 200 ms (a timer never fires
+    // early; on a loaded machine either gap can be longer, so the two are not compared with each other)
     const [t1, t2, t3] = requestsOf('twice').map((req) => req.at) as [number, number, number];
     assert.ok(t2 - t1 >= BACKOFF_MS - 5, `first gap ${t2 - t1} ms`);
     assert.ok(t3 - t2 >= 2 * BACKOFF_MS - 5, `second gap ${t3 - t2} ms`);
-    assert.ok(t3 - t2 > t2 - t1, 'the second gap is longer');
     // And nothing more comes
     await barrier('after-twice');
     assert.equal(requestsOf('twice').length, 3);
