@@ -40,33 +40,35 @@ export interface LiveUiStarter {
  * render. A worker that cannot start falls back to rendering on this thread, with a warning.
  */
 export async function prepareLiveUi(): Promise<LiveUiStarter> {
-  let worker: Worker;
-  const failed = await new Promise<Error | null>((resolve) => {
-    try {
-      const data: UiWorkerData = { columns: process.stdout.columns || 80, rows: process.stdout.rows || 24 };
-      worker = new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: UI_YOUNG_GENERATION_MB } });
-    } catch (error) {
-      resolve(error as Error);
-      return;
-    }
-    const settle = (error: Error | null): void => {
-      worker.off('message', onMessage);
-      worker.off('error', settle);
-      worker.off('exit', onExit);
-      resolve(error);
-    };
-    const onMessage = (message: FromUiWorker): void => settle(message.type === 'loaded' ? null : new Error(`unexpected ${message.type}`));
-    const onExit = (code: number): void => settle(new Error(`its worker exited with code ${code}`));
-    worker.on('message', onMessage);
-    worker.once('error', settle);
-    worker.once('exit', onExit);
-  });
-  if (failed) {
-    void worker!?.terminate();
-    const inProcess = await import('./start.js');
-    return { start: (view, options) => inProcess.startLiveUi(view, options), cancel: () => undefined, warning: `the live UI renders on the listener's thread (${failed.message})` };
+  let worker: Worker | null = null;
+  let failed: Error | null;
+  try {
+    const data: UiWorkerData = { columns: process.stdout.columns || 80, rows: process.stdout.rows || 24 };
+    const started = new Worker(new URL('./worker-entry.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: UI_YOUNG_GENERATION_MB } });
+    worker = started;
+    failed = await new Promise<Error | null>((resolve) => {
+      const settle = (error: Error | null): void => {
+        started.off('message', onMessage);
+        started.off('error', settle);
+        started.off('exit', onExit);
+        resolve(error);
+      };
+      const onMessage = (message: FromUiWorker): void => settle(message.type === 'loaded' ? null : new Error(`unexpected ${message.type}`));
+      const onExit = (code: number): void => settle(new Error(`its worker exited with code ${code}`));
+      started.on('message', onMessage);
+      started.once('error', settle);
+      started.once('exit', onExit);
+    });
+  } catch (error) {
+    failed = error as Error;
   }
-  return { start: (view, options) => showInWorker(worker, view, options), cancel: () => void worker.terminate(), warning: null };
+  if (failed || !worker) {
+    void worker?.terminate();
+    const inProcess = await import('./start.js');
+    return { start: (view, options) => inProcess.startLiveUi(view, options), cancel: () => undefined, warning: `the live UI renders on the listener's thread (${failed?.message})` };
+  }
+  const loaded = worker;
+  return { start: (view, options) => showInWorker(loaded, view, options), cancel: () => void loaded.terminate(), warning: null };
 }
 
 function showInWorker(worker: Worker, view: FaceView, options: LiveUiOptions): LiveUiHandle {
