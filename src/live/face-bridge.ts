@@ -33,6 +33,7 @@ export const METHOD_KINDS: Record<keyof SessionView, 'async' | 'mirror' | 'fire'
   retryTunnel: 'fire',
   listAttachments: 'async',
   openAttachment: 'async',
+  saveAttachments: 'async',
   attachmentsUnavailable: 'mirror',
 };
 
@@ -50,6 +51,7 @@ interface WireError {
 
 const STREAM = '__mftgStream';
 const ERROR = '__mftgError';
+const CALLBACK = '__mftgCallback';
 const PORT_GONE = 'the listener is gone (the view port closed)';
 interface WireStream {
   [STREAM]: MessagePort;
@@ -59,7 +61,8 @@ type ToFace =
   | { type: 'hello'; methods: string[]; mirrors: Record<string, unknown> }
   | { type: 'batch'; elements: SessionElement[]; mirrors: Record<string, unknown> }
   | { type: 'result'; id: number; value: unknown }
-  | { type: 'failure'; id: number; error: WireError };
+  | { type: 'failure'; id: number; error: WireError }
+  | { type: 'callback'; callback: number; args: unknown[] };
 
 type ToServer = { type: 'call'; id: number; method: string; args: unknown[] } | { type: 'fire'; method: string; args: unknown[] } | { type: 'detach' };
 
@@ -145,12 +148,17 @@ function receiveStream(port: MessagePort): Readable {
   return stream;
 }
 
+type Callback = (...args: unknown[]) => void;
+
 /**
  * Prepares a value to cross: Buffers are copied into their own Uint8Array (a Buffer is often a view
  * into a larger pool, which a plain clone would copy whole) and transferred; a Readable becomes a
- * port; an Error keeps its class, code and hint. Looked for at the top and one level down (a result, or an argument such as ReplayEdits).
+ * port; an Error keeps its class, code and hint; a function (a progress listener in a call's
+ * arguments) becomes the number `callback` gives it, called back over the port. Looked for at the
+ * top and one level down (a result, or an argument such as ReplayEdits or a progress object).
  */
-function encode(value: unknown, transfer: Transferable[], depth = 0): unknown {
+function encode(value: unknown, transfer: Transferable[], depth = 0, callback?: (fn: Callback) => number): unknown {
+  if (typeof value === 'function' && callback) return { [CALLBACK]: callback(value as Callback) };
   if (value instanceof Uint8Array) {
     const copy = new Uint8Array(value);
     transfer.push(copy.buffer);
@@ -163,26 +171,27 @@ function encode(value: unknown, transfer: Transferable[], depth = 0): unknown {
   }
   if (value instanceof Error) return { [ERROR]: toWire(value) };
   if (depth > 0) return value;
-  if (Array.isArray(value)) return value.map((item) => encode(item, transfer, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => encode(item, transfer, depth + 1, callback));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = encode(item, transfer, depth + 1);
+    for (const [key, item] of Object.entries(value)) out[key] = encode(item, transfer, depth + 1, callback);
     return out;
   }
   return value;
 }
 
-function decode(value: unknown, depth = 0): unknown {
+function decode(value: unknown, depth = 0, callback?: (id: number) => Callback): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (isPlainObject(value)) {
     if (STREAM in value) return receiveStream(value[STREAM] as MessagePort);
     if (ERROR in value) return fromWire(value[ERROR] as WireError);
+    if (CALLBACK in value && callback) return callback(value[CALLBACK] as number);
   }
   if (depth > 0) return value;
-  if (Array.isArray(value)) return value.map((item) => decode(item, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => decode(item, depth + 1, callback));
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = decode(item, depth + 1);
+    for (const [key, item] of Object.entries(value)) out[key] = decode(item, depth + 1, callback);
     return out;
   }
   return value;
@@ -240,9 +249,17 @@ export function serveFaceView(view: FaceView & Partial<SessionView>, port: Messa
   const call = (method: string, args: unknown[]): unknown => {
     const name = method as keyof SessionView;
     if (!methods.includes(name) || METHOD_KINDS[name] === 'stream' || METHOD_KINDS[name] === 'mirror') throw new Error(`the view has no method ${method} to call`);
+    // A listener the face passed: calling it posts its arguments back (dropped once the port closed).
+    const callbackFor =
+      (id: number): Callback =>
+      (...callArgs: unknown[]) => {
+        if (closed) return;
+        const transfer: Transferable[] = [];
+        port.postMessage({ type: 'callback', callback: id, args: callArgs.map((arg) => encode(arg, transfer)) } satisfies ToFace, transfer);
+      };
     return (view[name] as (...args: unknown[]) => unknown).apply(
       view,
-      args.map((arg) => decode(arg)),
+      args.map((arg) => decode(arg, 0, callbackFor)),
     );
   };
   const close = (): void => {
@@ -272,8 +289,11 @@ export function serveFaceView(view: FaceView & Partial<SessionView>, port: Messa
 export function connectFaceView(port: MessagePort): Promise<{ view: BridgedView; detach: () => void }> {
   return new Promise((resolve, reject) => {
     const listeners = new Set<(element: SessionElement) => void>();
-    const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+    const calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; callbacks: number[] }>();
+    // The listeners passed in calls still running, by number; a call's go when it is answered.
+    const callbacks = new Map<number, Callback>();
     let nextId = 0;
+    let nextCallback = 0;
     let mirrors: Record<string, unknown> = {};
     let closed = false;
     const view: Record<string, unknown> = {};
@@ -284,12 +304,28 @@ export function connectFaceView(port: MessagePort): Promise<{ view: BridgedView;
       const gone = new Error(PORT_GONE);
       for (const pending of calls.values()) pending.reject(gone);
       calls.clear();
+      callbacks.clear();
       reject(gone);
     };
-    const post = (message: ToServer, args: unknown[]): void => {
+    /** Posts a call or an intent; returns the numbers given to the listeners among its arguments. */
+    const post = (message: ToServer, args: unknown[]): number[] => {
       const transfer: Transferable[] = [];
-      const wire = args.map((arg) => encode(arg, transfer));
+      const given: number[] = [];
+      const register = (fn: Callback): number => {
+        const id = ++nextCallback;
+        callbacks.set(id, fn);
+        given.push(id);
+        return id;
+      };
+      const wire = args.map((arg) => encode(arg, transfer, 0, register));
       port.postMessage({ ...message, args: wire } as ToServer, transfer);
+      return given;
+    };
+    const settle = (id: number): { resolve: (value: unknown) => void; reject: (error: Error) => void } | undefined => {
+      const pending = calls.get(id);
+      calls.delete(id);
+      for (const callback of pending?.callbacks ?? []) callbacks.delete(callback);
+      return pending;
     };
     const build = (methods: (keyof SessionView)[]): void => {
       for (const name of methods) {
@@ -309,8 +345,9 @@ export function connectFaceView(port: MessagePort): Promise<{ view: BridgedView;
             new Promise((resolveCall, rejectCall) => {
               if (closed) return rejectCall(new Error(PORT_GONE));
               const id = ++nextId;
-              calls.set(id, { resolve: resolveCall, reject: rejectCall });
-              post({ type: 'call', id, method: name, args: [] }, args);
+              const pending = { resolve: resolveCall, reject: rejectCall, callbacks: [] as number[] };
+              calls.set(id, pending);
+              pending.callbacks = post({ type: 'call', id, method: name, args: [] }, args);
             });
       }
     };
@@ -335,17 +372,14 @@ export function connectFaceView(port: MessagePort): Promise<{ view: BridgedView;
             for (const listener of [...listeners]) listener(element);
           }
           return;
-        case 'result': {
-          const pending = calls.get(message.id);
-          calls.delete(message.id);
-          pending?.resolve(decode(message.value));
+        case 'result':
+          settle(message.id)?.resolve(decode(message.value));
           return;
-        }
-        case 'failure': {
-          const pending = calls.get(message.id);
-          calls.delete(message.id);
-          pending?.reject(fromWire(message.error));
-        }
+        case 'failure':
+          settle(message.id)?.reject(fromWire(message.error));
+          return;
+        case 'callback':
+          callbacks.get(message.callback)?.(...message.args.map((arg) => decode(arg)));
       }
     });
     port.on('close', onClose);

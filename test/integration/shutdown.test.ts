@@ -54,9 +54,9 @@ test('one Ctrl+C waits for the forward on the wire: it completes, exit 0, and th
   const home = await tempDir();
   const { handler, release } = await holdingHandler();
   // Hooks run in the order they are added: the listener started last is stopped here, before its store goes.
-  let next: Awaited<ReturnType<typeof startListener>> | undefined;
+  const started: { next?: Awaited<ReturnType<typeof startListener>> } = {};
   t.after(async () => {
-    await next?.listener.stop();
+    await started.next?.listener.stop();
     await handler.close();
     await home.cleanup();
   });
@@ -80,7 +80,8 @@ test('one Ctrl+C waits for the forward on the wire: it completes, exit 0, and th
     [['forward', 200]],
   );
   // And a listener started afterwards sends nothing again
-  next = await startListener(home.path, ['--forward-to', handler.url]);
+  const next = await startListener(home.path, ['--forward-to', handler.url]);
+  started.next = next;
   assert.equal(await post(next.captureUrl, Buffer.from('{"n":2}')), 200);
   const [second] = await capturedIds(next.listener, 1);
   await next.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === second, 'the new forward');
@@ -93,9 +94,9 @@ test('one Ctrl+C waits for the forward on the wire: it completes, exit 0, and th
 test('a second Ctrl+C quits at once; the forward it cut short stays pending and is re-delivered at the next start', async (t) => {
   const home = await tempDir();
   const { handler, release } = await holdingHandler();
-  let next: Awaited<ReturnType<typeof startListener>> | undefined;
+  const started: { next?: Awaited<ReturnType<typeof startListener>> } = {};
   t.after(async () => {
-    await next?.listener.stop();
+    await started.next?.listener.stop();
     await handler.close();
     await home.cleanup();
   });
@@ -114,7 +115,8 @@ test('a second Ctrl+C quits at once; the forward it cut short stays pending and 
   assert.deepEqual(await storedAttempts(home.path, id!), []);
   // And the next start re-delivers it, once
   release();
-  next = await startListener(home.path, ['--forward-to', handler.url]);
+  const next = await startListener(home.path, ['--forward-to', handler.url]);
+  started.next = next;
   await next.listener.waitForRecord((r) => r.type === 'attempt' && r.eventId === id && r.status === 200, 'the re-delivery');
   assert.deepEqual(
     handler.requests.map((req) => req.body.toString()),

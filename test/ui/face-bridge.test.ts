@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { MftgHooksError } from '../../src/core/errors.js';
 import { newId } from '../../src/core/ids.js';
+import type { SavedFile } from '../../src/core/reconcile/attachments.js';
 import type { SessionElement, SessionView } from '../../src/core/session-view.js';
 import { connectFaceView, serveFaceView, type BridgedView } from '../../src/live/face-bridge.js';
 import { FakeSessionView } from '../helpers/fake-session-view.js';
@@ -184,4 +185,40 @@ test('the serving side closing ends the face: pending calls fail instead of hang
   const pending = view.listEvents({ limit: 1 });
   stop();
   await assert.rejects(pending, /the listener is gone/);
+});
+
+test('listeners in a call cross too: saveAttachments reports progress back to the face, in order, before its answer', async (t) => {
+  const fake = await FakeSessionView.create();
+  t.after(() => fake.close());
+  const saved = (name: string): SavedFile => ({ name, state: 'saved', path: `/tmp/out/${name}`, size: 3, error: null });
+  // Given a view whose save calls its progress listeners while it works
+  const withSave: FaceView = {
+    subscribe: (listener) => fake.subscribe(listener),
+    snapshot: () => fake.snapshot(),
+    listEvents: (filter) => fake.listEvents(filter),
+    getEvent: (id) => fake.getEvent(id),
+    getBody: (id) => fake.getBody(id),
+    getResponseBody: (id, attemptId) => fake.getResponseBody(id, attemptId),
+    replay: (id, edits) => fake.replay(id, edits),
+    retryTunnel: () => fake.retryTunnel(),
+    saveAttachments: async (id, dir, progress) => {
+      progress?.asking?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      progress?.file?.(saved('a.edi'));
+      progress?.file?.(saved('b.pdf'));
+      return { eventId: id, messageId: 'm-1', box: 'inbox', dir, files: [saved('a.edi'), saved('b.pdf')] };
+    },
+  };
+  const { view, detach } = await bridged(withSave);
+  t.after(detach);
+  // When the face saves with listeners
+  const heard: string[] = [];
+  const result = await view.saveAttachments!('abc', '/tmp/out', { asking: () => heard.push('asking'), file: (file) => heard.push(`file ${file.name} ${file.state}`) });
+  heard.push('answer');
+  // Then every listener was called with its arguments, in order, before the answer
+  assert.deepEqual(heard, ['asking', 'file a.edi saved', 'file b.pdf saved', 'answer']);
+  assert.deepEqual(
+    result.files.map((file) => file.path),
+    ['/tmp/out/a.edi', '/tmp/out/b.pdf'],
+  );
 });
