@@ -12,4 +12,6 @@ export default async function* durations(source) {
   const rows = [...perFile].sort((a, b) => b[1] - a[1]);
   yield '\nper-file durations (sum of top-level tests):\n';
   for (const [file, ms] of rows) yield `${(ms / 1000).toFixed(1).padStart(7)} s  ${relative(process.cwd(), file)}\n`;
+  const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
+  yield `${(total / 1000).toFixed(1).padStart(7)} s  in all (${rows.length} files; the run's wall time is the duration_ms above)\n`;
 }

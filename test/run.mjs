@@ -2,10 +2,11 @@
 // Runs every compiled test file with node's test runner. Node 20 does not expand globs itself, and a
 // run that executes no test must fail rather than pass.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('../dist/test/', import.meta.url).pathname;
+const sources = new URL('./', import.meta.url).pathname;
 const only = process.argv.slice(2);
 
 function findTests(dir) {
@@ -14,11 +15,17 @@ function findTests(dir) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) {
       if (name !== 'bench' && name !== 'helpers') found.push(...findTests(path));
-    } else if (name.endsWith('.test.js')) {
+    } else if (name.endsWith('.test.js') && hasSource(path)) {
       found.push(path);
     }
   }
   return found.sort();
+}
+
+/** A compiled test whose source was deleted or renamed (tsc leaves it in dist/) is not run. */
+function hasSource(compiled) {
+  const base = join(sources, relative(root, compiled)).replace(/\.js$/, '');
+  return existsSync(`${base}.ts`) || existsSync(`${base}.tsx`);
 }
 
 let files = findTests(root);
