@@ -3,24 +3,26 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { BIN, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 test('a mistyped command is an unknown command with a suggestion, exit 2, also after help', async () => {
   // When the user mistypes listen
+  // (the first through the real bin, the others in-process)
   for (const args of [['lsiten'], ['help', 'lsiten'], ['lsiten', '--forward-to', 'http://localhost:3000/hook']]) {
-    const result = await runCli(args);
+    const result = await (args.length === 1 ? runCli : runCliInProcess)(args);
     // Then it says so, never "too many arguments", and exits 2
     assert.equal(result.code, 2, args.join(' '));
     assert.equal(result.stderr, "mftg-hooks: unknown command 'lsiten' (did you mean listen?) (run 'mftg-hooks --help')\n");
     assert.equal(result.stdout.length, 0);
   }
   // And below `events` the suggestion comes from its own commands
-  const sub = await runCli(['events', 'lsit']);
+  const sub = await runCliInProcess(['events', 'lsit']);
   assert.equal(sub.code, 2);
   assert.equal(sub.stderr, "mftg-hooks: unknown command 'lsit' (did you mean list?) (run 'mftg-hooks events --help')\n");
-  const far = await runCli(['frobnicate']);
+  const far = await runCliInProcess(['frobnicate']);
   assert.equal(far.code, 2);
   assert.equal(far.stderr, "mftg-hooks: unknown command 'frobnicate' (run 'mftg-hooks --help')\n");
 });
@@ -48,7 +50,7 @@ test('every --help ends with examples; the top one names the default command and
       [...command, '--help'],
       ['help', ...command],
     ]) {
-      const result = await runCli(args);
+      const result = await runCliInProcess(args);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
       const help = result.stdout.toString();
       // Then its last lines are examples of that command
@@ -58,6 +60,7 @@ test('every --help ends with examples; the top one names the default command and
       for (const line of lines.slice(examplesAt + 1)) assert.match(line, new RegExp(`^  \\$ mftg-hooks ${command.slice(0, 1).join(' ')}`), args.join(' '));
     }
   }
+  // And the top help, from the real bin
   const top = (await runCli(['--help'])).stdout.toString();
   assert.match(top, /`listen` is the default command/);
   assert.ok(top.includes('  npx mftg-hooks listen --forward-to http://localhost:3000/webhooks/mftg\n'), top);
@@ -75,7 +78,7 @@ test("usage errors are one line that ends with the failing command's own help", 
   const dir = await tempDir();
   try {
     for (const [args, command] of cases) {
-      const result = await runCli(args, { env: { MFTG_HOOKS_HOME: dir.path } });
+      const result = await runCliInProcess(args, { env: { MFTG_HOOKS_HOME: dir.path } });
       assert.equal(result.code, 2, args.join(' '));
       assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
       assert.ok(result.stderr.startsWith('mftg-hooks: '), result.stderr);

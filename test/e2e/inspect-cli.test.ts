@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { BIN, runCli, startJsonListener } from '../helpers/cli.js';
+import { BIN, startJsonListener } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { post, startListener } from '../helpers/deliveries.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
@@ -57,7 +58,7 @@ test('listen --no-inspect and MFTG_HOOKS_INSPECT=off serve no inspector; ready s
     assert.equal(await listener.stop(), 0);
     assert.equal(ready.inspectUrl, null, JSON.stringify(env));
   }
-  const viaEnv = await runCli(['listen', '--no-tunnel', '--json', '--inspect', 'nope'], { env: { MFTG_HOOKS_HOME: home.path } });
+  const viaEnv = await runCliInProcess(['listen', '--no-tunnel', '--json', '--inspect', 'nope'], { env: { MFTG_HOOKS_HOME: home.path } });
   assert.equal(viaEnv.code, 2);
 });
 
@@ -68,12 +69,12 @@ test('a non-loopback --inspect is refused with exit 2 and the reason, before any
     ['listen', '--no-tunnel', '--inspect', '0.0.0.0:4141'],
     ['inspect', '--inspect', '192.168.1.20:4141'],
   ]) {
-    const result = await runCli(args, { env: { MFTG_HOOKS_HOME: home.path } });
+    const result = await runCliInProcess(args, { env: { MFTG_HOOKS_HOME: home.path } });
     assert.equal(result.code, 2, args.join(' '));
     assert.match(result.stderr, /the web inspector binds loopback only/);
     assert.equal(result.stdout.toString(), '');
   }
-  const viaEnv = await runCli(['listen', '--no-tunnel'], { env: { MFTG_HOOKS_HOME: home.path, MFTG_HOOKS_INSPECT: '10.1.2.3' } });
+  const viaEnv = await runCliInProcess(['listen', '--no-tunnel'], { env: { MFTG_HOOKS_HOME: home.path, MFTG_HOOKS_INSPECT: '10.1.2.3' } });
   assert.equal(viaEnv.code, 2);
   assert.match(viaEnv.stderr, /loopback only/);
 });

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildSample } from '../../src/core/mftg-samples.js';
 import { ptyAvailable } from '../bench/pty.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { capturedIds, post, startListener, type RunningListener } from '../helpers/deliveries.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -52,7 +53,8 @@ describe('events list, show and clear on a store with 15 events', () => {
   let running: RunningListener;
   let ids: string[];
   let hostileBody: Buffer;
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> => runCli(args, { env: { ...running.env, ...env } });
+  // Edge cases run the CLI in-process; the exact --body bytes and the terminal cases go through the real bin.
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> => runCliInProcess(args, { env: { ...running.env, ...env } });
 
   before(async () => {
     home = await tempDir();
@@ -161,7 +163,7 @@ describe('events list, show and clear on a store with 15 events', () => {
     const json = JSON.parse((await cli(['events', 'show', hostile, '--json'])).stdout.toString()) as { eventType: string };
     assert.equal(json.eventType, `EVIL${HOSTILE}`);
     // Piped, --body is the exact bytes
-    const piped = await cli(['events', 'show', raw, '--body']);
+    const piped = await runCli(['events', 'show', raw, '--body'], { env: running.env });
     assert.ok(piped.stdout.equals(hostileBody));
     assert.equal(piped.stderr, '');
   });

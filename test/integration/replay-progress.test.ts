@@ -5,7 +5,8 @@ import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { newId } from '../../src/core/ids.js';
 import { EventStore } from '../../src/core/store/store.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
@@ -60,7 +61,7 @@ test('replay to a slow handler shows which request is on the wire on a terminal,
   assert.equal(await exited, 0, screen);
   assert.match(screen, /replaying 2 of 2 →/);
   // And piped, stderr carries nothing but what it always did
-  const piped = await runCli(['replay', '--last', '2', '--to', handler.url], { env: { MFTG_HOOKS_HOME: home.path } });
+  const piped = await runCliInProcess(['replay', '--last', '2', '--to', handler.url], { env: { MFTG_HOOKS_HOME: home.path } });
   assert.equal(piped.code, 0, piped.stderr);
   assert.equal(piped.stderr, '');
   assert.equal(piped.stdout.toString().trim().split('\n').length, 2);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildSample } from '../../src/core/mftg-samples.js';
 import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { capturedIds, headerPairs, post, startListener, type RunningListener } from '../helpers/deliveries.js';
 import { startRecordingHandler, type RecordedRequest, type RecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir } from '../helpers/temp.js';
@@ -34,7 +35,8 @@ describe('replay', () => {
   let running: RunningListener;
   let ids: string[];
   let firstDelivery: RecordedRequest[];
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> => runCli(args, { env: { ...running.env, ...env } });
+  // Edge cases run the CLI in-process; the first test runs the real bin, as a user does.
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> => runCliInProcess(args, { env: { ...running.env, ...env } });
 
   before(async () => {
     handler = await startRecordingHandler();
@@ -56,7 +58,7 @@ describe('replay', () => {
 
   test('stored bytes go out unchanged, and a running listener shows each replay', async () => {
     // When every event is replayed from another process
-    const result = await cli(['replay', ...ids.map((id) => id.slice(0, 12))]);
+    const result = await runCli(['replay', ...ids.map((id) => id.slice(0, 12))], { env: running.env });
     // Then it exits 0 and the handler got each request exactly as the first time
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.toString().trim().split('\n').length, CASES.length);
@@ -258,7 +260,7 @@ test("without a listener, replay goes to the last run's --forward-to; with none 
     await handler.waitFor(1);
     assert.equal(await first.listener.stop(), 0);
     // When it is replayed
-    const result = await runCli(['replay', id!], { env: first.env });
+    const result = await runCliInProcess(['replay', id!], { env: first.env });
     // Then the last run's target got it
     assert.equal(result.code, 0, result.stderr);
     assert.ok((await handler.waitFor(2))[1]!.body.equals(Buffer.from('{"a":1}')));
@@ -266,7 +268,7 @@ test("without a listener, replay goes to the last run's --forward-to; with none 
     const second = await startListener(home.path, []);
     await second.listener.stop();
     // Then replay without --to says what to do
-    const none = await runCli(['replay', id!], { env: first.env });
+    const none = await runCliInProcess(['replay', id!], { env: first.env });
     assert.equal(none.code, 1);
     assert.match(none.stderr, /cannot replay: no target is known.*--to <url>/);
   } finally {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { startListener, type RunningListener } from '../helpers/deliveries.js';
 import { startRecordingHandler, type RecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir } from '../helpers/temp.js';
@@ -18,7 +19,9 @@ describe('trigger through a running listener', () => {
   let handler: RecordingHandler;
   let home: { path: string; cleanup: () => Promise<void> };
   let running: RunningListener;
-  const cli = (args: string[]): ReturnType<typeof runCli> => runCli(args, { env: running.env });
+  // The first sample goes through the real bin, as a user runs it; the other cases run the CLI in-process.
+  const bin = (args: string[]): ReturnType<typeof runCli> => runCli(args, { env: running.env });
+  const cli = (args: string[]): ReturnType<typeof runCli> => runCliInProcess(args, { env: running.env });
 
   before(async () => {
     handler = await startRecordingHandler();
@@ -36,7 +39,7 @@ describe('trigger through a running listener', () => {
       test(`${type} ${variant.flag[0] ?? '(both names)'} is captured, shown and forwarded`, async () => {
         const before = handler.requests.length;
         // When a sample is triggered
-        const result = await cli(['trigger', type, ...variant.flag]);
+        const result = await (type === TYPES[0] && variant.flag.length === 0 ? bin : cli)(['trigger', type, ...variant.flag]);
         // Then the listener captured it and says which event it became
         assert.equal(result.code, 0, result.stderr);
         const eventId = /captured as event (\w+)/.exec(result.stdout.toString())?.[1];
@@ -119,7 +122,7 @@ describe('trigger through a running listener', () => {
 test('trigger without a listener and without --to says what to do', async () => {
   const home = await tempDir();
   try {
-    const result = await runCli(['trigger', 'received'], { env: { MFTG_HOOKS_HOME: home.path } });
+    const result = await runCliInProcess(['trigger', 'received'], { env: { MFTG_HOOKS_HOME: home.path } });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /no listener is running.*mftg-hooks listen.*--to <url>/);
   } finally {

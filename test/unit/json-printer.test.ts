@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SessionElement } from '../../src/core/session.js';
 import { attachJsonPrinter, JSON_BATCH_MS } from '../../src/output/json-printer.js';
 import type { CatchUpView } from '../../src/live/lagging-output.js';
@@ -61,7 +61,9 @@ test('one record at a time goes out at once, each in its own write', async () =>
   assert.deepEqual(lines(), ['event', 'attempt', 'next event']);
 });
 
-test('after a write of several records, the next ones are gathered for up to JSON_BATCH_MS', async () => {
+test('after a write of several records, the next ones are gathered for up to JSON_BATCH_MS', async (t) => {
+  // The printer's batch timer runs on a mocked clock: the test decides when the time has passed.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const { writes, warn, lines, advance } = harness();
   warn('a');
   warn('b');
@@ -74,9 +76,13 @@ test('after a write of several records, the next ones are gathered for up to JSO
   warn('d');
   await nextTurn();
   assert.equal(writes.length, 1, 'held back: records are coming fast and the last write was 1 ms ago');
-  // Then they go out together once the batch time has passed
+  // Then they wait until the batch time since that write has passed, and go out together
+  t.mock.timers.tick(JSON_BATCH_MS - 2);
+  await nextTurn();
+  assert.equal(writes.length, 1, 'still held back 1 ms before the batch time is up');
   advance(JSON_BATCH_MS);
-  await sleep(JSON_BATCH_MS + 5);
+  t.mock.timers.tick(1);
+  await nextTurn();
   assert.equal(writes.length, 2);
   assert.deepEqual(lines(), ['a', 'b', 'c', 'd']);
 });

@@ -21,7 +21,7 @@ export const ackScenario: Scenario = {
     { id: 'bareP99', label: 'bare node:http p99', unit: 'ms' },
   ],
   async run(ctx, out) {
-    const handlerDelayMs = 2_000;
+    const handlerDelayMs = ctx.quick ? 200 : 2_000;
     const rate = ctx.quick ? 50 : 100;
     const count = ctx.quick ? 20 : 600;
     const body = mftgPayload();

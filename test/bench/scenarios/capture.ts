@@ -50,9 +50,11 @@ export const captureScenario: Scenario = {
         if (result.failed > 0) out.note(`${result.failed} requests failed: ${JSON.stringify(result.failures)}`);
         return { ...result, cpuPerRequestUs: (cpu * 1000) / Math.max(1, result.ok) };
       };
-      // Warm-up: both servers and the client get their JIT and connections ready.
-      await measure(bareTarget, bare.child.pid!, runMs / 2);
-      await measure(captureTarget, listener.pid, runMs / 2);
+      // Warm-up: both servers and the client get their JIT and connections ready (--quick measures nothing, so it skips it).
+      if (!ctx.quick) {
+        await measure(bareTarget, bare.child.pid!, runMs / 2);
+        await measure(captureTarget, listener.pid, runMs / 2);
+      }
       for (let round = 0; round < ctx.rounds; round++) {
         const before = await measure(bareTarget, bare.child.pid!, runMs);
         const capture = await measure(captureTarget, listener.pid, runMs);

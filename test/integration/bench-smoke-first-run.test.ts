@@ -1,0 +1,5 @@
+import { test } from 'node:test';
+import { SMOKE_GROUPS, SMOKE_TEST_OPTIONS, smokeScenario } from '../helpers/bench-smoke.js';
+
+// Bench scenarios at tiny size, the first-run group (see test/helpers/bench-smoke.ts).
+for (const name of SMOKE_GROUPS['first-run']) test(`bench scenario ${name} runs at tiny size`, SMOKE_TEST_OPTIONS, smokeScenario(name));
