@@ -66,6 +66,8 @@ test('while MFTG is slow to answer, the details say fetching… and the keys kee
   // And a second a does not start a second run
   screen.press('a');
   await waitUntil(() => notices(fixture).includes('attachments: still busy with the last request for this event'), 'still busy');
+  // (The notice comes before the request reaches the mock: wait for the first, then make sure it is the only one.)
+  await waitUntil(() => api.log.some((r) => r.path.endsWith('/attachments')), 'the listing request at the mock');
   assert.equal(api.log.filter((r) => r.path.endsWith('/attachments')).length, 1);
 });
 

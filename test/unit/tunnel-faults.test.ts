@@ -243,8 +243,8 @@ describe('faults injected by a mock tunnel server', () => {
 
     // Then it exits on its own right after (no socket, keep-alive connection or timer left), code 0
     assert.equal(run.stderr, '');
-    assert.equal(run.code, 0, 'exited by itself (not killed)');
-    assert.ok(run.exitAfterCloseMs < 1000, `exit took ${run.exitAfterCloseMs} ms after close()`);
+    // (No bound on how soon: the child is killed only at the harness's deadline, so exit code 0 is the proof.)
+    assert.equal(run.code, 0, `exited by itself (not killed), ${run.exitAfterCloseMs} ms after close()`);
     assert.ok(mock.registrations.includes('/exit-probe'));
   });
 });
