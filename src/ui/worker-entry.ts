@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectFaceView } from '../live/face-bridge.js';
+import { keepHeapSmall } from './worker-heap.js';
 import type { FromUiWorker, ToUiWorker, UiWorkerData } from './worker-protocol.js';
 
 /**
@@ -69,6 +70,7 @@ class TerminalIn extends PassThrough {
   }
 }
 
+keepHeapSmall();
 const stdout = new TerminalOut();
 const stdin = new TerminalIn();
 const ui = await import('./start.js');
