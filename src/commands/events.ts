@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { usageError } from '../core/errors.js';
 import { EventStore } from '../core/store/store.js';
-import { lastAttempt, type EventRecord } from '../core/types.js';
+import { lastAttempt, sourceOf, type EventRecord } from '../core/types.js';
 import { renderEventDetail } from '../output/event-detail.js';
 import {
   colorsFor,
@@ -20,6 +20,7 @@ import {
   TABLE_GAP,
   toneOf,
   type TableColumn,
+  sourceTag,
 } from '../output/format.js';
 import { eventDetailRecord, eventRecord } from '../output/records.js';
 import { terminalSafe, terminalSafeBytes } from '../output/terminal-text.js';
@@ -62,7 +63,7 @@ export function renderEventTable(events: EventRecord[], width: number, colors = 
     event.id,
     short ? formatClock(event.receivedAt) : formatLocalDateTime(event.receivedAt),
     terminalSafe(short ? shortEventTitle(event) : eventTitle(event)),
-    terminalSafe(event.mftg?.messageId ?? ''),
+    terminalSafe(sourceTag(sourceOf(event)) + (event.mftg?.messageId ?? '')),
     terminalSafe(partiesOf(event)),
     formatBytes(event.size),
     terminalSafe(lastColumn(event)),

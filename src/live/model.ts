@@ -1,9 +1,9 @@
 import type { PendingDelivery, Targets } from '../core/session-view.js';
 import { reconcileNotice } from '../core/reconcile/summary-text.js';
 import type { SessionElement, SessionStats, TunnelState } from '../core/session-view.js';
-import type { CapturedEvent, EventRecord, ForwardAttempt, MftgSummary } from '../core/types.js';
+import type { CapturedEvent, EventRecord, EventSource, ForwardAttempt, MftgSummary } from '../core/types.js';
 import type { FaceView } from './face.js';
-import { assertNever } from '../core/types.js';
+import { assertNever, sourceOf } from '../core/types.js';
 
 /** Event summaries kept in memory for the list; older ones stay in the store (`events list`). */
 export const MAX_ROWS = 5_000;
@@ -31,6 +31,8 @@ export interface EventRow {
   path: string;
   size: number;
   contentType: string | null;
+  /** webhook, trigger or reconcile. */
+  source: EventSource;
   mftg: MftgSummary | null;
   /** Written by another process. */
   foreign: boolean;
@@ -77,7 +79,7 @@ function contentTypeOf(event: CapturedEvent): string | null {
 
 function searchTextOf(event: CapturedEvent): string {
   const m = event.mftg;
-  const parts = [event.id, event.method, event.path];
+  const parts = [event.id, sourceOf(event), event.method, event.path];
   if (m) parts.push(m.eventType ?? '', m.messageId ?? '', m.partner ?? '', m.partnerName ?? '', m.station ?? '', m.stationName ?? '', m.subject ?? '', m.failureReason ?? '');
   return parts.join('\u0000').toLowerCase();
 }
@@ -90,6 +92,7 @@ export function rowOf(event: CapturedEvent, attempts: readonly ForwardAttempt[] 
     path: event.path,
     size: event.size,
     contentType: contentTypeOf(event),
+    source: sourceOf(event),
     mftg: event.mftg,
     foreign,
     attempts: attempts.length,

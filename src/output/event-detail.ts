@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { mftgDetails, parseJsonObject } from '../core/mftg.js';
-import type { EventRecord } from '../core/types.js';
-import { eventTitle, formatBytes, formatDuration, formatOutcome, paint, toneOf } from './format.js';
+import { sourceOf, type EventRecord } from '../core/types.js';
+import { eventTitle, formatBytes, formatDuration, formatOutcome, paint, sourceText, toneOf } from './format.js';
 import { terminalSafe } from './terminal-text.js';
 
 /** Body text shown to a human: pretty JSON, raw text, or a hex preview for binary. */
@@ -63,6 +63,7 @@ export function renderEventDetail(event: EventRecord, body: Buffer, responses: M
   const safe = terminalSafe;
   out.push(colors.bold(`${safe(eventTitle(event))}  ${safe(event.id)}`));
   out.push(`received   ${event.receivedAt} from ${safe(event.remoteAddress ?? '?')}  ${safe(event.method)} ${safe(event.path)}  ${formatBytes(event.size)}`);
+  if (sourceOf(event) !== 'webhook') out.push(`source     ${sourceText(sourceOf(event))}`);
   if (m) {
     if (m.messageId) out.push(`message    ${safe(m.messageId)}`);
     if (m.partner || m.partnerName) out.push(`partner    ${safe(party(m.partner, m.partnerName))}`);

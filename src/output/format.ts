@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { partyNames } from '../core/mftg.js';
-import { isSuccess, type CapturedEvent, type ForwardAttempt } from '../core/types.js';
+import { isSuccess, type CapturedEvent, type EventSource, type ForwardAttempt } from '../core/types.js';
 import { isTrueish } from '../parse.js';
 
 /**
@@ -81,6 +81,26 @@ export function noMatchMessage(filters: readonly string[], stored: number): stri
 }
 
 /** Between two table columns. */
+/** The `source` line of the details of an event that is not a webhook: where it came from, in words. */
+export function sourceText(source: EventSource): string {
+  switch (source) {
+    case 'webhook':
+      return 'webhook (a request to the capture URL)';
+    case 'trigger':
+      return 'trigger (a sample made by `mftg-hooks trigger`)';
+    case 'reconcile':
+      return 'reconcile (recovered through the MFTG API: its webhook never arrived)';
+  }
+}
+
+/**
+ * The tag that marks an event that is not a webhook where a list shows its message id (`trigger `,
+ * `reconcile `), empty for a webhook: the usual case goes unmarked, like the plain lines' `←`.
+ */
+export function sourceTag(source: EventSource): string {
+  return source === 'webhook' ? '' : `${source} `;
+}
+
 export const TABLE_GAP = '  ';
 
 /** A column of a fitted table: its title, the width it may shrink to, and a cap. */

@@ -1,8 +1,8 @@
 import type { PendingDelivery } from '../core/session-view.js';
 import { mftgDetails, parseJsonObject } from '../core/mftg.js';
-import type { EventRecord, ForwardAttempt } from '../core/types.js';
+import { sourceOf, type EventRecord, type ForwardAttempt } from '../core/types.js';
 import { bodyPreviewLines } from '../output/event-detail.js';
-import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, toneOf } from '../output/format.js';
+import { eventTitle, formatBytes, formatClock, formatDuration, formatLocalDateTime, formatOutcome, sourceText, toneOf } from '../output/format.js';
 import { typeColor } from './layout.js';
 import type { Line } from './segments.js';
 
@@ -79,6 +79,8 @@ export function detailDoc(event: EventRecord, body: Buffer, responses: ReadonlyM
   ]);
   doc.lines.push(field('received', `${formatLocalDateTime(event.receivedAt)} from ${event.remoteAddress ?? '?'}`));
   doc.lines.push(field('request', `${event.method} ${event.path}  ${formatBytes(event.size)}`));
+  // A webhook is the usual case and goes unmarked, as in the list; a trigger or a reconcile says so.
+  if (sourceOf(event) !== 'webhook') doc.lines.push(field('source', sourceText(sourceOf(event)), { color: 'cyan' }));
   if (m) {
     if (m.messageId) doc.lines.push(field('message', m.messageId));
     if (m.partner || m.partnerName) doc.lines.push(field('partner', [m.partner, m.partnerName && `(${m.partnerName})`].filter(Boolean).join(' ')));

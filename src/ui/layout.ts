@@ -1,5 +1,5 @@
 import { targetFor, type Targets } from '../core/delivery/targets.js';
-import { eventTypeTone, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, toneOf } from '../output/format.js';
+import { eventTypeTone, formatBytes, formatClock, formatDuration, formatOutcome, partiesOf, sourceTag, toneOf } from '../output/format.js';
 import { MFTG_PASTE_HINT } from '../output/plain-printer.js';
 import type { CapturedEvent } from '../core/types.js';
 import type { EventRow, LiveSnapshot } from '../live/model.js';
@@ -81,6 +81,14 @@ function cell(text: string, width: number): string {
   return width <= 0 ? '' : fit(text, width - 1) + ' ';
 }
 
+/** A column cell that starts with the event's source tag (`trigger `) when it is not a webhook. */
+function tagged(row: EventRow, text: string, width: number): Seg[] {
+  const tag = sourceTag(row.source);
+  if (!tag) return [{ text: cell(text, width) }];
+  const full = cell(tag + text, width);
+  return full.startsWith(tag) ? [{ text: tag, color: 'cyan' }, { text: full.slice(tag.length) }] : [{ text: full, color: 'cyan' }];
+}
+
 /** One event list line, exactly `width` cells. */
 export function rowLine(row: EventRow, columns: Columns, targets: Targets, width: number, selected: boolean, now = Date.now()): Line {
   const line: Line = [
@@ -92,14 +100,16 @@ export function rowLine(row: EventRow, columns: Columns, targets: Targets, width
     const type = m.eventType ?? '(no eventType)';
     const color = typeColor(m.eventType);
     line.push({ text: cell(shortType(type, columns.shortTypes), columns.type), ...(color ? { color } : {}) });
-    if (columns.messageId > 0) line.push({ text: cell(m.messageId ?? '', columns.messageId) });
+    if (columns.messageId > 0) line.push(...tagged(row, m.messageId ?? '', columns.messageId));
     if (columns.parties > 0) line.push({ text: cell(partiesOf({ mftg: m } as CapturedEvent), columns.parties) });
   } else {
     // Not an MFTG document: method and path use the eventType, message id and party columns.
     const span = columns.type + columns.messageId + columns.parties;
     const detail = `${formatBytes(row.size)}${row.contentType ? `, ${row.contentType}` : ''}`;
-    const title = truncate(`${row.method} ${row.path}`, Math.max(1, span - 1));
-    line.push({ text: title + ' ' }, { text: cell(detail, Math.max(0, span - [...title].length - 1)), dim: true });
+    const tag = sourceTag(row.source);
+    const title = truncate(`${tag}${row.method} ${row.path}`, Math.max(1, span - 1));
+    const titleSegs: Seg[] = tag && title.startsWith(tag) ? [{ text: tag, color: 'cyan' }, { text: title.slice(tag.length) + ' ' }] : [{ text: title + ' ' }];
+    line.push(...titleSegs, { text: cell(detail, Math.max(0, span - [...title].length - 1)), dim: true });
   }
   line.push(resultOf(row, targets, columns.result, now));
   const padded = padLine(line, width);
