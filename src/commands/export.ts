@@ -8,7 +8,7 @@ import { DEFAULT_EXPORT_FORMAT, exportFormatNamed } from '../output/export/index
 import { storeDirFrom } from './common.js';
 
 /** Output is handed to stdout in pieces of about this size (one write per event would cost more than the event). */
-const OUTPUT_CHUNK_CHARS = 256 * 1024;
+const OUTPUT_CHUNK_BYTES = 256 * 1024;
 
 /** The capture token the stored requests were sent with: the running listener's, else the remembered one. */
 async function captureToken(storeDir: string): Promise<string | null> {
@@ -20,22 +20,23 @@ async function captureToken(storeDir: string): Promise<string | null> {
   return (await readSettings(storeDir)).token ?? null;
 }
 
-/** Text for stdout, gathered into chunks; a full chunk waits for stdout to drain, so memory stays flat. */
+/** Output for stdout, gathered into chunks; a full chunk waits for stdout to drain, so memory stays flat. */
 class Output {
-  private parts: string[] = [];
-  private chars = 0;
+  private parts: Buffer[] = [];
+  private bytes = 0;
 
-  async write(text: string): Promise<void> {
-    this.parts.push(text);
-    this.chars += text.length;
-    if (this.chars >= OUTPUT_CHUNK_CHARS) await this.flush();
+  async write(chunk: string | Buffer): Promise<void> {
+    const part = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    this.parts.push(part);
+    this.bytes += part.length;
+    if (this.bytes >= OUTPUT_CHUNK_BYTES) await this.flush();
   }
 
   flush(): Promise<void> {
-    const text = this.parts.join('');
+    const chunk = Buffer.concat(this.parts, this.bytes);
     this.parts = [];
-    this.chars = 0;
-    return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+    this.bytes = 0;
+    return new Promise((resolve, reject) => process.stdout.write(chunk, (error) => (error ? reject(error) : resolve())));
   }
 }
 

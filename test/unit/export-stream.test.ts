@@ -8,7 +8,7 @@ import { buildSample } from '../../src/core/mftg-samples.js';
 import { encodeFrame, FrameKind } from '../../src/core/store/frame.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
-import { jsonFormat } from '../../src/output/export/json.js';
+import { bodyOf, jsonFormat, toJsonExport } from '../../src/output/export/json.js';
 import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -75,7 +75,32 @@ test('a JSON archive writes each body once: attachment keys are in the body, not
   const body = Buffer.from(JSON.stringify(buildSample('MESSAGE.RECEIVED.SUCCESS', { attachments: 3 })));
   const stored = { ...event(), size: body.length, mftg: summarize(body), attempts: [] };
   const key = (JSON.parse(body.toString()) as { attachments: string[] }).attachments[0]!;
-  const text = jsonFormat.entry(originalItem(stored, body, 'http://127.0.0.1:1/tok'), 0);
+  const text = jsonFormat.entry(originalItem(stored, body, 'http://127.0.0.1:1/tok'), 0).toString();
   assert.equal(text.split(JSON.stringify(key).slice(1, -1)).length - 1, 1, 'the attachment key appears once');
   assert.deepEqual((JSON.parse(text.slice(1)) as { mftg: unknown }).mftg, stored.mftg);
+});
+
+test('the streamed JSON archive is byte for byte JSON.stringify(archive, null, 2): every ASCII byte, multi-byte text, U+2028, DEL, binary and empty bodies', () => {
+  const ascii = Buffer.from(Array.from({ length: 128 }, (_, i) => i));
+  const bodies = [
+    ascii,
+    Buffer.from('{"eventType":"MESSAGE.RECEIVED.SUCCESS","subject":"Grüße \\"quoted\\" \u2028 line\u2029 🚚 \u007f \t tab"}', 'utf8'),
+    Buffer.from([0xff, 0xfe, 0x00, 0xc3]),
+    Buffer.alloc(0),
+    Buffer.from('\\\\\\"\n\r\u0000', 'utf8'),
+  ];
+  const items = bodies.map((body) => originalItem({ ...event(), size: body.length, mftg: summarize(body), attempts: [] }, body, 'http://127.0.0.1:1/tok?a="b"'));
+  const exportedAt = new Date('2026-12-01T12:00:00.000Z');
+  // When the archive is written entry by entry, as `events export` streams it
+  const streamed = Buffer.concat([
+    Buffer.from(jsonFormat.begin({ version: '0.0.0', exportedAt })),
+    ...items.map((item, index) => Buffer.from(jsonFormat.entry(item, index))),
+    Buffer.from(jsonFormat.end(items.length)),
+  ]);
+  // Then it is exactly what JSON.stringify writes for the whole archive
+  assert.equal(streamed.toString('utf8'), JSON.stringify(toJsonExport(items, exportedAt), null, 2) + '\n');
+  assert.ok(streamed.equals(Buffer.from(JSON.stringify(toJsonExport(items, exportedAt), null, 2) + '\n', 'utf8')));
+  // And every body restores byte for byte
+  const archive = JSON.parse(streamed.toString('utf8')) as ReturnType<typeof toJsonExport>;
+  archive.events.forEach((archived, i) => assert.ok(bodyOf(archived).equals(bodies[i]!), `body ${i}`));
 });

@@ -73,28 +73,43 @@ export function bodyOf(archived: Pick<JsonExportEvent, 'body'>): Buffer {
 const FIELD_INDENT = '\n      ';
 
 /**
- * One archived event as `JSON.stringify(archived, null, 2)` nested in the envelope would write it,
- * byte for byte, without the cost of that: the body (most of the bytes) is stringified once and
- * never split into lines again; only the small nested values (headers, summary, attempts) are
- * pretty-printed and indented.
+ * Fields of an archived event as `JSON.stringify(archived, null, 2)` nested in the envelope writes
+ * them (without the braces around them): one stringify of all of them, indented once.
  */
-function entryText(archived: JsonExportEvent): string {
-  const { body } = archived;
-  let text = '\n    {';
-  let first = true;
-  for (const [name, value] of Object.entries(archived)) {
-    if (value === undefined) continue;
-    text += (first ? '' : ',') + FIELD_INDENT + JSON.stringify(name) + ': ';
-    first = false;
-    if (value === body) {
-      text += `{${FIELD_INDENT}  "encoding": ${JSON.stringify(body.encoding)},${FIELD_INDENT}  "data": ${JSON.stringify(body.data)},${FIELD_INDENT}  "sha256": ${JSON.stringify(body.sha256)}${FIELD_INDENT}}`;
-    } else {
-      const json = JSON.stringify(value, null, 2);
-      text += typeof value === 'object' && value !== null ? json.replaceAll('\n', FIELD_INDENT) : json;
-    }
-  }
-  return text + '\n    }';
+function fieldsText(fields: Record<string, unknown>): string {
+  const json = JSON.stringify(fields, null, 2);
+  return json.slice(1, -2).replaceAll('\n', '\n    ');
 }
+
+/**
+ * One archived event as `JSON.stringify(archived, null, 2)` nested in the envelope would write it,
+ * byte for byte, without the cost of that: the body (most of the bytes) is stringified once on its
+ * own and encoded to UTF-8 once (never part of a larger string that is split into lines or joined
+ * again), and the other fields are stringified in two calls, before and after it.
+ */
+function entryBytes(item: Pick<ExportItem, 'event' | 'body' | 'url' | 'headers'>): Buffer {
+  const { event, body } = item;
+  const utf8 = isUtf8(body);
+  const before = fieldsText({
+    id: event.id,
+    receivedAt: event.receivedAt,
+    method: event.method,
+    url: item.url,
+    path: event.path,
+    headers: item.headers,
+    remoteAddress: event.remoteAddress,
+    size: event.size,
+  });
+  const after = fieldsText({ mftg: event.mftg, attempts: event.attempts });
+  const data = utf8 ? Buffer.from(JSON.stringify(body.toString('utf8')), 'utf8') : Buffer.from(`"${body.toString('base64')}"`, 'latin1');
+  return Buffer.concat([
+    Buffer.from(`\n    {${before},${FIELD_INDENT}"body": {${FIELD_INDENT}  "encoding": "${utf8 ? 'utf8' : 'base64'}",${FIELD_INDENT}  "data": `, 'utf8'),
+    data,
+    Buffer.from(`,${FIELD_INDENT}  "sha256": "${hash('sha256', body)}"${FIELD_INDENT}},${after}\n    }`, 'utf8'),
+  ]);
+}
+
+const COMMA = Buffer.from(',');
 
 export const jsonFormat: ExportFormat = {
   name: 'json',
@@ -104,6 +119,6 @@ export const jsonFormat: ExportFormat = {
     const envelope = jsonEnvelope(exportedAt);
     return `{\n  "format": ${JSON.stringify(envelope.format)},\n  "version": ${envelope.version},\n  "exportedAt": ${JSON.stringify(envelope.exportedAt)},\n  "events": [`;
   },
-  entry: (item, index) => (index > 0 ? ',' : '') + entryText(jsonExportEvent(item)),
+  entry: (item, index) => (index > 0 ? Buffer.concat([COMMA, entryBytes(item)]) : entryBytes(item)),
   end: (count) => `${count > 0 ? '\n  ' : ''}]\n}\n`,
 };
