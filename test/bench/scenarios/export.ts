@@ -42,7 +42,7 @@ export const exportScenario: Scenario = {
     { id: 'emptyJson', label: 'export --all, empty store (baseline)', unit: 'ms' },
   ],
   async run(ctx, out) {
-    const count = ctx.quick ? 300 : 100_000;
+    const count = ctx.quick ? 2_000 : 100_000;
     const rounds = ctx.quick ? 1 : ctx.rounds;
     const store = await tempStore();
     const empty = await tempStore();
