@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { receivedBoth } from '../fixtures/mftg-payloads.js';
 import { runCli, startJsonListener } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
@@ -35,12 +36,13 @@ test('listen --json: ready first, then event and attempt; a second process sees 
   assert.equal(event.path, '/');
   const attempt = await listener.waitForRecord((r) => r.type === 'attempt', 'attempt');
   assert.deepEqual([attempt.eventId, attempt.kind, attempt.status, attempt.error, attempt.target], [event.id, 'forward', 200, null, handler.url]);
-  // Then another process lists and shows it by a prefix of its id
+  // Then another process lists and shows it by a prefix of its id (the CLI's other commands read the
+  // store beside the running listener; after the first one they run in the test process)
   const env = { MFTG_HOOKS_HOME: dir.path };
   const list = await runCli(['events', 'list', '--json'], { env });
   assert.equal(list.code, 0, list.stderr);
   assert.equal(JSON.parse(list.stdout.toString()).id, event.id);
-  const show = await runCli(['events', 'show', String(event.id).slice(0, 12), '--json'], { env });
+  const show = await runCliInProcess(['events', 'show', String(event.id).slice(0, 12), '--json'], { env });
   const detail = JSON.parse(show.stdout.toString()) as { attempts: Array<{ status: number }>; headers: string[][]; mftg: { partner: string; attachments: string[] } };
   assert.deepEqual(
     detail.attempts.map((a) => a.status),
@@ -50,9 +52,9 @@ test('listen --json: ready first, then event and attempt; a second process sees 
   assert.equal(detail.mftg.partner, receivedBoth.partnerIdentifier);
   assert.deepEqual(detail.mftg.attachments, receivedBoth.attachments);
   assert.ok(detail.headers.some(([name, value]) => name.toLowerCase() === 'content-type' && value === 'application/json'));
-  const raw = await runCli(['events', 'show', String(event.id), '--body'], { env });
+  const raw = await runCliInProcess(['events', 'show', String(event.id), '--body'], { env });
   assert.ok(raw.stdout.equals(body), 'show --body prints the exact bytes');
-  const human = await runCli(['events', 'show', String(event.id)], { env });
+  const human = await runCliInProcess(['events', 'show', String(event.id)], { env });
   assert.match(human.stdout.toString(), /ZZGLOBEXCORP/);
   assert.match(human.stdout.toString(), /PO_850_4500012345\.edi/);
   // And SIGTERM ends it with exit code 0
@@ -84,7 +86,7 @@ test('SIGKILL right after the acks loses nothing: every acked event is there aft
   const again = await second.waitForRecord((r) => r.type === 'ready', 'ready after restart');
   assert.equal(again.localUrl !== undefined, true);
   assert.equal(new URL(String(again.localUrl)).pathname, new URL(String(ready.localUrl)).pathname, 'the token is remembered');
-  const list = await runCli(['events', 'list', '--json', '--limit', '1000'], { env });
+  const list = await runCliInProcess(['events', 'list', '--json', '--limit', '1000'], { env });
   const paths = list.stdout
     .toString()
     .trim()
@@ -98,25 +100,26 @@ test('SIGKILL right after the acks loses nothing: every acked event is there aft
 });
 
 test('usage and environment errors: one clear line and the right exit code', async (t) => {
+  // One real process per exit code (2 here, 1 for the unknown id below); the rest run in-process.
   const dir = await tempDir();
   t.after(dir.cleanup);
   const env = { MFTG_HOOKS_HOME: dir.path };
   const badFlag = await runCli(['listen', '--port', 'eighty'], { env });
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--port.*whole number/);
-  const unknown = await runCli(['listen', '--frobnicate'], { env });
+  const unknown = await runCliInProcess(['listen', '--frobnicate'], { env });
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown option '--frobnicate'/);
-  const badUrl = await runCli(['listen', '--forward-to', 'ftp://x'], { env });
+  const badUrl = await runCliInProcess(['listen', '--forward-to', 'ftp://x'], { env });
   assert.equal(badUrl.code, 2);
-  const badEnv = await runCli(['listen', '--no-tunnel'], { env: { ...env, MFTG_HOOKS_TIMEOUT: '-5' } });
+  const badEnv = await runCliInProcess(['listen', '--no-tunnel'], { env: { ...env, MFTG_HOOKS_TIMEOUT: '-5' } });
   assert.equal(badEnv.code, 2, 'environment twins are validated like flags');
   // Port in use
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
   const port = (blocker.address() as { port: number }).port;
-  const inUse = await runCli(['listen', '--no-tunnel', '--port', String(port)], { env });
+  const inUse = await runCliInProcess(['listen', '--no-tunnel', '--port', String(port)], { env });
   assert.equal(inUse.code, 1);
   assert.match(inUse.stderr, new RegExp(`port ${port} is already in use`));
   assert.equal(inUse.stderr.trim().split('\n').length, 1);
@@ -125,13 +128,13 @@ test('usage and environment errors: one clear line and the right exit code', asy
     const locked = join(dir.path, 'locked');
     await mkdir(locked);
     await chmod(locked, 0o500);
-    const unwritable = await runCli(['listen', '--no-tunnel', '--store', join(locked, 'store')]);
+    const unwritable = await runCliInProcess(['listen', '--no-tunnel', '--store', join(locked, 'store')]);
     assert.equal(unwritable.code, 1);
     assert.match(unwritable.stderr, /cannot create the store /);
   } else {
     const file = join(dir.path, 'a-file');
     await (await import('node:fs/promises')).writeFile(file, 'x');
-    const unwritable = await runCli(['listen', '--no-tunnel', '--store', join(file, 'store')]);
+    const unwritable = await runCliInProcess(['listen', '--no-tunnel', '--store', join(file, 'store')]);
     assert.equal(unwritable.code, 1);
     assert.match(unwritable.stderr, /cannot create the store /);
   }
@@ -140,7 +143,7 @@ test('usage and environment errors: one clear line and the right exit code', asy
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no event with id zzzz/);
   // clear without --yes and without a terminal refuses
-  const clear = await runCli(['events', 'clear'], { env });
+  const clear = await runCliInProcess(['events', 'clear'], { env });
   assert.equal(clear.code, 2);
 });
 
@@ -218,6 +221,6 @@ test('--token sets the secret path and is remembered; --no-token captures on eve
   const event = await open.waitForRecord((r) => r.type === 'event', 'event');
   assert.equal(event.path, '/anything/at/all?x=1');
   assert.equal(await open.stop('SIGTERM'), 0);
-  const bad = await runCli(['listen', '--token', 'short'], { env });
+  const bad = await runCliInProcess(['listen', '--token', 'short'], { env });
   assert.equal(bad.code, 2);
 });

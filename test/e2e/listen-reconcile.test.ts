@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { BIN, runCli, startJsonListener } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { startMockMftgApi, type MockMftgApi } from '../helpers/mock-mftg-api.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { nextWake, tempDir, waitUntil } from '../helpers/temp.js';
@@ -50,7 +51,7 @@ test('listen --json with credentials: missed messages come as reconcile events, 
   assert.equal(await listener.stop('SIGINT'), 0);
   assert.equal(handler.requests.length, 4);
   // And `events list` shows the source too
-  const listed = await runCli(['events', 'list', '--json'], { env: { MFTG_HOOKS_HOME: home } });
+  const listed = await runCliInProcess(['events', 'list', '--json'], { env: { MFTG_HOOKS_HOME: home } });
   assert.deepEqual(
     [
       ...new Set(
@@ -134,7 +135,8 @@ test('--reconcile: bad intervals and missing credentials are usage errors; --no-
     [[], { ...bare, MFTG_HOOKS_RECONCILE: '1m' }, /--reconcile needs MFTG API credentials/],
     [[], { ...bare, MFTG_API_USERNAME: 'edi-api@acmecorp.example' }, /MFTG_API_PASSWORD is not set.*--no-reconcile/],
   ] as Array<[string[], NodeJS.ProcessEnv, RegExp]>) {
-    const result = await runCli(['listen', '--no-tunnel', '--no-inspect', ...args], { env });
+    // The first as a real process, the others in the test process
+    const result = await (args[1] === '5s' ? runCli : runCliInProcess)(['listen', '--no-tunnel', '--no-inspect', ...args], { env });
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, pattern);
     assert.equal(result.stderr.trim().split('\n').length <= 2, true, result.stderr);

@@ -8,6 +8,7 @@ import { summarize } from '../../src/core/mftg.js';
 import { updateSettings } from '../../src/core/store/state-files.js';
 import { EventStore } from '../../src/core/store/store.js';
 import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { seedBinary, startMockMftgApi, type MockMftgApi } from '../helpers/mock-mftg-api.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir } from '../helpers/temp.js';
@@ -56,8 +57,8 @@ test('reconcile --json: recovers the seeded messages into the store, forwards th
   assert.equal(record.error, null);
   assert.equal(handler.requests.length, 4);
 
-  // When it runs again, Then it recovers nothing
-  const again = await runCli(['reconcile', '--json'], { env: env(api, home.path) });
+  // When it runs again, Then it recovers nothing (the runs after the first in the test process)
+  const again = await runCliInProcess(['reconcile', '--json'], { env: env(api, home.path) });
   assert.equal(again.code, 0, again.stderr);
   const second = JSON.parse(again.stdout.toString().trim().split('\n').pop()!) as Record<string, unknown>;
   assert.deepEqual(second.recovered, []);
@@ -69,7 +70,7 @@ test('reconcile --json: recovers the seeded messages into the store, forwards th
   const po = (await store.list({ limit: 10 })).find((e) => e.mftg?.messageId === PO_ID)!;
   await store.close();
   const files = join(home.path, 'saved');
-  const saved = await runCli(['events', 'attachments', po.id.slice(0, 14), '--save', files], { env: env(api, home.path) });
+  const saved = await runCliInProcess(['events', 'attachments', po.id.slice(0, 14), '--save', files], { env: env(api, home.path) });
   assert.equal(saved.code, 0, saved.stderr);
   assert.match(saved.stdout.toString(), /Attachment\.raw\s+4\.\d KiB\s+saved/);
   assert.ok((await readFile(join(files, 'Attachment.raw'))).equals(seedBinary()));
@@ -92,8 +93,9 @@ test('bad credentials: the clear error, exit 1, and the password nowhere (stdout
   const wrong = 'S3cret-wrong-Pa55word';
 
   // When reconcile and events attachments run with it
+  // (the first as a real process, the others in the test process)
   for (const args of [['reconcile'], ['reconcile', '--json'], ['events', 'attachments', (await EventStore.open(home.path).then((s) => s.list({ limit: 1 })))[0]!.id]]) {
-    const result = await runCli(args, { env: env(api, home.path, { MFTG_API_PASSWORD: wrong }) });
+    const result = await (args.length === 1 ? runCli : runCliInProcess)(args, { env: env(api, home.path, { MFTG_API_PASSWORD: wrong }) });
     // Then each says MFTG refused the credentials, exits 1, and never shows the password
     assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, /MFTG refused the credentials in MFTG_API_USERNAME\/MFTG_API_PASSWORD/);
@@ -105,12 +107,12 @@ test('bad credentials: the clear error, exit 1, and the password nowhere (stdout
 test('no credentials: exit 1 naming the variables to set; an unreachable API: exit 1 with the hint', async (t) => {
   const home = await tempDir();
   t.after(() => home.cleanup());
-  const none = await runCli(['reconcile'], { env: { MFTG_HOOKS_HOME: home.path, MFTG_API_USERNAME: '', MFTG_API_PASSWORD: '', MFTG_API_TOKEN: '' } });
+  const none = await runCliInProcess(['reconcile'], { env: { MFTG_HOOKS_HOME: home.path, MFTG_API_USERNAME: '', MFTG_API_PASSWORD: '', MFTG_API_TOKEN: '' } });
   assert.equal(none.code, 1);
   assert.match(none.stderr, /set MFTG_API_USERNAME and MFTG_API_PASSWORD .*or MFTG_API_TOKEN/);
 
   const port = await closedPort();
-  const down = await runCli(['reconcile', '--json'], { env: { MFTG_HOOKS_HOME: home.path, MFTG_API_TOKEN: 'tok-123', MFTG_HOOKS_API_URL: `http://127.0.0.1:${port}` } });
+  const down = await runCliInProcess(['reconcile', '--json'], { env: { MFTG_HOOKS_HOME: home.path, MFTG_API_TOKEN: 'tok-123', MFTG_HOOKS_API_URL: `http://127.0.0.1:${port}` } });
   assert.equal(down.code, 1);
   assert.match(down.stderr, /cannot reach the MFTG API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*check your network connection/);
   const record = JSON.parse(down.stdout.toString().trim().split('\n').pop()!) as Record<string, unknown>;

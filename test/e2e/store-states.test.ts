@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EventStore } from '../../src/core/store/store.js';
 import { runCli, startJsonListener } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { tempDir } from '../helpers/temp.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -40,8 +41,9 @@ test('a store path that is a file, or lies under one, or is not permitted, is on
     ['listen', '--no-tunnel', '--port', '0'],
     ['events', 'list'],
   ]) {
-    assertCannotCreate(await runCli([...args, '--store', file], QUICK), file, /a file is in the way \(ENOTDIR\)/);
-    assertCannotCreate(await runCli([...args, '--store', join(file, 'store')], QUICK), join(file, 'store'), /a file is in the way \(ENOTDIR/);
+    // (the /proc test above runs real processes; these run in the test process)
+    assertCannotCreate(await runCliInProcess([...args, '--store', file]), file, /a file is in the way \(ENOTDIR\)/);
+    assertCannotCreate(await runCliInProcess([...args, '--store', join(file, 'store')]), join(file, 'store'), /a file is in the way \(ENOTDIR/);
   }
   // No permission: a directory only root may write, for a user who is not root
   const locked = join(dir.path, 'locked');
@@ -65,7 +67,7 @@ test('a store path that is a file, or lies under one, or is not permitted, is on
     }
   } else {
     await chmod(locked, 0o500);
-    assertCannotCreate(await runCli(['events', 'list', '--store', join(locked, 'store')], QUICK), join(locked, 'store'), /permission denied/);
+    assertCannotCreate(await runCliInProcess(['events', 'list', '--store', join(locked, 'store')]), join(locked, 'store'), /permission denied/);
   }
 });
 
@@ -78,7 +80,7 @@ test('a store directory other users can read is made private, with a warning', a
   await chmod(store, 0o777);
   await chmod(join(store, 'events'), 0o755);
   // When events list opens it
-  const listed = await runCli(['events', 'list', '--store', store]);
+  const listed = await runCliInProcess(['events', 'list', '--store', store]);
   // Then both are 0700 and stderr says so
   assert.equal(listed.code, 0, listed.stderr);
   assert.equal((await stat(store)).mode & 0o777, 0o700);
@@ -118,7 +120,7 @@ test('a directory where a segment should be, and a damaged listener.json, are wa
   await writeFile(join(dir.path, 'listener.json'), JSON.stringify({ pid: process.pid, startedAt: 'x', captureUrl: 'not a url', publicUrl: null, forwardTo: null, routes: {} }));
   const env = { MFTG_HOOKS_HOME: dir.path };
   // When events list, events export and listen run, then each works and warns
-  const listed = await runCli(['events', 'list', '--json'], { env });
+  const listed = await runCliInProcess(['events', 'list', '--json'], { env });
   assert.equal(listed.code, 0, listed.stderr);
   assert.deepEqual(
     listed.stdout
@@ -131,7 +133,7 @@ test('a directory where a segment should be, and a damaged listener.json, are wa
   assert.match(listed.stderr, /warning: ignored events\/00000003\.seg: not a regular file/);
   assert.doesNotMatch(listed.stderr, /unexpected error/);
   for (const format of ['json', 'curl', 'har']) {
-    const exported = await runCli(['events', 'export', '--all', '--format', format], { env });
+    const exported = await runCliInProcess(['events', 'export', '--all', '--format', format], { env });
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stdout.toString(), /01aaaaaaaa0002|two/);
     assert.match(exported.stderr, /warning: ignored .*listener\.json: it is damaged/);
@@ -146,6 +148,6 @@ test('a directory where a segment should be, and a damaged listener.json, are wa
   assert.equal(await listener.stop(), 0);
   // And the new event went into a segment above the directory
   assert.deepEqual((await readdir(join(dir.path, 'events'))).filter((name) => name.endsWith('.seg')).sort(), ['00000001.seg', '00000003.seg', '00000004.seg']);
-  const after = await runCli(['events', 'list', '--json'], { env });
+  const after = await runCliInProcess(['events', 'list', '--json'], { env });
   assert.equal(after.stdout.toString().trim().split('\n').length, 3);
 });

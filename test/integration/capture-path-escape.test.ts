@@ -5,6 +5,7 @@ import { newId } from '../../src/core/ids.js';
 import { summarize } from '../../src/core/mftg.js';
 import type { CapturedEvent } from '../../src/core/types.js';
 import { runCli } from '../helpers/cli.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { startSession, TEST_TOKEN } from '../helpers/session.js';
 
@@ -114,9 +115,11 @@ test('replaying a stored event whose path climbs out is refused (live replay and
   for (const id of ids) {
     // When the live view replays it, Then it is refused with a reason
     await assert.rejects(session.replay(id), { code: 'E_NO_TARGET', message: /captured path .* could reach outside http:\/\/127\.0\.0\.1:\d+\/webhooks\/mftg/ });
-    // When `replay` runs in another terminal, to the listener's target or with --to
+    // When `replay` runs in another terminal, to the listener's target or with --to (the first as a
+    // real process, the others in the test process)
     for (const extra of [[], ['--to', handler.url]]) {
-      const result = await runCli(['replay', id, ...extra], { env: { MFTG_HOOKS_HOME: storeDir } });
+      const run = id === ids[0] && extra.length === 0 ? runCli : runCliInProcess;
+      const result = await run(['replay', id, ...extra], { env: { MFTG_HOOKS_HOME: storeDir } });
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /captured path/);
     }

@@ -28,7 +28,7 @@ export const captureScenario: Scenario = {
   ],
   async run(ctx, out) {
     const runMs = ctx.quick ? 300 : 2_000;
-    const maxRequests = ctx.quick ? 300 : 200_000;
+    const maxRequests = ctx.quick ? 100 : 200_000;
     const body = mftgPayload();
     const store = await tempStore();
     const pinning = pinForThroughput();

@@ -40,8 +40,9 @@ export const startupScenario: Scenario = {
         if (code !== 0) throw new Error(`listen exited ${code} on SIGTERM`);
         return { ready: listener.readyMs, help: help.wallMs, node };
       };
-      // Warm-up: the first run fills the disk cache and creates the store (and its token).
-      await once();
+      // Warm-up: the first run fills the disk cache and creates the store (and its token); --quick
+      // measures nothing, so it skips it.
+      if (!ctx.quick) await once();
       for (let round = 0; round < rounds; round++) out.round(await once());
       out.note(`${rounds} rounds; a fresh process each time; the store exists (its token was created in the warm-up)`);
     } finally {

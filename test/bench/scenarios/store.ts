@@ -98,7 +98,7 @@ export const storeScenario: Scenario = {
     { id: 'emptyUiRss', label: 'live UI RSS, empty store (baseline)', unit: 'MB' },
   ],
   async run(ctx, out) {
-    const count = ctx.quick ? 2_000 : 100_000;
+    const count = ctx.quick ? 300 : 100_000;
     const rounds = ctx.quick ? 1 : ctx.rounds;
     const store = await tempStore();
     const empty = await tempStore();

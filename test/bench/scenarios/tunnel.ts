@@ -36,7 +36,7 @@ export const tunnelScenario: Scenario = {
   metrics: TUNNEL_CONCURRENCIES.flatMap(metricsFor),
   async run(ctx, out) {
     const runMs = ctx.quick ? 300 : 2_000;
-    const maxRequests = ctx.quick ? 60 : 100_000;
+    const maxRequests = ctx.quick ? 20 : 100_000;
     const body = mftgPayload();
     const store = await tempStore();
     const handler = await startBenchHandler({ selfCheckToken: TOKEN });

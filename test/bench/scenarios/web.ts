@@ -166,7 +166,7 @@ export const webScenario: Scenario = {
       out.note(`web UI not measured: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set MFTG_HOOKS_CHROMIUM)`);
       return;
     }
-    const count = ctx.quick ? 500 : 10_000;
+    const count = ctx.quick ? 100 : 10_000;
     const rounds = ctx.quick ? 1 : ctx.rounds;
     const store = await tempStore();
     const empty = await tempStore();
