@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,42 +7,25 @@ import { promisify } from 'node:util';
 import { receivedBoth } from '../fixtures/mftg-payloads.js';
 import { BIN } from '../helpers/cli.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
+import { hasTmux, tmuxServer } from '../helpers/tmux.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 import { post } from '../ui/post.js';
 
 const run = promisify(execFile);
 
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('the curl view in a real 80×24 terminal: the command copied from the screen sends the same bytes', { skip: !hasTmux() && 'tmux is not installed' }, async (t) => {
   const home = await tempDir();
   const handler = await startRecordingHandler();
-  // A tmux server of our own (-S, a socket in our temp dir): nothing here touches the user's sessions.
   const socket = join(home.path, 'tmux.sock');
-  const tmux = (...args: string[]): Promise<string> => run('tmux', ['-S', socket, ...args]).then((r) => r.stdout);
+  const term = tmuxServer(socket);
+  const tmux = term.cmd;
   t.after(async () => {
     await tmux('kill-server').catch(() => undefined);
     await handler.close();
     await home.cleanup();
   });
-  /** The screen with the lines the terminal wrapped joined again: what a mouse copies. */
-  const joined = (): Promise<string> => tmux('capture-pane', '-p', '-J', '-t', 'ui');
-  const waitForScreen = async (check: (screen: string) => boolean, what: string): Promise<string> => {
-    let last = '';
-    try {
-      await waitUntil(async () => check((last = await joined().catch(() => last))), what, 15_000);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; screen:\n${last}`);
-    }
-    return last;
-  };
+  /** Waits on the screen with the lines the terminal wrapped joined again: what a mouse copies. */
+  const waitForScreen = async (check: (screen: string) => boolean, what: string): Promise<string> => (await term.waitForScreen(check, what, { timeoutMs: 15_000, joined: true })).screen;
 
   // Given the built CLI in an 80×24 terminal (CI=false: Ink draws nothing until exit under CI=true)
   const command = `env CI=false NO_COLOR=1 MFTG_HOOKS_HOME='${home.path}' '${process.execPath}' '${BIN}' listen --no-tunnel --forward-to '${handler.url}'; sleep 60`;

@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { BIN } from '../helpers/cli.js';
 import { post } from '../ui/post.js';
+import { UI_PACKAGES, writeLoadHooks } from '../helpers/load-log.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
-
-/**
- * A module hook (module.register) that appends every resolved URL under node_modules to a file:
- * what a process loaded, whether by static or dynamic import.
- */
-const HOOKS = `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  if (result.url.includes('/node_modules/')) appendFileSync(process.env.MFTG_LOAD_LOG, result.url + '\\n');
-  return result;
-}
-`;
-
-const UI_PACKAGES = /\/node_modules\/(ink|react|react-reconciler|yoga-layout)\//;
-
-async function setupHooks(dir: string): Promise<string> {
-  await writeFile(join(dir, 'hooks.mjs'), HOOKS);
-  const register = join(dir, 'register.mjs');
-  await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
-  return register;
-}
 
 /** Runs node with the hook; resolves with the exit code once `until` says the run is done. */
 function runNode(args: string[], env: NodeJS.ProcessEnv, until?: (stdout: () => string, stop: () => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -57,7 +37,7 @@ const loaded = async (log: string): Promise<string[]> => (await readFile(log, 'u
 test('--help, listen --json and listen --no-ui never load Ink or React; the UI module does', async (t) => {
   const dir = await tempDir();
   t.after(dir.cleanup);
-  const register = await setupHooks(dir.path);
+  const register = await writeLoadHooks(dir.path);
 
   // The check itself works: importing the UI entry loads Ink and React
   const controlLog = join(dir.path, 'control.log');

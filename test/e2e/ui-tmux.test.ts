@@ -1,46 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { EventStore } from '../../src/core/store/store.js';
 import { receivedBoth, sentModern } from '../fixtures/mftg-payloads.js';
 import { BIN } from '../helpers/cli.js';
 import { post } from '../ui/post.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
-
-const run = promisify(execFile);
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A tmux server of our own (-S, a socket in our temp dir), so nothing here touches the user's sessions. */
-function tmux(socket: string) {
-  const cmd = (...args: string[]): Promise<string> => run('tmux', ['-S', socket, ...args]).then((r) => r.stdout);
-  return {
-    cmd,
-    screen: (): Promise<string> => cmd('capture-pane', '-p', '-t', 'ui'),
-    keys: (...keys: string[]): Promise<string> => cmd('send-keys', '-t', 'ui', ...keys),
-    async waitForScreen(check: (screen: string) => boolean, what: string, timeoutMs = 10_000): Promise<{ screen: string; ms: number }> {
-      const started = Date.now();
-      let last = '';
-      try {
-        await waitUntil(async () => check((last = await cmd('capture-pane', '-p', '-t', 'ui').catch(() => last))), what, timeoutMs);
-      } catch (error) {
-        throw new Error(`${(error as Error).message}; screen:\n${last}`);
-      }
-      return { screen: last, ms: Date.now() - started };
-    },
-  };
-}
+import { hasTmux, tmuxServer } from '../helpers/tmux.js';
 
 const selectedLine = (screen: string): string => screen.split('\n').find((line) => line.startsWith('›')) ?? '';
 
@@ -48,7 +16,7 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
   const home = await tempDir();
   const handler = await startRecordingHandler();
   const socket = join(home.path, 'tmux.sock');
-  const term = tmux(socket);
+  const term = tmuxServer(socket);
   t.after(async () => {
     await term.cmd('kill-server').catch(() => undefined);
     await handler.close();
@@ -106,7 +74,7 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
   assert.equal(stored.length, burst + 1);
   // …the header counts them, and keys are still answered at once
   await term.keys('Escape');
-  await term.waitForScreen((s) => s.includes(`captured ${burst + 1}`) && s.includes('PARTNER → STATION'), 'the count after the burst', 15_000);
+  await term.waitForScreen((s) => s.includes(`captured ${burst + 1}`) && s.includes('PARTNER → STATION'), 'the count after the burst', { timeoutMs: 15_000 });
   const moveAt = Date.now();
   await term.keys('k');
   const moved = await term.waitForScreen((s) => s.includes('HELD') && s.includes('1 newer ↓'), 'k answered after the burst');

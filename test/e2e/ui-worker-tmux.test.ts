@@ -1,65 +1,29 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { receivedBoth } from '../fixtures/mftg-payloads.js';
 import { BIN } from '../helpers/cli.js';
+import { UI_PACKAGES, writeLoadHooks } from '../helpers/load-log.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
+import { hasTmux, tmuxServer } from '../helpers/tmux.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 import { post } from '../ui/post.js';
-
-const run = promisify(execFile);
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A module hook registered on the main thread only: it logs what the listener's own thread loads
- * from node_modules (on Node 20, a worker's loads do not pass through the main thread's hooks).
- */
-const HOOKS = `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  if (result.url.includes('/node_modules/')) appendFileSync(process.env.MFTG_LOAD_LOG, result.url + '\\n');
-  return result;
-}
-`;
-const UI_PACKAGES = /\/node_modules\/(ink|react|react-reconciler|yoga-layout)\//;
 
 test('the live UI draws from its worker: keys and resizes reach it, q gives the terminal back, the listener thread never loads Ink', { skip: !hasTmux() && 'tmux is not installed' }, async (t) => {
   const home = await tempDir();
   const handler = await startRecordingHandler();
   const socket = join(home.path, 'tmux.sock');
-  const tmux = (...args: string[]): Promise<string> => run('tmux', ['-S', socket, ...args]).then((r) => r.stdout);
+  const term = tmuxServer(socket);
+  const tmux = term.cmd;
   t.after(async () => {
     await tmux('kill-server').catch(() => undefined);
     await handler.close();
     await home.cleanup();
   });
   let last = '';
-  const waitForScreen = async (check: (screen: string) => boolean, what: string): Promise<string> => {
-    try {
-      await waitUntil(async () => check((last = await tmux('capture-pane', '-p', '-t', 'ui').catch(() => last))), what);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; screen:\n${last}`);
-    }
-    return last;
-  };
-  await writeFile(join(home.path, 'hooks.mjs'), HOOKS);
-  const register = join(home.path, 'register.mjs');
-  await writeFile(
-    register,
-    `import { register } from 'node:module';\nimport { isMainThread } from 'node:worker_threads';\nif (isMainThread) register(${JSON.stringify(pathToFileURL(join(home.path, 'hooks.mjs')).href)});\n`,
-  );
+  const waitForScreen = async (check: (screen: string) => boolean, what: string): Promise<string> => (last = (await term.waitForScreen(check, what)).screen);
+  const register = await writeLoadHooks(home.path, { mainThreadOnly: true });
   const loadLog = join(home.path, 'loads.log');
   const exitFile = join(home.path, 'exit-code');
   const sttyFile = join(home.path, 'stty');

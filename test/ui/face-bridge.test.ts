@@ -29,6 +29,20 @@ async function bridged(view: FaceView) {
 }
 type FaceView = Parameters<typeof serveFaceView>[0];
 
+/** The fake's face port as a plain object (as a face sees it): only the methods every view has. */
+function faceOf(fake: FakeSessionView): FaceView {
+  return {
+    subscribe: (listener) => fake.subscribe(listener),
+    snapshot: () => fake.snapshot(),
+    listEvents: (filter) => fake.listEvents(filter),
+    getEvent: (id) => fake.getEvent(id),
+    getBody: (id) => fake.getBody(id),
+    getResponseBody: (id, attemptId) => fake.getResponseBody(id, attemptId),
+    replay: (id, edits) => fake.replay(id, edits),
+    retryTunnel: () => fake.retryTunnel(),
+  };
+}
+
 test('every method of the view crosses the port: queries, intents, the snapshot; bodies byte-exact as Buffers', async (t) => {
   const handler = await startRecordingHandler();
   const fake = await FakeSessionView.create({ targets: { forwardTo: handler.url, routes: {} } });
@@ -132,14 +146,7 @@ test('optional methods cross by name: a streamed attachment arrives byte-exact, 
   let unavailable: MftgHooksError | null = new MftgHooksError('E_MFTG_NO_CREDENTIALS', 'no MFTG credentials', 'set MFTG_USERNAME and MFTG_PASSWORD');
   // Given a view with the attachment methods (a plain object, as a face sees the port)
   const withFiles: FaceView & Pick<SessionView, 'openAttachment' | 'attachmentsUnavailable'> = {
-    subscribe: (listener) => fake.subscribe(listener),
-    snapshot: () => fake.snapshot(),
-    listEvents: (filter) => fake.listEvents(filter),
-    getEvent: (id) => fake.getEvent(id),
-    getBody: (id) => fake.getBody(id),
-    getResponseBody: (id, attemptId) => fake.getResponseBody(id, attemptId),
-    replay: (id, edits) => fake.replay(id, edits),
-    retryTunnel: () => fake.retryTunnel(),
+    ...faceOf(fake),
     openAttachment: async (id, index) => ({ name: `${id}-${index}.bin`, body: Readable.from(chunks) }),
     attachmentsUnavailable: () => unavailable,
   };
@@ -193,14 +200,7 @@ test('listeners in a call cross too: saveAttachments reports progress back to th
   const saved = (name: string): SavedFile => ({ name, state: 'saved', path: `/tmp/out/${name}`, size: 3, error: null });
   // Given a view whose save calls its progress listeners while it works
   const withSave: FaceView = {
-    subscribe: (listener) => fake.subscribe(listener),
-    snapshot: () => fake.snapshot(),
-    listEvents: (filter) => fake.listEvents(filter),
-    getEvent: (id) => fake.getEvent(id),
-    getBody: (id) => fake.getBody(id),
-    getResponseBody: (id, attemptId) => fake.getResponseBody(id, attemptId),
-    replay: (id, edits) => fake.replay(id, edits),
-    retryTunnel: () => fake.retryTunnel(),
+    ...faceOf(fake),
     saveAttachments: async (id, dir, progress) => {
       progress?.asking?.();
       await new Promise((resolve) => setImmediate(resolve));
