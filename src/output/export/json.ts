@@ -37,25 +37,24 @@ function archivedBody(body: Buffer): JsonExportEvent['body'] {
   return { encoding: utf8 ? 'utf8' : 'base64', data: body.toString(utf8 ? 'utf8' : 'base64'), sha256: hash('sha256', body) };
 }
 
-export function jsonExportEvent(item: Pick<ExportItem, 'event' | 'body' | 'url' | 'headers'>): JsonExportEvent {
-  const { event, body } = item;
-  return {
-    id: event.id,
-    receivedAt: event.receivedAt,
-    method: event.method,
-    url: item.url,
-    path: event.path,
-    headers: item.headers,
-    remoteAddress: event.remoteAddress,
-    size: event.size,
-    body: archivedBody(body),
-    mftg: event.mftg,
-    attempts: event.attempts,
-  };
+type ArchivedItem = Pick<ExportItem, 'event' | 'body' | 'url' | 'headers'>;
+
+/** An archived event's fields before its body, in the archive's order. */
+function requestFields({ event, url, headers }: ArchivedItem): Omit<JsonExportEvent, 'body' | 'mftg' | 'attempts'> {
+  return { id: event.id, receivedAt: event.receivedAt, method: event.method, url, path: event.path, headers, remoteAddress: event.remoteAddress, size: event.size };
+}
+
+/** Its fields after the body. */
+function outcomeFields({ event }: ArchivedItem): Pick<JsonExportEvent, 'mftg' | 'attempts'> {
+  return { mftg: event.mftg, attempts: event.attempts };
+}
+
+export function jsonExportEvent(item: ArchivedItem): JsonExportEvent {
+  return { ...requestFields(item), body: archivedBody(item.body), ...outcomeFields(item) };
 }
 
 /** The JSON archive: `{format, version, exportedAt, events: [...]}`; bodies restore byte for byte. */
-export function toJsonExport(items: Array<Pick<ExportItem, 'event' | 'body' | 'url' | 'headers'>>, exportedAt = new Date()): JsonExport {
+export function toJsonExport(items: ArchivedItem[], exportedAt = new Date()): JsonExport {
   return { ...jsonEnvelope(exportedAt), events: items.map(jsonExportEvent) };
 }
 
@@ -87,20 +86,11 @@ function fieldsText(fields: Record<string, unknown>): string {
  * own and encoded to UTF-8 once (never part of a larger string that is split into lines or joined
  * again), and the other fields are stringified in two calls, before and after it.
  */
-function entryBytes(item: Pick<ExportItem, 'event' | 'body' | 'url' | 'headers'>): Buffer {
-  const { event, body } = item;
+function entryBytes(item: ArchivedItem): Buffer {
+  const { body } = item;
   const utf8 = isUtf8(body);
-  const before = fieldsText({
-    id: event.id,
-    receivedAt: event.receivedAt,
-    method: event.method,
-    url: item.url,
-    path: event.path,
-    headers: item.headers,
-    remoteAddress: event.remoteAddress,
-    size: event.size,
-  });
-  const after = fieldsText({ mftg: event.mftg, attempts: event.attempts });
+  const before = fieldsText(requestFields(item));
+  const after = fieldsText(outcomeFields(item));
   const data = utf8 ? Buffer.from(JSON.stringify(body.toString('utf8')), 'utf8') : Buffer.from(`"${body.toString('base64')}"`, 'latin1');
   return Buffer.concat([
     Buffer.from(`\n    {${before},${FIELD_INDENT}"body": {${FIELD_INDENT}  "encoding": "${utf8 ? 'utf8' : 'base64'}",${FIELD_INDENT}  "data": `, 'utf8'),
