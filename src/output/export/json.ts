@@ -71,13 +71,17 @@ export function bodyOf(archived: Pick<JsonExportEvent, 'body'>): Buffer {
 /** Where an archived event's fields start in the archive: inside `events`, inside its object. */
 const FIELD_INDENT = '\n      ';
 
+/** What `JSON.stringify({ events: [fields] }, null, 2)` writes around the fields of one event. */
+const NESTED_BEFORE = '{\n  "events": [\n    {';
+const NESTED_AFTER = '\n    }\n  ]\n}';
+
 /**
  * Fields of an archived event as `JSON.stringify(archived, null, 2)` nested in the envelope writes
- * them (without the braces around them): one stringify of all of them, indented once.
+ * them (without the braces around them): stringified at the depth they have in the archive, so no
+ * line needs indenting afterwards.
  */
 function fieldsText(fields: Record<string, unknown>): string {
-  const json = JSON.stringify(fields, null, 2);
-  return json.slice(1, -2).replaceAll('\n', '\n    ');
+  return JSON.stringify({ events: [fields] }, null, 2).slice(NESTED_BEFORE.length, -NESTED_AFTER.length);
 }
 
 /**
