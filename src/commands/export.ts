@@ -20,22 +20,30 @@ async function captureToken(storeDir: string): Promise<string | null> {
   return (await readSettings(storeDir)).token ?? null;
 }
 
-/** Output for stdout, gathered into chunks; a full chunk waits for stdout to drain, so memory stays flat. */
+/** Output for stdout, gathered into chunks of bytes; a full chunk waits for stdout to take it, so memory stays flat. */
 class Output {
-  private parts: Buffer[] = [];
-  private bytes = 0;
+  private buffer = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
+  private used = 0;
 
-  async write(chunk: string | Buffer): Promise<void> {
-    const part = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    this.parts.push(part);
-    this.bytes += part.length;
-    if (this.bytes >= OUTPUT_CHUNK_BYTES) await this.flush();
+  /** Encodes `text` straight into the chunk (no string joined, no Buffer per piece); a full chunk goes out first. */
+  async write(text: string): Promise<void> {
+    // At most 3 bytes of UTF-8 per UTF-16 unit: what is sure to fit is written in place.
+    if (text.length * 3 > this.buffer.length - this.used) {
+      await this.flush();
+      if (text.length * 3 > this.buffer.length) return this.send(Buffer.from(text, 'utf8'));
+    }
+    this.used += this.buffer.write(text, this.used, 'utf8');
   }
 
-  flush(): Promise<void> {
-    const chunk = Buffer.concat(this.parts, this.bytes);
-    this.parts = [];
-    this.bytes = 0;
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const chunk = this.buffer.subarray(0, this.used);
+    this.buffer = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
+    this.used = 0;
+    await this.send(chunk);
+  }
+
+  private send(chunk: Buffer): Promise<void> {
     return new Promise((resolve, reject) => process.stdout.write(chunk, (error) => (error ? reject(error) : resolve())));
   }
 }

@@ -17,12 +17,9 @@ export interface ExportFormat {
   description: string;
   /** Whether entries need the stored response to the event's last attempt. */
   needsResponse: boolean;
-  /**
-   * The text before the first entry, of each entry (`index` from 0, as UTF-8 bytes where the format
-   * makes them from stored bytes), and after the last (`count` entries).
-   */
+  /** The text before the first entry, of each entry (`index` from 0), and after the last (`count` entries). */
   begin(context: ExportContext): string;
-  entry(item: ExportItem, index: number): string | Buffer;
+  entry(item: ExportItem, index: number): string;
   end(count: number): string;
 }
 

@@ -90,20 +90,18 @@ function fieldsText(fields: Record<string, unknown>): string {
  * own and encoded to UTF-8 once (never part of a larger string that is split into lines or joined
  * again), and the other fields are stringified in two calls, before and after it.
  */
-function entryBytes(item: ArchivedItem): Buffer {
+function entryText(item: ArchivedItem): string {
   const { body } = item;
   const utf8 = isUtf8(body);
   const before = fieldsText(requestFields(item));
   const after = fieldsText(outcomeFields(item));
-  const data = utf8 ? Buffer.from(JSON.stringify(body.toString('utf8')), 'utf8') : Buffer.from(`"${body.toString('base64')}"`, 'latin1');
-  return Buffer.concat([
-    Buffer.from(`\n    {${before},${FIELD_INDENT}"body": {${FIELD_INDENT}  "encoding": "${utf8 ? 'utf8' : 'base64'}",${FIELD_INDENT}  "data": `, 'utf8'),
-    data,
-    Buffer.from(`,${FIELD_INDENT}  "sha256": "${hash('sha256', body)}"${FIELD_INDENT}},${after}\n    }`, 'utf8'),
-  ]);
+  const data = utf8 ? JSON.stringify(body.toString('utf8')) : `"${body.toString('base64')}"`;
+  return (
+    `\n    {${before},${FIELD_INDENT}"body": {${FIELD_INDENT}  "encoding": "${utf8 ? 'utf8' : 'base64'}",${FIELD_INDENT}  "data": ` +
+    data +
+    `,${FIELD_INDENT}  "sha256": "${hash('sha256', body)}"${FIELD_INDENT}},${after}\n    }`
+  );
 }
-
-const COMMA = Buffer.from(',');
 
 export const jsonFormat: ExportFormat = {
   name: 'json',
@@ -113,6 +111,6 @@ export const jsonFormat: ExportFormat = {
     const envelope = jsonEnvelope(exportedAt);
     return `{\n  "format": ${JSON.stringify(envelope.format)},\n  "version": ${envelope.version},\n  "exportedAt": ${JSON.stringify(envelope.exportedAt)},\n  "events": [`;
   },
-  entry: (item, index) => (index > 0 ? Buffer.concat([COMMA, entryBytes(item)]) : entryBytes(item)),
+  entry: (item, index) => (index > 0 ? ',' : '') + entryText(item),
   end: (count) => `${count > 0 ? '\n  ' : ''}]\n}\n`,
 };
