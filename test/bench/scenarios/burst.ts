@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { countStoredEvents, eventually, KEEP_ALL, tempStore } from '../common.js';
 import { startBenchHandler, type BenchHandler } from '../handler.js';
 import { percentile, type Recorder, type Scenario, type BenchContext } from '../harness.js';
-import { openLoop, type LoadResult } from '../load.js';
+import { closedLoop, openLoop, type LoadResult } from '../load.js';
 import { mftgPayload, PAYLOAD_HEADERS } from '../payload.js';
-import { BIN, spawnTracked, stopChild } from '../processes.js';
+import { BIN, spawnTracked, startListener, stopChild } from '../processes.js';
 import { HELP_MARKER, KEY_TIMEOUT_MS, LIST_MARKER, ptyAvailable, startUiListener, type UiListener } from '../pty.js';
 
 const RATE = 500;
@@ -149,10 +149,56 @@ async function uiRun(ctx: BenchContext, out: Recorder, handler: BenchHandler): P
   }
 }
 
+/** Deliveries of the as-fast-as-possible burst (the issue's 40,000), and how many are sent at once. */
+function fastBurstSize(ctx: BenchContext): { count: number; concurrency: number } {
+  return { count: ctx.quick ? 300 : 40_000, concurrency: 32 };
+}
+
+/**
+ * As fast as the listener acknowledges: `count` deliveries, 32 at a time, to `listen --json` (its
+ * output read) or to the live UI in a pseudo-terminal, forwarded to an instant handler. The rate is
+ * acknowledged deliveries per second; every one must then be counted by that face and be in the store.
+ */
+async function fastBurst(ctx: BenchContext, out: Recorder, handler: BenchHandler, face: 'json' | 'ui'): Promise<number> {
+  const store = await tempStore();
+  const args = ['--no-tunnel', '--store', store.path, '--keep', KEEP_ALL, '--forward-to', handler.url];
+  const { count, concurrency } = fastBurstSize(ctx);
+  const body = mftgPayload();
+  try {
+    if (face === 'json') {
+      const listener = await startListener(args, { nodeArgs: ctx.listenerNodeArgs });
+      try {
+        const result = await closedLoop({ url: listener.localUrl, body, headers: PAYLOAD_HEADERS }, { concurrency, count, maxMs: 120_000 });
+        await listener.waitFor((counts) => counts.event >= result.ok, 'every event record', 60_000).catch(() => undefined);
+        missing(out, result.ok, { 'printed as event records': listener.counts.event, stored: await countStoredEvents(store.path) }, 'fast burst, --json');
+        return result.throughput;
+      } finally {
+        await listener.stop();
+      }
+    }
+    if (!ptyAvailable()) return Number.NaN;
+    const started = await startUiListener(args, { nodeArgs: ctx.listenerNodeArgs });
+    if ('why' in started) {
+      out.note(`fast burst with the live UI not measured: ${started.why}`);
+      return Number.NaN;
+    }
+    try {
+      const result = await closedLoop({ url: started.localUrl, body, headers: PAYLOAD_HEADERS }, { concurrency, count, maxMs: 120_000 });
+      await eventually(() => started.captured() >= result.ok, 60_000);
+      missing(out, result.ok, { 'counted by the UI header': started.captured(), stored: await countStoredEvents(store.path) }, 'fast burst, live UI');
+      return result.throughput;
+    } finally {
+      await started.quit();
+    }
+  } finally {
+    await store.cleanup();
+  }
+}
+
 /** 7. A burst of 500 deliveries per second for 10 s: nothing lost, keys still answered. */
 export const burstScenario: Scenario = {
   name: 'burst',
-  title: `a burst of ${RATE} events/s for 10 s: plain printer (piped) and the live UI in a pseudo-terminal`,
+  title: `a burst of ${RATE} events/s for 10 s: plain printer (piped) and the live UI in a pseudo-terminal; then 40,000 as fast as acked, --json and the live UI`,
   metrics: [
     { id: 'lost', label: 'events lost (plain printer and UI)', unit: 'events', target: { op: '<=', value: 0 } },
     { id: 'keyP50', label: 'UI key response p50', unit: 'ms' },
@@ -162,6 +208,9 @@ export const burstScenario: Scenario = {
     { id: 'ackP99Ui', label: 'ack p99 during the burst (UI)', unit: 'ms' },
     { id: 'uiRss', label: 'UI listener RSS after the burst', unit: 'MB' },
     { id: 'catchUp', label: 'plain: last ack → all printed and forwarded', unit: 'ms' },
+    { id: 'fastUiRatio', label: 'as fast as acked (40,000): live UI / --json', unit: 'x', target: { op: '>=', value: 0.8 } },
+    { id: 'fastJson', label: 'as fast as acked: --json (baseline)', unit: 'req/s' },
+    { id: 'fastUi', label: 'as fast as acked: live UI', unit: 'req/s' },
   ],
   async run(ctx, out) {
     const handler = await startBenchHandler();
@@ -170,7 +219,12 @@ export const burstScenario: Scenario = {
       for (let round = 0; round < rounds; round++) {
         const plain = await plainRun(ctx, out, handler);
         const ui = await uiRun(ctx, out, handler);
+        const fastJson = await fastBurst(ctx, out, handler, 'json');
+        const fastUi = await fastBurst(ctx, out, handler, 'ui');
         out.round({
+          fastJson,
+          fastUi,
+          fastUiRatio: fastUi / fastJson,
           lost: plain.lost + (ui?.lost ?? 0),
           keyP50: ui ? percentile(ui.keys, 50) : Number.NaN,
           keyMax: ui ? Math.max(...ui.keys) : Number.NaN,
