@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { newId } from '../../src/core/ids.js';
@@ -302,3 +303,32 @@ test('frames encoded back to back keep their own bytes, across many shared alloc
     assert.ok(frame.subarray(HEADER_SIZE + header.metaLength, HEADER_SIZE + header.metaLength + header.bodyLength).equals(body));
   }
 });
+
+test('group commit: the first frame of a turn is in the segment at once, the frames after it at the end of the turn', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const store = await EventStore.open(dir.path);
+  t.after(() => store.close());
+  await store.openForWriting();
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = segmentBytesNow(dir.path);
+  // When one event is appended, and four more in the same turn
+  const lone = store.appendEvent(event({ size: 1 }), Buffer.from('a'));
+  const afterLone = segmentBytesNow(dir.path);
+  const burst = [2, 3, 4, 5].map((n) => store.appendEvent(event({ size: 1 }), Buffer.from(String(n))));
+  const afterBurst = segmentBytesNow(dir.path);
+  // Then the lone one was written before the turn ended, the others are gathered for its end
+  assert.ok(afterLone > before, 'the first frame is written at once');
+  assert.equal(afterBurst, afterLone, 'the frames after it wait for the end of the turn');
+  await Promise.all([lone, ...burst]);
+  assert.ok(segmentBytesNow(dir.path) > afterBurst, 'and then go out together');
+  assert.equal((await store.list({ limit: 10 })).length, 5);
+});
+
+/** The segments' size, read synchronously: what is in the files before this turn of the event loop ends. */
+function segmentBytesNow(storeDir: string): number {
+  const events = join(storeDir, 'events');
+  let total = 0;
+  for (const name of readdirSync(events)) if (name.endsWith('.seg')) total += statSync(join(events, name)).size;
+  return total;
+}

@@ -51,6 +51,8 @@ export class SegmentWriter {
   private rollFailure: unknown = null;
   private queue: WriteRequest[] = [];
   private drainScheduled = false;
+  /** A frame was written alone in this turn of the event loop (reset by the next turn). */
+  private wroteThisTurn = false;
   private closed = false;
 
   constructor(
@@ -188,17 +190,25 @@ export class SegmentWriter {
     if (!this.ownedSegment) return this.appendToNewest({ kind, meta, body, eventId });
     return new Promise((resolve, reject) => {
       this.queue.push({ kind, meta, body, eventId, resolve, reject });
-      if (!this.drainScheduled) {
-        this.drainScheduled = true;
-        setImmediate(() => this.drain());
+      if (this.drainScheduled) return;
+      if (!this.wroteThisTurn) {
+        // The first frame of a turn goes out at once: a lone delivery (one request in flight) is
+        // acknowledged without waiting for the end of the turn. Frames that follow in the same turn
+        // (a burst) are gathered as before, one writev at the end of the turn.
+        this.wroteThisTurn = true;
+        setImmediate(() => (this.wroteThisTurn = false));
+        this.drain();
+        return;
       }
+      this.drainScheduled = true;
+      setImmediate(() => this.drain());
     });
   }
 
   /**
-   * Group commit: every frame queued during one turn of the event loop (all the requests that
-   * completed in it) goes out in one writev, so a burst of captures costs one system call per turn,
-   * not one per event. The write is synchronous: appending a few KiB to the page cache takes
+   * Group commit: the first frame of a turn is written at once; every frame queued after it during
+   * the same turn of the event loop (all the requests that completed in it) goes out in one writev
+   * at its end, so a burst of captures costs two system calls per turn, not one per event. The write is synchronous: appending a few KiB to the page cache takes
    * microseconds, less than handing the batch to the libuv thread pool and back (`npm run bench`,
    * scenario capture).
    *
