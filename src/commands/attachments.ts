@@ -1,21 +1,12 @@
 import { resolve } from 'node:path';
 import { usageError } from '../core/errors.js';
 import { MftgApiClient } from '../core/mftg-api/client.js';
-import { eventMessage, saveAttachments, type SavedFile } from '../core/reconcile/attachments.js';
+import { eventMessage, saveAttachments } from '../core/reconcile/attachments.js';
 import { apiOptionsFromEnv } from '../core/reconcile/settings.js';
 import { EventStore } from '../core/store/store.js';
-import { colorsFor, formatBytes } from '../output/format.js';
+import { colorsFor, formatBytes, SAVED_STATE_TEXT } from '../output/format.js';
 import { terminalSafe } from '../output/terminal-text.js';
 import { storeDirFrom } from './common.js';
-
-const STATE_TEXT: Record<SavedFile['state'], string> = {
-  saved: 'saved',
-  renamed: 'saved (a different file had that name)',
-  identical: 'already there, identical',
-  refused: 'not saved',
-  expired: 'not saved',
-  failed: 'not saved',
-};
 
 /** `mftg-hooks events attachments <id> [--save <dir>]`: the message's files through MFTG's API. */
 export async function eventsAttachments(options: Record<string, unknown>, args: string[]): Promise<number> {
@@ -57,7 +48,7 @@ export async function eventsAttachments(options: Record<string, unknown>, args: 
       if (json) return;
       const where = file.path ? `  → ${terminalSafe(file.path)}` : '';
       const size = file.size !== null ? `  ${formatBytes(file.size)}` : '';
-      const state = file.error ? colors.red(`${STATE_TEXT[file.state]}: ${file.error}`) : STATE_TEXT[file.state];
+      const state = file.error ? colors.red(`${SAVED_STATE_TEXT[file.state]}: ${file.error}`) : SAVED_STATE_TEXT[file.state];
       process.stdout.write(`  ${terminalSafe(JSON.stringify(file.name).slice(1, -1))}${size}  ${state}${where}\n`);
     });
     if (json) {

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { partyNames } from '../core/mftg.js';
+import type { SavedState } from '../core/session-view.js';
 import { isSuccess, type CapturedEvent, type EventSource, type ForwardAttempt } from '../core/types.js';
 import { isTrueish } from '../parse.js';
 
@@ -100,6 +101,16 @@ export function sourceText(source: EventSource): string {
 export function sourceTag(source: EventSource): string {
   return source === 'webhook' ? '' : `${source} `;
 }
+
+/** What became of a message's file when it was saved, in the words of `events attachments --save` and the live view's `s`. */
+export const SAVED_STATE_TEXT: Record<SavedState, string> = {
+  saved: 'saved',
+  renamed: 'saved (a different file had that name)',
+  identical: 'already there, identical',
+  refused: 'not saved',
+  expired: 'not saved',
+  failed: 'not saved',
+};
 
 export const TABLE_GAP = '  ';
 

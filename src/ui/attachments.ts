@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { MftgHooksError } from '../core/errors.js';
 import type { SavedFile } from '../core/session-view.js';
 import type { FaceView } from '../live/face.js';
-import { formatBytes } from '../output/format.js';
+import { formatBytes, SAVED_STATE_TEXT } from '../output/format.js';
 import type { Line } from './segments.js';
 
 /**
@@ -74,15 +74,6 @@ export async function saveEventAttachments(view: AttachmentsView, eventId: strin
   return result;
 }
 
-const STATE_TEXT: Record<SavedFile['state'], string> = {
-  saved: 'saved',
-  renamed: 'saved (a different file had that name)',
-  identical: 'already there, identical',
-  refused: 'not saved',
-  expired: 'not saved',
-  failed: 'not saved',
-};
-
 /** One line of status (the notice) for a state. */
 export function attachmentsNotice(eventId: string, state: AttachmentsState): { text: string; tone: 'info' | 'ok' | 'fail' | 'warn' } {
   switch (state.state) {
@@ -119,7 +110,7 @@ export function attachmentsLines(state: AttachmentsState): Line[] {
         const size = file.size !== null ? `  ${formatBytes(file.size)}` : '';
         lines.push([
           { text: `  ${JSON.stringify(file.name).slice(1, -1)}${size}  ` },
-          file.error ? { text: `${STATE_TEXT[file.state]}: ${file.error}`, color: 'red' } : { text: STATE_TEXT[file.state], color: 'green' },
+          file.error ? { text: `${SAVED_STATE_TEXT[file.state]}: ${file.error}`, color: 'red' } : { text: SAVED_STATE_TEXT[file.state], color: 'green' },
         ]);
       }
       if (state.state === 'saved' && state.files.length === 0) lines.push([{ text: '  MFTG lists no files for this message', dim: true }]);

@@ -6,19 +6,32 @@ export function plainEvent(headers: HeaderPairs = [['content-type', 'text/plain'
   return { id: newId(), receivedAt: new Date().toISOString(), method: 'POST', path: '/', headers, remoteAddress: '127.0.0.1', size: 0, mftg: null };
 }
 
-/** A replay attempt of `eventId` that got `status`, with a response body of `responseSize` bytes. */
-export function replayAttempt(eventId: string, status: number, responseSize = 2): ForwardAttempt {
+/** A stored JSON event (not an MFTG document), arriving now, with `overrides`. */
+export function jsonEvent(overrides: Partial<CapturedEvent> = {}): CapturedEvent {
+  return { ...plainEvent([['content-type', 'application/json']]), ...overrides };
+}
+
+/**
+ * An attempt of `eventId` (kind `forward` unless said) that got `status`, or no answer
+ * (`status` null: ECONNREFUSED), with a response body of `responseSize` bytes.
+ */
+export function storedAttempt(eventId: string, status: number | null, options: { kind?: ForwardAttempt['kind']; responseSize?: number } = {}): ForwardAttempt {
   return {
     id: newId(),
     eventId,
-    kind: 'replay',
+    kind: options.kind ?? 'forward',
     target: 'http://127.0.0.1:1/hook',
     startedAt: new Date().toISOString(),
     status,
-    error: null,
+    error: status === null ? 'ECONNREFUSED' : null,
     durationMs: 1,
     responseHeaders: [],
-    responseSize,
+    responseSize: options.responseSize ?? 0,
     modified: false,
   };
+}
+
+/** A replay attempt of `eventId` that got `status`, with a response body of `responseSize` bytes. */
+export function replayAttempt(eventId: string, status: number, responseSize = 2): ForwardAttempt {
+  return storedAttempt(eventId, status, { kind: 'replay', responseSize });
 }

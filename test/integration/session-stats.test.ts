@@ -4,6 +4,7 @@ import { newId } from '../../src/core/ids.js';
 import { EventStore } from '../../src/core/store/store.js';
 import { startRecordingHandler } from '../helpers/recording-handler.js';
 import { startSession } from '../helpers/session.js';
+import { storedAttempt } from '../helpers/store-fixtures.js';
 import { waitUntil } from '../helpers/temp.js';
 
 test('attempts written by another process (a replay in a second terminal) are shown and counted', async (t) => {
@@ -16,19 +17,7 @@ test('attempts written by another process (a replay in a second terminal) are sh
   assert.deepEqual([session.stats.attempts.ok, session.stats.attempts.failed], [0, 0]);
   // When another process records a successful and a failed replay of it
   const other = await EventStore.open(storeDir);
-  const replay = (status: number | null) => ({
-    id: newId(),
-    eventId: event.event.id,
-    kind: 'replay' as const,
-    target: 'http://127.0.0.1:1/hook',
-    startedAt: new Date().toISOString(),
-    status,
-    error: status === null ? 'ECONNREFUSED' : null,
-    durationMs: 1,
-    responseHeaders: [],
-    responseSize: 0,
-    modified: false,
-  });
+  const replay = (status: number | null) => storedAttempt(event.event.id, status, { kind: 'replay' });
   await other.appendAttempt(replay(204), Buffer.alloc(0));
   await other.appendAttempt(replay(null), Buffer.alloc(0));
   // Then the listener reports both as foreign attempts and counts them

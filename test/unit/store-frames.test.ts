@@ -5,25 +5,11 @@ import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { newId } from '../../src/core/ids.js';
 import { EventStore } from '../../src/core/store/store.js';
-import type { CapturedEvent } from '../../src/core/types.js';
+import { jsonEvent as event } from '../helpers/store-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Frames are built by hand here, byte by byte, the way someone who read the source would forge them:
 // the test does not depend on the store's own encoder.
-
-function event(overrides: Partial<CapturedEvent> = {}): CapturedEvent {
-  return {
-    id: newId(),
-    receivedAt: new Date().toISOString(),
-    method: 'POST',
-    path: '/',
-    headers: [['content-type', 'application/json']],
-    remoteAddress: '127.0.0.1',
-    size: 0,
-    mftg: null,
-    ...overrides,
-  };
-}
 
 const KIND = { event: 1, attempt: 2, clear: 3 } as const;
 

@@ -3,46 +3,15 @@ import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { newId } from '../../src/core/ids.js';
 import { decodeHeader, encodeFrame, frameChecksum, FrameKind, HEADER_SIZE } from '../../src/core/store/frame.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
-import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
 import { allBytes } from '../fixtures/mftg-payloads.js';
+import { jsonEvent as event, storedAttempt as attempt } from '../helpers/store-fixtures.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
-
-function event(overrides: Partial<CapturedEvent> = {}): CapturedEvent {
-  return {
-    id: newId(),
-    receivedAt: new Date().toISOString(),
-    method: 'POST',
-    path: '/',
-    headers: [['content-type', 'application/json']],
-    remoteAddress: '127.0.0.1',
-    size: 0,
-    mftg: null,
-    ...overrides,
-  };
-}
 
 /** The key a segment's frames are checksummed with (bytes 8–11 of its header). */
 async function segmentKey(path: string): Promise<number> {
   return (await readFile(path)).readUInt32BE(8);
-}
-
-function attempt(eventId: string, status: number | null): ForwardAttempt {
-  return {
-    id: newId(),
-    eventId,
-    kind: 'forward',
-    target: 'http://127.0.0.1:1/hook',
-    startedAt: new Date().toISOString(),
-    status,
-    error: status === null ? 'ECONNREFUSED' : null,
-    durationMs: 1,
-    responseHeaders: [],
-    responseSize: 0,
-    modified: false,
-  };
 }
 
 test('bodies come back byte for byte, attempts attach to their event, files are private', async (t) => {
