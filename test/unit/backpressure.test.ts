@@ -1,44 +1,12 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { Chalk } from 'chalk';
 import type { ForwardAttempt } from '../../src/core/types.js';
 import { attachJsonPrinter } from '../../src/output/json-printer.js';
 import { attachPlainPrinter } from '../../src/output/plain-printer.js';
 import { FakeSessionView } from '../helpers/fake-session-view.js';
+import { stalledPipe } from '../helpers/stalled-pipe.js';
 import { waitUntil } from '../helpers/temp.js';
-
-/** A pipe whose reader stops reading until `resume()`: writes pile up in the stream's own buffer. */
-function stalledPipe() {
-  let text = '';
-  let stalled = true;
-  let held: Array<() => void> = [];
-  let maxQueued = 0;
-  const out = new Writable({
-    highWaterMark: 4 * 1024,
-    write(chunk: Buffer, _encoding, done) {
-      const take = (): void => {
-        text += chunk.toString();
-        done();
-      };
-      if (stalled) held.push(take);
-      else take();
-    },
-  });
-  return {
-    out,
-    text: () => text,
-    /** Call after each delivery: the most bytes the stream held unread so far. */
-    sample: () => void (maxQueued = Math.max(maxQueued, out.writableLength)),
-    maxQueued: () => maxQueued,
-    resume: () => {
-      stalled = false;
-      const waiting = held;
-      held = [];
-      for (const take of waiting) take();
-    },
-  };
-}
 
 const HIGH_WATER = 16 * 1024;
 const EVENTS = 2_000;

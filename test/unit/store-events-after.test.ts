@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { InspectView } from '../../src/core/inspect-view.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../../src/core/types.js';
 import { attachJsonPrinter } from '../../src/output/json-printer.js';
 import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
+import { stalledPipe } from '../helpers/stalled-pipe.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
 const event = (): CapturedEvent => plainEvent();
@@ -123,34 +123,6 @@ async function wipe(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** A pipe whose reader stops reading until `resume()`: writes pile up in the stream's own buffer. */
-function stalledPipe() {
-  let text = '';
-  let stalled = true;
-  let held: Array<() => void> = [];
-  const out = new Writable({
-    highWaterMark: 4 * 1024,
-    write(chunk: Buffer, _encoding, done) {
-      const take = (): void => {
-        text += chunk.toString();
-        done();
-      };
-      if (stalled) held.push(take);
-      else take();
-    },
-  });
-  return {
-    out,
-    text: () => text,
-    resume: () => {
-      stalled = false;
-      const waiting = held;
-      held = [];
-      for (const take of waiting) take();
-    },
-  };
 }
 
 test('--json on inspect with a stalled reader: more events than a newest-first read-back holds, every record once, in order', async (t) => {
