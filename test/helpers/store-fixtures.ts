@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { newId } from '../../src/core/ids.js';
 import type { CapturedEvent, ForwardAttempt, HeaderPairs } from '../../src/core/types.js';
 
@@ -34,4 +35,15 @@ export function storedAttempt(eventId: string, status: number | null, options: {
 /** A replay attempt of `eventId` that got `status`, with a response body of `responseSize` bytes. */
 export function replayAttempt(eventId: string, status: number, responseSize = 2): ForwardAttempt {
   return storedAttempt(eventId, status, { kind: 'replay', responseSize });
+}
+
+/** Overwrites the frames of a segment with zeros (same size, header kept): reading it would warn about every byte. */
+export async function wipeSegment(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    await handle.write(Buffer.alloc(size - 16), 0, size - 16, 16);
+  } finally {
+    await handle.close();
+  }
 }

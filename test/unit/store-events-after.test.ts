@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InspectView } from '../../src/core/inspect-view.js';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, EventRecord, ForwardAttempt } from '../../src/core/types.js';
 import { attachJsonPrinter } from '../../src/output/json-printer.js';
-import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
+import { plainEvent, replayAttempt, wipeSegment as wipe } from '../helpers/store-fixtures.js';
 import { stalledPipe } from '../helpers/stalled-pipe.js';
 import { tempDir, waitUntil } from '../helpers/temp.js';
 
@@ -113,17 +113,6 @@ test('eventsAfter honours a clear: nothing stored before it is read back', async
   );
   await store.close();
 });
-
-/** Overwrites the frames of a segment with zeros (same size): reading it would warn about every byte. */
-async function wipe(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const { size } = await handle.stat();
-    await handle.write(Buffer.alloc(size - 16), 0, size - 16, 16);
-  } finally {
-    await handle.close();
-  }
-}
 
 test('--json on inspect with a stalled reader: more events than a newest-first read-back holds, every record once, in order', async (t) => {
   const dir = await tempDir();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EventStore, SEGMENT_MAX_EVENTS } from '../../src/core/store/store.js';
 import type { CapturedEvent, ForwardAttempt } from '../../src/core/types.js';
-import { plainEvent, replayAttempt } from '../helpers/store-fixtures.js';
+import { plainEvent, replayAttempt, wipeSegment as wipe } from '../helpers/store-fixtures.js';
 import { tempDir } from '../helpers/temp.js';
 
 const event = (): CapturedEvent => plainEvent();
@@ -21,17 +21,6 @@ async function fill(store: EventStore, segments: number): Promise<CapturedEvent[
     events.push(...batch);
   }
   return events;
-}
-
-/** Overwrites the frames of a segment with zeros (same size): reading it would warn about every byte. */
-async function wipe(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const { size } = await handle.stat();
-    await handle.write(Buffer.alloc(size - 16), 0, size - 16, 16);
-  } finally {
-    await handle.close();
-  }
 }
 
 test('a lookup by id reads only the segments whose seals can hold the id or its attempts', async (t) => {
