@@ -13,6 +13,7 @@ import { uiFace } from '../ui/face.js';
 import { parseRoutesFromEnv } from '../parse.js';
 import type { InspectAddress } from '../web/address.js';
 import { storeDirFrom } from './common.js';
+import { capYoungGeneration } from './listener-heap.js';
 
 /** The options `listen` works with, after flags, environment and remembered settings are merged. */
 export interface ListenOptions {
@@ -161,6 +162,7 @@ function quitNow(session: ListenSession): never {
 
 export async function listen(rawOptions: Record<string, unknown>): Promise<number> {
   const options = await resolveListenOptions(rawOptions);
+  const uncapHeap = capYoungGeneration();
   const tunnel = options.tunnel;
   const session = new ListenSession({
     storeDir: options.storeDir,
@@ -199,6 +201,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     await session.close();
     await inspector?.close();
     await Promise.all(detaches.map((detach) => detach()));
+    uncapHeap();
   }
   return 0;
 }
