@@ -17,9 +17,11 @@ export const SESSION_RECORD_MS = 250;
 /** What the browser waits before reconnecting (the SSE `retry:` field). */
 export const STREAM_RETRY_MS = 1_000;
 
+/** A record of the ring; its frame is written when a client first needs it. */
 interface Entry {
   seq: number;
-  frame: string;
+  record: Record<string, unknown>;
+  frame?: string;
 }
 
 /**
@@ -62,18 +64,25 @@ export class StreamHub {
   private publish(element: SessionElement): void {
     const record = webRecord(element);
     if (record) {
-      const seq = ++this.seq;
-      const entry = { seq, frame: `id: ${this.runId}.${seq}\ndata: ${JSON.stringify(record)}\n\n` };
+      const entry: Entry = { seq: ++this.seq, record };
       this.ring.push(entry);
       // Trimmed in steps, not per record: a splice moves the whole ring (5,000 slots per captured event
       // under a burst was the listener's largest cost, `npm run bench -- --only capture`).
       if (this.ring.length >= STREAM_RING_SIZE + RING_TRIM_STEP) this.ring.splice(0, this.ring.length - STREAM_RING_SIZE);
-      this.broadcast(entry.frame);
+      // With no page open (most of a listener's life) nothing is serialized until one asks.
+      if (this.clients.size > 0) this.broadcast(this.frameOf(entry));
     }
-    this.sessionTimer ??= setTimeout(() => {
-      this.sessionTimer = null;
-      this.broadcast(this.sessionFrame());
-    }, SESSION_RECORD_MS);
+    if (this.clients.size > 0) {
+      this.sessionTimer ??= setTimeout(() => {
+        this.sessionTimer = null;
+        this.broadcast(this.sessionFrame());
+      }, SESSION_RECORD_MS);
+    }
+  }
+
+  private frameOf(entry: Entry): string {
+    entry.frame ??= `id: ${this.runId}.${entry.seq}\ndata: ${JSON.stringify(entry.record)}\n\n`;
+    return entry.frame;
   }
 
   /** A snapshot without an id: it does not move the client's Last-Event-ID. */
@@ -105,7 +114,7 @@ export class StreamHub {
     const resumed = lastEventId ? this.missedSince(lastEventId) : null;
     if (lastEventId && resumed === null) frames += `id: ${this.lastId}\nevent: reset\ndata: ${JSON.stringify({ type: 'reset', runId: this.runId })}\n\n`;
     else if (!lastEventId) frames += `id: ${this.lastId}\nevent: hello\ndata: ${JSON.stringify({ type: 'hello', runId: this.runId })}\n\n`;
-    if (resumed) for (const entry of resumed) frames += entry.frame;
+    if (resumed) for (const entry of resumed) frames += this.frameOf(entry);
     frames += this.sessionFrame();
     res.write(frames);
     this.clients.add(res);

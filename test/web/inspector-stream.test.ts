@@ -74,6 +74,12 @@ describe('web inspector stream', () => {
       second.messages.some((m) => m.event === 'reset'),
       false,
     );
+    // With the ids that follow the last one seen (frames of records that no client had yet are written on resume)
+    const [runId, seenSeq] = String(seenMessage.id).split('.');
+    assert.deepEqual(
+      second.messages.filter((m) => m.event === 'message').map((m) => m.id),
+      [1, 2, 3].map((n) => `${runId}.${Number(seenSeq) + n}`),
+    );
     second.close();
   });
 

@@ -252,6 +252,8 @@ interface Listed {
 export class MessageFiles {
   #api: (AttachmentsApi & { close(): Promise<void> }) | null = null;
   readonly #listed = new Map<string, Listed>();
+  /** What `unavailable()` found, once it has looked (undefined until then). */
+  #unavailable: MftgHooksError | null | undefined;
 
   constructor(
     private readonly store: () => EventStore,
@@ -260,16 +262,24 @@ export class MessageFiles {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether files can be asked for: null when credentials are set, else why not (E_MFTG_NO_CREDENTIALS). */
+  /**
+   * Whether files can be asked for: null when credentials are set, else why not (E_MFTG_NO_CREDENTIALS).
+   * Read once: the environment it comes from does not change while the process runs, and the live
+   * UI's bridge asks for it with every batch of elements (an error built each time was 1–2 % of the
+   * listener's CPU under a burst).
+   */
   unavailable(): MftgHooksError | null {
     if (this.#api) return null;
-    try {
-      this.apiOptions();
-      return null;
-    } catch (error) {
-      if (error instanceof MftgHooksError) return error;
-      throw error;
+    if (this.#unavailable === undefined) {
+      try {
+        this.apiOptions();
+        this.#unavailable = null;
+      } catch (error) {
+        if (!(error instanceof MftgHooksError)) throw error;
+        this.#unavailable = error;
+      }
     }
+    return this.#unavailable;
   }
 
   #client(): AttachmentsApi {
