@@ -13,7 +13,7 @@ import { uiFace } from '../ui/face.js';
 import { parseRoutesFromEnv } from '../parse.js';
 import type { InspectAddress } from '../web/address.js';
 import { storeDirFrom } from './common.js';
-import { capYoungGeneration } from './listener-heap.js';
+import { capYoungGeneration, keepHeapSmall } from '../heap.js';
 
 /** The options `listen` works with, after flags, environment and remembered settings are merged. */
 export interface ListenOptions {
@@ -146,6 +146,9 @@ function untilStopped(quitNow: () => void): { stopped: Promise<void>; stop: () =
   return { stopped, stop };
 }
 
+/** How often the listener's thread looks whether it is idle and its heap worth collecting. */
+const LISTENER_HEAP_LOOK_MS = 250;
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The second Ctrl+C: exit now; what was cut short stays pending in the store. */
@@ -162,7 +165,8 @@ function quitNow(session: ListenSession): never {
 
 export async function listen(rawOptions: Record<string, unknown>): Promise<number> {
   const options = await resolveListenOptions(rawOptions);
-  const uncapHeap = capYoungGeneration();
+  // The listener's thread: a small young generation, and a full collection when it is idle.
+  const heapCare = [capYoungGeneration(), keepHeapSmall({ everyMs: LISTENER_HEAP_LOOK_MS, idleOnly: true })];
   const tunnel = options.tunnel;
   const session = new ListenSession({
     storeDir: options.storeDir,
@@ -201,7 +205,7 @@ export async function listen(rawOptions: Record<string, unknown>): Promise<numbe
     await session.close();
     await inspector?.close();
     await Promise.all(detaches.map((detach) => detach()));
-    uncapHeap();
+    for (const stop of heapCare) stop();
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectFaceView } from '../live/face-bridge.js';
-import { keepHeapSmall } from './worker-heap.js';
+import { keepHeapSmall } from '../heap.js';
 import type { FromUiWorker, ToUiWorker, UiWorkerData } from './worker-protocol.js';
 
 /**
@@ -70,7 +70,8 @@ class TerminalIn extends PassThrough {
   }
 }
 
-keepHeapSmall();
+// Its heap is collected whenever worth it: a collection here can delay a frame, never an ack.
+keepHeapSmall({ everyMs: 1_000, idleOnly: false });
 const stdout = new TerminalOut();
 const stdin = new TerminalIn();
 const ui = await import('./start.js');
