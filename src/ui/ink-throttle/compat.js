@@ -1,8 +1,9 @@
-// Ink (ink/build/ink.js) imports `throttle` from es-toolkit/compat, whose index loads 415 modules:
-// ~20 MB of the live UI's memory and ~200 ms of its start, for one function. The repository's
-// package.json puts this package in es-toolkit's place for ink (npm overrides); it has the same
-// `throttle` as lodash's and es-toolkit's, for what Ink uses of it: `leading`/`trailing`, `flush()`
-// and `cancel()`. Tested in test/ui/ink-throttle.test.ts.
+// Ink (ink/build/ink.js) imports `throttle` from es-toolkit/compat, whose index loads 415 modules
+// (measured: `import('ink')` 82 → 71 MB of RSS and 520 → 360 ms with this package instead), for one
+// function. The repository's package.json puts this package in es-toolkit's place (npm overrides,
+// and only Ink depends on es-toolkit); it has the same `throttle` as lodash's and es-toolkit's, for
+// what Ink uses of it: `leading`/`trailing`, `flush()` and `cancel()`. Tested in
+// test/ui/ink-throttle.test.ts.
 
 /**
  * Calls `func` at most once per `wait` ms: at once when the last call was `wait` ago or more
