@@ -148,6 +148,8 @@ function untilStopped(quitNow: () => void): { stopped: Promise<void>; stop: () =
 
 /** How often the listener's thread looks whether it is idle and its heap worth collecting. */
 const LISTENER_HEAP_LOOK_MS = 250;
+/** How long the listener's thread must have been idle before its heap is collected. */
+const LISTENER_IDLE_BEFORE_COLLECTING_MS = 2_000;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -165,8 +167,8 @@ function quitNow(session: ListenSession): never {
 
 export async function listen(rawOptions: Record<string, unknown>): Promise<number> {
   const options = await resolveListenOptions(rawOptions);
-  // The listener's thread: a small young generation, and a full collection when it is idle.
-  const heapCare = [capYoungGeneration(), keepHeapSmall({ everyMs: LISTENER_HEAP_LOOK_MS, idleOnly: true })];
+  // The listener's thread: a small young generation, and a full collection once it has been idle for a while.
+  const heapCare = [capYoungGeneration(), keepHeapSmall({ everyMs: LISTENER_HEAP_LOOK_MS, afterIdleMs: LISTENER_IDLE_BEFORE_COLLECTING_MS })];
   const tunnel = options.tunnel;
   const session = new ListenSession({
     storeDir: options.storeDir,

@@ -71,7 +71,7 @@ class TerminalIn extends PassThrough {
 }
 
 // Its heap is collected whenever worth it: a collection here can delay a frame, never an ack.
-keepHeapSmall({ everyMs: 1_000, idleOnly: false });
+keepHeapSmall({ everyMs: 1_000, afterIdleMs: null });
 const stdout = new TerminalOut();
 const stdin = new TerminalIn();
 const ui = await import('./start.js');

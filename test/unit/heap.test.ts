@@ -75,9 +75,10 @@ function runScript(script: string): Promise<string> {
   });
 }
 
-test('with idleOnly, the heap is collected once the event loop is idle, never while it is busy', async () => {
+test('with afterIdleMs, the heap is collected once the event loop has been idle that long, never while it is busy', async () => {
   // A process that looks every 50 ms holds 30 MB (worth a collection) through 300 ms of busy turns,
-  // then lets it go and idles: the collections that were asked for (V8 marks them forced) are counted.
+  // then lets it go and idles, first briefly, then past afterIdleMs (150 ms): the collections asked
+  // for (V8 marks them forced) are counted.
   const out = await runScript(`
     import { constants, PerformanceObserver } from 'node:perf_hooks';
     import { getHeapStatistics } from 'node:v8';
@@ -86,20 +87,30 @@ test('with idleOnly, the heap is collected once the event loop is idle, never wh
     let forced = 0;
     new PerformanceObserver((list) => { for (const entry of list.getEntries()) if (entry.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) forced++; }).observe({ entryTypes: ['gc'] });
     const before = used();
-    keepHeapSmall({ everyMs: 50, idleOnly: true });
+    keepHeapSmall({ everyMs: 50, afterIdleMs: 150 });
     let held = [];
     for (let i = 0; i < 300000; i++) held.push({ i, s: 'x'.repeat(100) + i });
     const until = Date.now() + 300;
     await new Promise((resolve) => { const spin = () => { const end = Date.now() + 10; while (Date.now() < end); Date.now() < until ? setImmediate(spin) : resolve(); }; spin(); });
     const whileBusy = { forced, used: used() };
     held = null;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    process.stdout.write(JSON.stringify({ before, whileBusy, afterIdle: { forced, used: used() } }));
+    // Idle for less than afterIdleMs: not yet
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const brieflyIdle = { forced };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    process.stdout.write(JSON.stringify({ before, whileBusy, brieflyIdle, afterIdle: { forced, used: used() } }));
   `);
-  const { before, whileBusy, afterIdle } = JSON.parse(out) as { before: number; whileBusy: { forced: number; used: number }; afterIdle: { forced: number; used: number } };
+  const { before, whileBusy, brieflyIdle, afterIdle } = JSON.parse(out) as {
+    before: number;
+    whileBusy: { forced: number; used: number };
+    brieflyIdle: { forced: number };
+    afterIdle: { forced: number; used: number };
+  };
   // While busy, the heap was worth a collection but none was asked for
   assert.ok(whileBusy.used > before + 20 * MB, `before ${before}, while busy ${whileBusy.used}`);
   assert.equal(whileBusy.forced, 0);
+  // Nor after a moment of quiet shorter than afterIdleMs
+  assert.equal(brieflyIdle.forced, 0);
   // Once idle, one was, and the heap came back near what it held before
   assert.ok(afterIdle.forced >= 1, `forced collections after idling: ${afterIdle.forced}`);
   assert.ok(afterIdle.used < before + 10 * MB, `before ${before}, after idling ${afterIdle.used}`);
