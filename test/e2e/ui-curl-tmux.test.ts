@@ -6,24 +6,15 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { receivedBoth } from '../fixtures/mftg-payloads.js';
 import { BIN } from '../helpers/cli.js';
-import { startRecordingHandler } from '../helpers/recording-handler.js';
-import { hasTmux, tmuxServer } from '../helpers/tmux.js';
-import { tempDir, waitUntil } from '../helpers/temp.js';
+import { hasTmux, tmuxTestSetup } from '../helpers/tmux.js';
+import { waitUntil } from '../helpers/temp.js';
 import { post } from '../ui/post.js';
 
 const run = promisify(execFile);
 
 test('the curl view in a real 80×24 terminal: the command copied from the screen sends the same bytes', { skip: !hasTmux() && 'tmux is not installed' }, async (t) => {
-  const home = await tempDir();
-  const handler = await startRecordingHandler();
-  const socket = join(home.path, 'tmux.sock');
-  const term = tmuxServer(socket);
+  const { home, handler, term } = await tmuxTestSetup(t);
   const tmux = term.cmd;
-  t.after(async () => {
-    await tmux('kill-server').catch(() => undefined);
-    await handler.close();
-    await home.cleanup();
-  });
   /** Waits on the screen with the lines the terminal wrapped joined again: what a mouse copies. */
   const waitForScreen = async (check: (screen: string) => boolean, what: string): Promise<string> => (await term.waitForScreen(check, what, { timeoutMs: 15_000, joined: true })).screen;
 

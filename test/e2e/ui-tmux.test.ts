@@ -6,22 +6,13 @@ import { EventStore } from '../../src/core/store/store.js';
 import { receivedBoth, sentModern } from '../fixtures/mftg-payloads.js';
 import { BIN } from '../helpers/cli.js';
 import { post } from '../ui/post.js';
-import { startRecordingHandler } from '../helpers/recording-handler.js';
-import { tempDir, waitUntil } from '../helpers/temp.js';
-import { hasTmux, tmuxServer } from '../helpers/tmux.js';
+import { waitUntil } from '../helpers/temp.js';
+import { hasTmux, tmuxTestSetup } from '../helpers/tmux.js';
 
 const selectedLine = (screen: string): string => screen.split('\n').find((line) => line.startsWith('›')) ?? '';
 
 test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000-event burst, q exits 0', { skip: !hasTmux() && 'tmux is not installed' }, async (t) => {
-  const home = await tempDir();
-  const handler = await startRecordingHandler();
-  const socket = join(home.path, 'tmux.sock');
-  const term = tmuxServer(socket);
-  t.after(async () => {
-    await term.cmd('kill-server').catch(() => undefined);
-    await handler.close();
-    await home.cleanup();
-  });
+  const { home, handler, term } = await tmuxTestSetup(t);
   const exitFile = join(home.path, 'exit-code');
   // Given the built CLI in a 100×30 terminal (CI=false: Ink draws nothing until exit under CI=true)
   const command = `env CI=false NO_COLOR=1 MFTG_HOOKS_HOME='${home.path}' '${process.execPath}' '${BIN}' listen --no-tunnel --forward-to '${handler.url}'; echo $? > '${exitFile}'; sleep 60`;

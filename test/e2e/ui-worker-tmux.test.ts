@@ -5,22 +5,13 @@ import { test } from 'node:test';
 import { receivedBoth } from '../fixtures/mftg-payloads.js';
 import { BIN } from '../helpers/cli.js';
 import { UI_PACKAGES, writeLoadHooks } from '../helpers/load-log.js';
-import { startRecordingHandler } from '../helpers/recording-handler.js';
-import { hasTmux, tmuxServer } from '../helpers/tmux.js';
-import { tempDir, waitUntil } from '../helpers/temp.js';
+import { hasTmux, tmuxTestSetup } from '../helpers/tmux.js';
+import { waitUntil } from '../helpers/temp.js';
 import { post } from '../ui/post.js';
 
 test('the live UI draws from its worker: keys and resizes reach it, q gives the terminal back, the listener thread never loads Ink', { skip: !hasTmux() && 'tmux is not installed' }, async (t) => {
-  const home = await tempDir();
-  const handler = await startRecordingHandler();
-  const socket = join(home.path, 'tmux.sock');
-  const term = tmuxServer(socket);
+  const { home, handler, term } = await tmuxTestSetup(t);
   const tmux = term.cmd;
-  t.after(async () => {
-    await tmux('kill-server').catch(() => undefined);
-    await handler.close();
-    await home.cleanup();
-  });
   let last = '';
   const waitForScreen = async (check: (screen: string) => boolean, what: string): Promise<string> => (last = (await term.waitForScreen(check, what)).screen);
   const register = await writeLoadHooks(home.path, { mainThreadOnly: true });

@@ -1,6 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { waitUntil } from './temp.js';
+import { startRecordingHandler, type RecordingHandler } from './recording-handler.js';
+import { tempDir, waitUntil } from './temp.js';
 
 const run = promisify(execFile);
 
@@ -45,4 +48,20 @@ export function tmuxServer(socket: string): TmuxServer {
       return { screen: last, ms: Date.now() - started };
     },
   };
+}
+
+/**
+ * What a terminal test of the live UI starts with: a temp home, a recording handler and a tmux server
+ * of its own (socket in the home), all stopped and removed when the test ends.
+ */
+export async function tmuxTestSetup(t: TestContext): Promise<{ home: Awaited<ReturnType<typeof tempDir>>; handler: RecordingHandler; term: TmuxServer }> {
+  const home = await tempDir();
+  const handler = await startRecordingHandler();
+  const term = tmuxServer(join(home.path, 'tmux.sock'));
+  t.after(async () => {
+    await term.cmd('kill-server').catch(() => undefined);
+    await handler.close();
+    await home.cleanup();
+  });
+  return { home, handler, term };
 }
