@@ -73,6 +73,8 @@ test('the live UI in a real terminal: URL, a delivered event, r replays, a 2,000
 
   // When q is pressed (once every forward is answered: with events waiting, q asks first), the process exits 0
   await handler.waitFor(burst + 2, 30_000);
+  // The handler has answered; the screen says so once the last attempts are recorded and drawn
+  await term.waitForScreen((s) => /\bwaiting 0\b/.test(s) && s.includes(`${burst + 2} ok`), 'no event waiting on screen', { timeoutMs: 15_000 });
   await term.keys('q');
   const code = await waitUntil(async () => (await readFile(exitFile, 'utf8').catch(() => '')).trim(), 'the exit code');
   assert.equal(code, '0');
